@@ -1,0 +1,73 @@
+// Command dev runs the whole platform locally (make dev): it creates and migrates the
+// database, serves every function on one origin with the chat server behind
+// /api/v1/chat/, and stops cleanly on Ctrl-C.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+
+	"github.com/8949market/market/shared/config"
+	"github.com/8949market/market/shared/devstack"
+	"github.com/8949market/market/shared/registry"
+	"github.com/8949market/market/shared/telemetry"
+)
+
+func main() {
+	if err := run(); err != nil {
+		slog.Error("dev stack stopped", "error", err.Error())
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	cfg, err := config.Load()
+	if err != nil {
+		return err
+	}
+	if os.Getenv("LOG_FORMAT") == "" {
+		cfg.LogFormat = "text" // people read these
+	}
+	if os.Getenv("TOPIC_PREFIX") == "" {
+		cfg.TopicPrefix = "dev-"
+	}
+	telemetry.Setup(cfg)
+	if cfg.JWTPublicKeys == "" && cfg.JWTSigningKey == "" {
+		if cfg.JWTSigningKey, cfg.JWTPublicKeys, err = devstack.LocalKeys(".dev"); err != nil {
+			return err
+		}
+		slog.Info("using the local JWT signing key", "file", ".dev/jwt-signing-key.json")
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	slog.Info("starting", "database", config.Redact(cfg.DatabaseURL), "redis", config.Redact(cfg.RedisURL),
+		"backbone", cfg.Backbone, "topicPrefix", cfg.TopicPrefix)
+	st, err := devstack.Start(ctx, devstack.Options{
+		Config:     cfg,
+		Listen:     ":" + strconv.Itoa(cfg.Port),
+		ChatListen: ":" + strconv.Itoa(cfg.ChatPort),
+	})
+	if err != nil {
+		return err
+	}
+	base := "http://localhost:" + strconv.Itoa(cfg.Port)
+	fmt.Printf("\n8949 market is up\n  API         %s/api/v1/...\n  health      %s/healthz\n  platform    %s/api/v1/platform/info\n  chat        %s/api/v1/chat/ (chat-server on :%d)\n\n",
+		base, base, base, base, cfg.ChatPort)
+	for _, f := range registry.All() {
+		if f.Kind == registry.KindHTTP {
+			fmt.Printf("  %-26s %s\n", f.Name, f.Route())
+		}
+	}
+	fmt.Println("\nCtrl-C stops everything.")
+	if err := st.Run(ctx); err != nil {
+		return err
+	}
+	slog.Info("stopped cleanly")
+	return nil
+}

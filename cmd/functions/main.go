@@ -1,0 +1,108 @@
+// Command functions is the one container image of every function. On Cloud Run,
+// FUNCTION_TARGET names the function a service runs: it is registered with the Functions
+// Framework under its stable name and served at "/" (the request still carries its full
+// /api/v1 path, which the function matches itself). Without FUNCTION_TARGET it serves every
+// function on one origin, as the dev router does.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"strconv"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/GoogleCloudPlatform/functions-framework-go/funcframework"
+	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
+
+	_ "github.com/8949market/market/functions/all" // every function registers itself
+	"github.com/8949market/market/shared/config"
+	"github.com/8949market/market/shared/devstack"
+	"github.com/8949market/market/shared/platform"
+	"github.com/8949market/market/shared/registry"
+	"github.com/8949market/market/shared/serve"
+	"github.com/8949market/market/shared/telemetry"
+)
+
+func main() {
+	if err := run(); err != nil {
+		slog.Error("functions stopped", "error", err.Error())
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	cfg, err := config.Load()
+	if err != nil {
+		return err
+	}
+	telemetry.Setup(cfg)
+	if err := registry.Validate(); err != nil {
+		return fmt.Errorf("function registry: %w", err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	kit, err := platform.New(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer kit.Close()
+
+	target := os.Getenv("FUNCTION_TARGET")
+	if target == "" {
+		chat, err := url.Parse(cfg.ChatServerURL)
+		if err != nil {
+			return fmt.Errorf("CHAT_SERVER_URL: %w", err)
+		}
+		srv, err := serve.Listen(":"+strconv.Itoa(cfg.Port), devstack.Router(kit, chat, func() bool { return true }))
+		if err != nil {
+			return err
+		}
+		slog.Info("serving every function", "url", srv.URL(), "functions", len(registry.All()))
+		return srv.Run(ctx, cfg.ShutdownTimeout)
+	}
+	return serveTarget(ctx, kit, target)
+}
+
+// serveTarget runs one function under the Functions Framework. Every kind is registered
+// as an HTTP function so that event and scheduled functions get the same handler stack
+// (trace, logs, recovery) as REST ones; the CloudEvent decoding is inside that stack.
+func serveTarget(ctx context.Context, kit *platform.Kit, target string) error {
+	fn, ok := registry.Lookup(target)
+	if !ok {
+		return fmt.Errorf("FUNCTION_TARGET %q is not a registered function", target)
+	}
+	h := fn.Handler(kit)
+	var inflight atomic.Int64
+	functions.HTTP(fn.Name, func(w http.ResponseWriter, r *http.Request) {
+		inflight.Add(1)
+		defer inflight.Add(-1)
+		h.ServeHTTP(w, r)
+	})
+	errc := make(chan error, 1)
+	go func() { errc <- funcframework.StartHostPort("", strconv.Itoa(kit.Config.Port)) }()
+	slog.Info("serving function", "function", fn.Name, "kind", fn.Kind, "route", fn.Route(), "port", kit.Config.Port)
+	select {
+	case err := <-errc:
+		return fmt.Errorf("functions framework: %w", err)
+	case <-ctx.Done():
+	}
+	// The framework's server cannot be shut down; Cloud Run has stopped routing to this
+	// instance by SIGTERM, so waiting for requests in flight is the drain.
+	deadline := time.Now().Add(kit.Config.ShutdownTimeout)
+	for inflight.Load() > 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := inflight.Load(); n > 0 {
+		return errors.New("shutdown with " + strconv.FormatInt(n, 10) + " requests in flight")
+	}
+	slog.Info("function stopped", "function", fn.Name)
+	return nil
+}

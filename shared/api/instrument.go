@@ -1,0 +1,90 @@
+package api
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"time"
+
+	"github.com/8949market/market/shared/fault"
+	"github.com/8949market/market/shared/telemetry"
+)
+
+// Instrument wraps a function's handler with what every request needs: a trace (continued
+// from traceparent or X-Cloud-Trace-Context) in the context and the X-Trace-Id header,
+// recovery from panics as a 500 error body, and one access log line in Cloud Logging's
+// httpRequest shape.
+func Instrument(function string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		t := telemetry.FromRequest(r)
+		ctx := telemetry.WithTrace(r.Context(), t)
+		r = r.WithContext(ctx)
+		w.Header().Set("X-Trace-Id", t.TraceID)
+		rec := &recorder{ResponseWriter: w}
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				slog.ErrorContext(ctx, "handler panicked", "function", function,
+					"panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+				if !rec.wroteHeader {
+					Fail(rec, r, fault.ErrInternal)
+				}
+			}
+			level := slog.LevelInfo
+			switch {
+			case rec.status >= 500:
+				level = slog.LevelError
+			case r.URL.Path == "/healthz":
+				level = slog.LevelDebug
+			}
+			slog.Log(ctx, level, "request", "function", function, slog.Group("httpRequest",
+				"requestMethod", r.Method,
+				"requestUrl", r.URL.Path,
+				"status", rec.statusOr200(),
+				"responseSize", rec.size,
+				"userAgent", r.UserAgent(),
+				"remoteIp", r.RemoteAddr,
+				"latency", fmt.Sprintf("%.6fs", time.Since(start).Seconds()),
+			))
+		}()
+		next.ServeHTTP(rec, r)
+	})
+}
+
+// recorder remembers the status and size written.
+type recorder struct {
+	http.ResponseWriter
+	status      int
+	size        int
+	wroteHeader bool
+}
+
+func (r *recorder) WriteHeader(status int) {
+	if !r.wroteHeader {
+		r.status, r.wroteHeader = status, true
+	}
+	r.ResponseWriter.WriteHeader(status)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	if !r.wroteHeader {
+		r.status, r.wroteHeader = http.StatusOK, true
+	}
+	n, err := r.ResponseWriter.Write(b)
+	r.size += n
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach Flush and Hijack (the chat proxy needs both).
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+func (r *recorder) statusOr200() int {
+	if r.status == 0 {
+		return http.StatusOK
+	}
+	return r.status
+}

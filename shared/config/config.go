@@ -1,0 +1,95 @@
+// Package config reads the platform's configuration from environment variables.
+//
+// Every setting has a default that runs locally, so an empty environment is a working
+// development setup. Deployed services set the variables (Cloud Run env and Secret Manager).
+package config
+
+import (
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/caarlos0/env/v11"
+)
+
+// Config is the whole platform's configuration. Each process reads all of it; a function
+// uses the parts it needs.
+type Config struct {
+	// Port is where the process listens (Cloud Run sets PORT).
+	Port int `env:"PORT" envDefault:"8080"`
+	// DatabaseURL is the PostgreSQL DSN.
+	DatabaseURL string `env:"DATABASE_URL" envDefault:"postgres://postgres:postgres@127.0.0.1:5432/market8949?sslmode=disable"`
+	// DatabaseMaxConns caps the pool per process.
+	DatabaseMaxConns int32 `env:"DATABASE_MAX_CONNS" envDefault:"20"`
+	// RedisURL is the Redis URL.
+	RedisURL string `env:"REDIS_URL" envDefault:"redis://127.0.0.1:6379/0"`
+
+	// TopicPrefix is put before every topic name (DESIGN section 2).
+	TopicPrefix string `env:"TOPIC_PREFIX" envDefault:"prod-"`
+	// Backbone selects the stream: "kafka" or "pubsub".
+	Backbone string `env:"BACKBONE" envDefault:"kafka"`
+	// KafkaBrokers, when set, points at a real Kafka cluster instead of the embedded one.
+	KafkaBrokers []string `env:"KAFKA_BROKERS" envSeparator:","`
+	// PubSubEmulatorHost, when set, points at a Pub/Sub emulator instead of the in-process one.
+	PubSubEmulatorHost string `env:"PUBSUB_EMULATOR_HOST"`
+	// PubSubProject is the GCP project of the Pub/Sub topics.
+	PubSubProject string `env:"PUBSUB_PROJECT_ID" envDefault:"market-8949-local"`
+
+	// JWTPublicKeys is a JWKS document (JSON) or a path to one: every key that may have
+	// signed a live token. Several keys may be active at once so keys can rotate.
+	JWTPublicKeys string `env:"JWT_PUBLIC_KEYS"`
+	// JWTSigningKey is a private JWK (JSON) or a path to one. Only the auth functions need it.
+	JWTSigningKey string `env:"JWT_SIGNING_KEY"`
+	// AccessTokenTTL is the lifetime of an access token.
+	AccessTokenTTL time.Duration `env:"ACCESS_TOKEN_TTL" envDefault:"15m"`
+	// RefreshTokenTTL is the lifetime of a refresh token family member.
+	RefreshTokenTTL time.Duration `env:"REFRESH_TOKEN_TTL" envDefault:"168h"`
+
+	// MaxBodyBytes caps every JSON request body.
+	MaxBodyBytes int64 `env:"MAX_BODY_BYTES" envDefault:"1048576"`
+	// ShutdownTimeout bounds the drain on SIGTERM.
+	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"10s"`
+
+	// LogLevel is debug, info, warn or error.
+	LogLevel string `env:"LOG_LEVEL" envDefault:"info"`
+	// LogFormat is json (Cloud Logging fields) or text.
+	LogFormat string `env:"LOG_FORMAT" envDefault:"json"`
+	// GCPProject names the project in trace links of log entries; empty locally.
+	GCPProject string `env:"GOOGLE_CLOUD_PROJECT"`
+
+	// ChatServerURL is where the dev router proxies /api/v1/chat/.
+	ChatServerURL string `env:"CHAT_SERVER_URL" envDefault:"http://127.0.0.1:8081"`
+	// ChatPort is where the dev stack's chat-server listens.
+	ChatPort int `env:"CHAT_PORT" envDefault:"8081"`
+}
+
+// Load reads the configuration from the environment.
+func Load() (Config, error) {
+	return Parse(nil)
+}
+
+// Parse reads the configuration from environ (KEY=VALUE pairs); nil means the process
+// environment. Tests use it to configure without touching the process environment.
+func Parse(environ map[string]string) (Config, error) {
+	var c Config
+	opts := env.Options{}
+	if environ != nil {
+		opts.Environment = environ
+	}
+	if err := env.ParseWithOptions(&c, opts); err != nil {
+		return Config{}, fmt.Errorf("read configuration: %w", err)
+	}
+	if c.Backbone != "kafka" && c.Backbone != "pubsub" {
+		return Config{}, fmt.Errorf("read configuration: BACKBONE must be kafka or pubsub, got %q", c.Backbone)
+	}
+	return c, nil
+}
+
+// Redact returns a URL with its password replaced, for logs.
+func Redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparseable url)"
+	}
+	return u.Redacted()
+}

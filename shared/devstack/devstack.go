@@ -1,0 +1,188 @@
+// Package devstack assembles the whole platform in one process, as `make dev` runs it and
+// as end-to-end tests start it: the database (created and migrated), every registered
+// function behind its /api/v1 route on one origin, the chat server behind /api/v1/chat/,
+// and /healthz once everything is ready.
+package devstack
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	chatserver "github.com/8949market/market/chat-server"
+	_ "github.com/8949market/market/functions/all" // every function registers itself
+	"github.com/8949market/market/migrations"
+	"github.com/8949market/market/shared/api"
+	"github.com/8949market/market/shared/auth"
+	"github.com/8949market/market/shared/config"
+	"github.com/8949market/market/shared/fault"
+	"github.com/8949market/market/shared/platform"
+	"github.com/8949market/market/shared/postgres"
+	"github.com/8949market/market/shared/registry"
+	"github.com/8949market/market/shared/serve"
+)
+
+// Options say where the stack listens.
+type Options struct {
+	Config     config.Config
+	Listen     string // the API origin, e.g. ":8080" or "127.0.0.1:0"
+	ChatListen string // the chat server, e.g. ":8081" or "127.0.0.1:0"
+}
+
+// Stack is a running platform.
+type Stack struct {
+	URL     string // the API origin
+	ChatURL string // the chat server
+	Kit     *platform.Kit
+
+	api, chat *serve.Server
+	ready     atomic.Bool
+	drain     time.Duration
+}
+
+// Start prepares the database and binds the servers; Run serves them.
+func Start(ctx context.Context, opts Options) (*Stack, error) {
+	cfg := opts.Config
+	if err := registry.Validate(); err != nil {
+		return nil, fmt.Errorf("function registry: %w", err)
+	}
+	if err := postgres.EnsureDatabase(ctx, cfg.DatabaseURL); err != nil {
+		return nil, fmt.Errorf("database %s: %w", config.Redact(cfg.DatabaseURL), err)
+	}
+	kit, err := platform.New(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := kit.Redis.Ping(ctx).Err(); err != nil {
+		kit.Close()
+		return nil, fmt.Errorf("redis %s: %w", config.Redact(cfg.RedisURL), err)
+	}
+	applied, err := migrations.Up(ctx, kit.DB)
+	if err != nil {
+		kit.Close()
+		return nil, err
+	}
+	slog.InfoContext(ctx, "database ready", "database", config.Redact(cfg.DatabaseURL), "migrationsApplied", applied)
+	slog.InfoContext(ctx, "redis ready", "redis", config.Redact(cfg.RedisURL))
+
+	s := &Stack{Kit: kit, drain: cfg.ShutdownTimeout}
+	s.chat, err = serve.Listen(opts.ChatListen, chatserver.New(kit).Handler())
+	if err != nil {
+		kit.Close()
+		return nil, err
+	}
+	s.ChatURL = s.chat.URL()
+	chatTarget, _ := url.Parse(s.ChatURL)
+	s.api, err = serve.Listen(opts.Listen, Router(kit, chatTarget, s.ready.Load))
+	if err != nil {
+		kit.Close()
+		return nil, err
+	}
+	s.URL = s.api.URL()
+	return s, nil
+}
+
+// Router is the one API origin: GET /healthz (200 once ready says so and the database
+// and Redis answer), /api/v1/chat/ proxied to the chat server, POST
+// /internal/functions/{name} for event and scheduled functions (locally the push bridge
+// and the ticker call them there; on GCP each is its own private service), and every
+// REST function by method and path.
+func Router(kit *platform.Kit, chat *url.URL, ready func() bool) http.Handler {
+	fns := registry.All()
+	mux := http.NewServeMux()
+	mux.Handle("GET /healthz", api.Instrument("healthz", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		health(w, r, kit, ready)
+	})))
+	proxy := httputil.NewSingleHostReverseProxy(chat)
+	proxy.ErrorHandler = func(w http.ResponseWriter, r *http.Request, err error) {
+		api.Fail(w, r, fault.ErrUnavailable.WithMessage("chat server unreachable").Wrap(err))
+	}
+	mux.Handle("/api/v1/chat/", proxy)
+	for _, f := range fns {
+		if f.Kind != registry.KindHTTP {
+			mux.Handle("POST /internal/functions/"+f.Name, f.Handler(kit))
+		}
+	}
+	mux.Handle("/", registry.NewMux(kit, fns))
+	return mux
+}
+
+func health(w http.ResponseWriter, r *http.Request, kit *platform.Kit, ready func() bool) {
+	if !ready() {
+		api.Fail(w, r, fault.ErrUnavailable.WithMessage("starting"))
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := kit.DB.Ping(ctx); err != nil {
+		api.Fail(w, r, fault.ErrUnavailable.WithMessage("database unreachable").Wrap(err))
+		return
+	}
+	if err := kit.Redis.Ping(ctx).Err(); err != nil {
+		api.Fail(w, r, fault.ErrUnavailable.WithMessage("redis unreachable").Wrap(err))
+		return
+	}
+	api.OK(w, r, map[string]any{"status": "ok", "functions": len(registry.All())})
+}
+
+// Run serves until ctx ends, then drains every server and closes the connections.
+func (s *Stack) Run(ctx context.Context) error {
+	defer s.Kit.Close()
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return s.chat.Run(gctx, s.drain) })
+	g.Go(func() error { return s.api.Run(gctx, s.drain) })
+	s.ready.Store(true)
+	err := g.Wait()
+	s.ready.Store(false)
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+// LocalKeys returns the JWT signing key and public key set for local development, kept
+// in dir (created on first use, mode 0600), so tokens survive a restart of make dev.
+func LocalKeys(dir string) (signing, public string, err error) {
+	path := filepath.Join(dir, "jwt-signing-key.json")
+	raw, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+	case errors.Is(err, fs.ErrNotExist):
+		key, err := auth.GenerateSigningKey("dev-" + time.Now().UTC().Format("20060102"))
+		if err != nil {
+			return "", "", err
+		}
+		if raw, err = json.Marshal(key.Private()); err != nil {
+			return "", "", fmt.Errorf("encode dev key: %w", err)
+		}
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return "", "", fmt.Errorf("create %s: %w", dir, err)
+		}
+		if err := os.WriteFile(path, raw, 0o600); err != nil {
+			return "", "", fmt.Errorf("write dev key: %w", err)
+		}
+	default:
+		return "", "", fmt.Errorf("read dev key: %w", err)
+	}
+	key, err := auth.ParseSigningKey(string(raw))
+	if err != nil {
+		return "", "", fmt.Errorf("%s: %w", path, err)
+	}
+	pub, err := json.Marshal(auth.JWKS{Keys: []auth.JWK{key.Public()}})
+	if err != nil {
+		return "", "", fmt.Errorf("encode dev public key: %w", err)
+	}
+	return string(raw), string(pub), nil
+}

@@ -1,0 +1,75 @@
+// Package platform assembles what every function is given: configuration, the
+// PostgreSQL pool, the Redis client and the token verifier. It knows no domain.
+package platform
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/8949market/market/shared/auth"
+	"github.com/8949market/market/shared/config"
+	"github.com/8949market/market/shared/postgres"
+)
+
+// Kit is what a function is built from. One Kit serves every function of a process.
+type Kit struct {
+	Config   config.Config
+	DB       *pgxpool.Pool
+	Redis    *redis.Client
+	Verifier *auth.Verifier
+}
+
+// New connects the kit's clients. Connections are made on first use, so New is fast and
+// does not fail when a dependency is briefly away.
+func New(ctx context.Context, cfg config.Config) (*Kit, error) {
+	keys, err := publicKeys(cfg)
+	if err != nil {
+		return nil, err
+	}
+	db, err := postgres.Connect(ctx, cfg.DatabaseURL, cfg.DatabaseMaxConns)
+	if err != nil {
+		return nil, err
+	}
+	ropts, err := redis.ParseURL(cfg.RedisURL)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("parse redis url: %w", err)
+	}
+	rdb := redis.NewClient(ropts)
+	return &Kit{
+		Config:   cfg,
+		DB:       db,
+		Redis:    rdb,
+		Verifier: auth.NewVerifier(keys, auth.NewDenylist(rdb)),
+	}, nil
+}
+
+// publicKeys reads the verification keys; with only a signing key configured, its public
+// half is the one key.
+func publicKeys(cfg config.Config) (auth.PublicKeys, error) {
+	if cfg.JWTPublicKeys != "" {
+		keys, err := auth.ParsePublicKeys(cfg.JWTPublicKeys)
+		if err != nil {
+			return nil, fmt.Errorf("JWT_PUBLIC_KEYS: %w", err)
+		}
+		return keys, nil
+	}
+	if cfg.JWTSigningKey != "" {
+		key, err := auth.ParseSigningKey(cfg.JWTSigningKey)
+		if err != nil {
+			return nil, fmt.Errorf("JWT_SIGNING_KEY: %w", err)
+		}
+		return key.PublicKeys(), nil
+	}
+	return nil, errors.New("JWT_PUBLIC_KEYS is not set: give the JWKS of the token signing keys (make dev generates a local pair)")
+}
+
+// Close releases the kit's connections.
+func (k *Kit) Close() {
+	k.DB.Close()
+	_ = k.Redis.Close()
+}

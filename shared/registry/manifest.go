@@ -1,0 +1,41 @@
+package registry
+
+import (
+	"encoding/json"
+	"fmt"
+)
+
+// ManifestEntry is one function as the infrastructure sees it.
+type ManifestEntry struct {
+	Name     string `json:"name"`
+	Kind     Kind   `json:"kind"`
+	Method   string `json:"method,omitempty"`
+	Path     string `json:"path,omitempty"`
+	Public   bool   `json:"public"`
+	Topic    string `json:"topic,omitempty"`
+	Schedule string `json:"schedule,omitempty"`
+	Package  string `json:"package"`
+}
+
+// Manifest is the registry as JSON for Terraform (infra/terraform/functions.json): one
+// Cloud Run service per entry, a route per HTTP entry, a subscription per event entry and
+// a scheduler job per scheduled entry. `make manifest` writes it; a test fails when the
+// committed file differs.
+func Manifest(fns []Function) ([]byte, error) {
+	entries := make([]ManifestEntry, 0, len(fns))
+	for _, f := range fns {
+		e := ManifestEntry{Name: f.Name, Kind: f.Kind, Public: f.Public, Topic: f.Topic, Schedule: f.Schedule, Package: f.Package}
+		if f.Kind == KindHTTP {
+			e.Method, e.Path = f.Method, f.Pattern.String()
+		}
+		entries = append(entries, e)
+	}
+	out, err := json.MarshalIndent(struct {
+		Comment   string          `json:"//"`
+		Functions []ManifestEntry `json:"functions"`
+	}{"Generated from the function registry by `make manifest`; do not edit.", entries}, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("encode manifest: %w", err)
+	}
+	return append(out, '\n'), nil
+}

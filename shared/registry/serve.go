@@ -1,0 +1,147 @@
+package registry
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+
+	cloudevents "github.com/cloudevents/sdk-go/v2"
+
+	"github.com/8949market/market/shared/api"
+	"github.com/8949market/market/shared/fault"
+	"github.com/8949market/market/shared/platform"
+)
+
+// Handler builds the function as it is served everywhere: through the dev router, behind
+// API Gateway, or alone at "/" of its Cloud Run service. An HTTP function checks the
+// method, reads its path parameters from the request path by its own pattern (so
+// r.PathValue works whatever router, if any, sent the request) and, unless public,
+// requires an access token.
+func (f Function) Handler(kit *platform.Kit) http.Handler {
+	switch f.Kind {
+	case KindHTTP:
+		h := f.newHTTP(kit)
+		if !f.Public {
+			h = kit.Verifier.Require(h)
+		}
+		return api.Instrument(f.Name, f.route(h))
+	case KindScheduled:
+		return api.Instrument(f.Name, postOnly(f.newHTTP(kit)))
+	case KindEvent:
+		return api.Instrument(f.Name, cloudEventHandler(f.newEvent(kit)))
+	default:
+		panic(fmt.Sprintf("registry: function %s has unknown kind %q", f.Name, f.Kind))
+	}
+}
+
+// EventHandler builds an event function's handler, for the functions framework.
+func (f Function) EventHandler(kit *platform.Kit) EventHandler {
+	if f.Kind != KindEvent {
+		panic(fmt.Sprintf("registry: function %s is not an event function", f.Name))
+	}
+	return f.newEvent(kit)
+}
+
+func (f Function) route(next http.Handler) http.Handler {
+	params := f.Pattern.Params()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		values, ok := f.Pattern.Match(r.URL.Path)
+		if !ok {
+			api.Fail(w, r, fault.ErrNotFound.WithMessage("no route for %s", r.URL.Path))
+			return
+		}
+		if r.Method != f.Method {
+			w.Header().Set("Allow", f.Method)
+			api.Fail(w, r, fault.ErrMethodNotAllowed)
+			return
+		}
+		for i, name := range params {
+			r.SetPathValue(name, values[i])
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func postOnly(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", http.MethodPost)
+			api.Fail(w, r, fault.ErrMethodNotAllowed)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// cloudEventHandler receives a CloudEvent in binary or structured mode, as the push
+// bridge and Pub/Sub push deliver it, and answers 2xx only when fn succeeded.
+func cloudEventHandler(fn EventHandler) http.Handler {
+	p, err := cloudevents.NewHTTP()
+	if err != nil {
+		panic(fmt.Sprintf("registry: cloudevents protocol: %v", err)) // only fails on bad options
+	}
+	h, err := cloudevents.NewHTTPReceiveHandler(context.Background(), p, func(ctx context.Context, e cloudevents.Event) error {
+		return fn(ctx, e)
+	})
+	if err != nil {
+		panic(fmt.Sprintf("registry: cloudevents handler: %v", err))
+	}
+	return h
+}
+
+// Mux routes requests to the HTTP functions of fns by method and path: the most specific
+// pattern wins (/products/my before /products/{productId}); a path that exists under
+// another method answers 405 with Allow; anything else 404. Both in the error body.
+type Mux struct {
+	routes []muxRoute
+}
+
+type muxRoute struct {
+	fn      Function
+	handler http.Handler
+}
+
+// NewMux builds a mux over the HTTP functions of fns.
+func NewMux(kit *platform.Kit, fns []Function) *Mux {
+	m := &Mux{}
+	for _, f := range fns {
+		if f.Kind == KindHTTP {
+			m.routes = append(m.routes, muxRoute{fn: f, handler: f.Handler(kit)})
+		}
+	}
+	return m
+}
+
+func (m *Mux) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var best *muxRoute
+	var allow []string
+	for i := range m.routes {
+		rt := &m.routes[i]
+		if _, ok := rt.fn.Pattern.Match(r.URL.Path); !ok {
+			continue
+		}
+		if rt.fn.Method != r.Method {
+			allow = append(allow, rt.fn.Method)
+			continue
+		}
+		if best == nil || rt.fn.Pattern.moreSpecific(best.fn.Pattern) {
+			best = rt
+		}
+	}
+	switch {
+	case best != nil:
+		best.handler.ServeHTTP(w, r)
+	case len(allow) > 0:
+		slices.Sort(allow)
+		w.Header().Set("Allow", strings.Join(slices.Compact(allow), ", "))
+		api.Instrument("router", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			api.Fail(w, r, fault.ErrMethodNotAllowed)
+		})).ServeHTTP(w, r)
+	default:
+		api.Instrument("router", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			api.Fail(w, r, fault.ErrNotFound.WithMessage("no route for %s %s", r.Method, r.URL.Path))
+		})).ServeHTTP(w, r)
+	}
+}

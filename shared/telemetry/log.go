@@ -1,0 +1,90 @@
+package telemetry
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"strings"
+)
+
+// NewLogger returns a logger writing to w. Format "json" writes the fields Cloud Logging
+// reads (severity, message, time); "text" is for people at a terminal. Every record made
+// with a context that carries a trace gets the trace id; with project set, also the
+// logging.googleapis.com/trace link.
+func NewLogger(w io.Writer, format, level, project string) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: parseLevel(level)}
+	var h slog.Handler
+	if format == "text" {
+		h = slog.NewTextHandler(w, opts)
+	} else {
+		opts.ReplaceAttr = cloudLoggingAttr
+		h = slog.NewJSONHandler(w, opts)
+	}
+	return slog.New(traceHandler{Handler: h, project: project, json: format != "text"})
+}
+
+func parseLevel(s string) slog.Level {
+	switch strings.ToLower(s) {
+	case "debug":
+		return slog.LevelDebug
+	case "warn", "warning":
+		return slog.LevelWarn
+	case "error":
+		return slog.LevelError
+	default:
+		return slog.LevelInfo
+	}
+}
+
+// cloudLoggingAttr renames slog's built-in keys to Cloud Logging's structured fields.
+func cloudLoggingAttr(groups []string, a slog.Attr) slog.Attr {
+	if len(groups) > 0 {
+		return a
+	}
+	switch a.Key {
+	case slog.MessageKey:
+		a.Key = "message"
+	case slog.LevelKey:
+		a.Key = "severity"
+		switch lvl := a.Value.Any().(slog.Level); {
+		case lvl >= slog.LevelError:
+			a.Value = slog.StringValue("ERROR")
+		case lvl >= slog.LevelWarn:
+			a.Value = slog.StringValue("WARNING")
+		case lvl >= slog.LevelInfo:
+			a.Value = slog.StringValue("INFO")
+		default:
+			a.Value = slog.StringValue("DEBUG")
+		}
+	}
+	return a
+}
+
+// traceHandler adds the trace of the record's context.
+type traceHandler struct {
+	slog.Handler
+	project string
+	json    bool
+}
+
+func (h traceHandler) Handle(ctx context.Context, r slog.Record) error {
+	if t, ok := TraceFrom(ctx); ok {
+		if h.json && h.project != "" {
+			r.AddAttrs(
+				slog.String("logging.googleapis.com/trace", "projects/"+h.project+"/traces/"+t.TraceID),
+				slog.String("logging.googleapis.com/spanId", t.SpanID),
+				slog.Bool("logging.googleapis.com/trace_sampled", t.Sampled),
+			)
+		}
+		r.AddAttrs(slog.String("traceId", t.TraceID))
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h traceHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return traceHandler{Handler: h.Handler.WithAttrs(attrs), project: h.project, json: h.json}
+}
+
+func (h traceHandler) WithGroup(name string) slog.Handler {
+	return traceHandler{Handler: h.Handler.WithGroup(name), project: h.project, json: h.json}
+}

@@ -101,6 +101,18 @@ func Redis(t testing.TB) *redis.Client {
 // when the test ends. It returns its DSN.
 func DatabaseURL(t testing.TB) string {
 	t.Helper()
+	return createDatabase(t, true)
+}
+
+// EmptyDatabaseURL creates a fresh database with no migrations applied (for migration
+// tests) and drops it when the test ends.
+func EmptyDatabaseURL(t testing.TB) string {
+	t.Helper()
+	return createDatabase(t, false)
+}
+
+func createDatabase(t testing.TB, migrated bool) string {
+	t.Helper()
 	ctx := context.Background()
 	base := baseConfig(t).DatabaseURL
 	admin, err := adminConn(ctx, base)
@@ -108,9 +120,11 @@ func DatabaseURL(t testing.TB) string {
 		t.Fatalf("testenv: %v (run scripts/services.sh)", err)
 	}
 	defer admin.Close(ctx)
-	tmpl, err := ensureTemplate(ctx, admin, base)
-	if err != nil {
-		t.Fatalf("testenv: %v", err)
+	tmpl := "template0"
+	if migrated {
+		if tmpl, err = ensureTemplate(ctx, admin, base); err != nil {
+			t.Fatalf("testenv: %v", err)
+		}
 	}
 	name := "t_" + strings.ReplaceAll(uuid.NewString(), "-", "")[:20]
 	if _, err := admin.Exec(ctx, fmt.Sprintf("CREATE DATABASE %s TEMPLATE %s", name, tmpl)); err != nil {

@@ -1,0 +1,202 @@
+package registry_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/8949market/market/shared/api"
+	"github.com/8949market/market/shared/auth"
+	"github.com/8949market/market/shared/platform"
+	"github.com/8949market/market/shared/registry"
+)
+
+// echo answers with the function's name and path parameters.
+func echo(name string, params ...string) func(*platform.Kit) http.Handler {
+	return func(*platform.Kit) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			out := map[string]string{"fn": name}
+			for _, p := range params {
+				out[p] = r.PathValue(p)
+			}
+			api.OK(w, r, out)
+		})
+	}
+}
+
+// testKit is enough of a kit for public routes and for refusing tokens.
+func testKit(t *testing.T) *platform.Kit {
+	key, err := auth.GenerateSigningKey("k1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &platform.Kit{Verifier: auth.NewVerifier(key.PublicKeys(), nil)}
+}
+
+func TestValidate(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		build   func(s *registry.Set)
+		wantErr string
+	}{
+		{"distinct routes", func(s *registry.Set) {
+			s.HTTP("products-get", "GET /api/v1/products/{productId}", echo("a"))
+			s.HTTP("products-my", "GET /api/v1/products/my", echo("b"))
+			s.HTTP("products-update", "PATCH /api/v1/products/{productId}", echo("c"))
+		}, ""},
+		{"same route twice", func(s *registry.Set) {
+			s.HTTP("a-one", "GET /api/v1/things/{id}", echo("a"))
+			s.HTTP("a-two", "GET /api/v1/things/{thingId}", echo("b"))
+		}, "collides"},
+		{"same name twice", func(s *registry.Set) {
+			s.HTTP("dup", "GET /api/v1/a", echo("a"))
+			s.HTTP("dup", "GET /api/v1/b", echo("b"))
+		}, "registered by"},
+		{"bad name", func(s *registry.Set) { s.HTTP("Bad_Name", "GET /api/v1/a", echo("a")) }, "function name"},
+		{"bad method", func(s *registry.Set) { s.HTTP("x-y", "FETCH /api/v1/a", echo("a")) }, "METHOD /path"},
+		{"outside api", func(s *registry.Set) { s.HTTP("x-y", "GET /healthz", echo("a")) }, "/api/v1/"},
+		{"bad pattern", func(s *registry.Set) { s.HTTP("x-y", "GET /api/v1/{a}/{a}", echo("a")) }, "parameter"},
+		{"event without topic", func(s *registry.Set) { s.Event("x-y", "", nil) }, "topic required"},
+		{"bad schedule", func(s *registry.Set) { s.Scheduled("x-y", "every minute", echo("a")) }, "cron"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var s registry.Set
+			tt.build(&s)
+			err := s.Validate()
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Fatalf("Validate() = %v, want nil", err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Fatalf("Validate() = %v, want error containing %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestPackageRecorded(t *testing.T) {
+	t.Parallel()
+	var s registry.Set
+	s.HTTP("x-y", "GET /api/v1/x", echo("x"))
+	if got := s.All()[0].Package; got != "github.com/8949market/market/shared/registry_test" {
+		t.Errorf("Package = %q", got)
+	}
+}
+
+type routed struct {
+	Data map[string]string `json:"data"`
+	Code string            `json:"code"`
+}
+
+func TestMuxRoutesByMethodAndPath(t *testing.T) {
+	t.Parallel()
+	var s registry.Set
+	s.HTTP("products-get", "GET /api/v1/products/{productId}", echo("products-get", "productId"), registry.Public())
+	s.HTTP("products-my", "GET /api/v1/products/my", echo("products-my"), registry.Public())
+	s.HTTP("products-update", "PATCH /api/v1/products/{productId}", echo("products-update", "productId"), registry.Public())
+	s.HTTP("products-delete", "DELETE /api/v1/products/{productId}", echo("products-delete", "productId"), registry.Public())
+	s.HTTP("products-schedule", "PATCH /api/v1/products/{productId}/schedule", echo("products-schedule", "productId"), registry.Public())
+	s.HTTP("products-secret", "GET /api/v1/products/{productId}/secret", echo("products-secret"))
+	if err := s.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	mux := registry.NewMux(testKit(t), s.All())
+
+	tests := []struct {
+		method, path string
+		status       int
+		fn, param    string
+		code, allow  string
+	}{
+		{"GET", "/api/v1/products/p1", 200, "products-get", "p1", "", ""},
+		{"GET", "/api/v1/products/my", 200, "products-my", "", "", ""},
+		{"PATCH", "/api/v1/products/p2", 200, "products-update", "p2", "", ""},
+		{"DELETE", "/api/v1/products/p3", 200, "products-delete", "p3", "", ""},
+		{"PATCH", "/api/v1/products/p4/schedule", 200, "products-schedule", "p4", "", ""},
+		{"POST", "/api/v1/products/p1", 405, "", "", "C005", "DELETE, GET, PATCH"},
+		{"GET", "/api/v1/products/p4/schedule", 405, "", "", "C005", "PATCH"},
+		{"GET", "/api/v1/nothing", 404, "", "", "C004", ""},
+		{"GET", "/api/v1/products/p1/", 404, "", "", "C004", ""},
+		{"GET", "/api/v1/products/p1/secret", 401, "", "", "C002", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
+			t.Parallel()
+			rec := httptest.NewRecorder()
+			mux.ServeHTTP(rec, httptest.NewRequest(tt.method, tt.path, nil))
+			if rec.Code != tt.status {
+				t.Fatalf("status = %d, want %d: %s", rec.Code, tt.status, rec.Body)
+			}
+			var got routed
+			if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
+				t.Fatal(err)
+			}
+			if tt.fn != "" && (got.Data["fn"] != tt.fn || got.Data["productId"] != tt.param) {
+				t.Errorf("served by %v, want %s with productId %q", got.Data, tt.fn, tt.param)
+			}
+			if got.Code != tt.code {
+				t.Errorf("code = %q, want %q", got.Code, tt.code)
+			}
+			if allow := rec.Header().Get("Allow"); allow != tt.allow {
+				t.Errorf("Allow = %q, want %q", allow, tt.allow)
+			}
+			if rec.Header().Get("X-Trace-Id") == "" {
+				t.Error("no X-Trace-Id")
+			}
+		})
+	}
+}
+
+// A function served alone (Cloud Run, FUNCTION_TARGET) gets every path at "/": it must
+// read its own parameters from the full path and refuse paths and methods not its own.
+func TestHandlerServedAlone(t *testing.T) {
+	t.Parallel()
+	var s registry.Set
+	s.HTTP("products-schedule", "PATCH /api/v1/products/{productId}/schedule",
+		echo("products-schedule", "productId"), registry.Public())
+	fn, _ := s.Lookup("products-schedule")
+	mux := http.NewServeMux()
+	mux.Handle("/", fn.Handler(testKit(t))) // as the Functions Framework mounts it
+
+	tests := []struct {
+		method, path string
+		status       int
+	}{
+		{"PATCH", "/api/v1/products/abc/schedule", 200},
+		{"GET", "/api/v1/products/abc/schedule", 405},
+		{"PATCH", "/", 404},
+		{"PATCH", "/api/v1/products/abc", 404},
+	}
+	for _, tt := range tests {
+		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
+			t.Parallel()
+			rec := httptest.NewRecorder()
+			mux.ServeHTTP(rec, httptest.NewRequest(tt.method, tt.path, nil))
+			if rec.Code != tt.status {
+				t.Fatalf("status = %d, want %d: %s", rec.Code, tt.status, rec.Body)
+			}
+			if tt.status == 200 && !strings.Contains(rec.Body.String(), `"productId":"abc"`) {
+				t.Errorf("path parameter not read: %s", rec.Body)
+			}
+		})
+	}
+}
+
+func TestScheduledIsPostOnly(t *testing.T) {
+	t.Parallel()
+	var s registry.Set
+	s.Scheduled("products-tick", "* * * * *", echo("products-tick"))
+	fn, _ := s.Lookup("products-tick")
+	h := fn.Handler(testKit(t))
+	for method, want := range map[string]int{"POST": 200, "GET": 405} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(method, "/", nil))
+		if rec.Code != want {
+			t.Errorf("%s: status %d, want %d", method, rec.Code, want)
+		}
+	}
+}

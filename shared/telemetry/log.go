@@ -45,8 +45,12 @@ func cloudLoggingAttr(groups []string, a slog.Attr) slog.Attr {
 	case slog.MessageKey:
 		a.Key = "message"
 	case slog.LevelKey:
+		lvl, ok := a.Value.Any().(slog.Level)
+		if !ok {
+			return a // a caller's own "level" attribute, not the record's level
+		}
 		a.Key = "severity"
-		switch lvl := a.Value.Any().(slog.Level); {
+		switch {
 		case lvl >= slog.LevelError:
 			a.Value = slog.StringValue("ERROR")
 		case lvl >= slog.LevelWarn:
@@ -60,14 +64,32 @@ func cloudLoggingAttr(groups []string, a slog.Attr) slog.Attr {
 	return a
 }
 
-// traceHandler adds the trace of the record's context.
+// traceHandler adds the trace of the record's context, always at the top level: groups
+// opened with WithGroup are applied here, around the record's own attributes, instead of
+// on the inner handler.
 type traceHandler struct {
-	slog.Handler
-	project string
-	json    bool
+	slog.Handler // the inner handler, with only the attributes added before any group
+	project      string
+	json         bool
+	groups       []openGroup
+}
+
+type openGroup struct {
+	name  string
+	attrs []slog.Attr
 }
 
 func (h traceHandler) Handle(ctx context.Context, r slog.Record) error {
+	if len(h.groups) > 0 {
+		var attrs []slog.Attr
+		r.Attrs(func(a slog.Attr) bool { attrs = append(attrs, a); return true })
+		for i := len(h.groups) - 1; i >= 0; i-- {
+			g := h.groups[i]
+			attrs = []slog.Attr{{Key: g.name, Value: slog.GroupValue(append(g.attrs[:len(g.attrs):len(g.attrs)], attrs...)...)}}
+		}
+		r = slog.NewRecord(r.Time, r.Level, r.Message, r.PC)
+		r.AddAttrs(attrs...)
+	}
 	if t, ok := TraceFrom(ctx); ok {
 		if h.json && h.project != "" {
 			r.AddAttrs(
@@ -82,9 +104,21 @@ func (h traceHandler) Handle(ctx context.Context, r slog.Record) error {
 }
 
 func (h traceHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
-	return traceHandler{Handler: h.Handler.WithAttrs(attrs), project: h.project, json: h.json}
+	if len(h.groups) == 0 {
+		h.Handler = h.Handler.WithAttrs(attrs)
+		return h
+	}
+	groups := append([]openGroup(nil), h.groups...)
+	last := &groups[len(groups)-1]
+	last.attrs = append(last.attrs[:len(last.attrs):len(last.attrs)], attrs...)
+	h.groups = groups
+	return h
 }
 
 func (h traceHandler) WithGroup(name string) slog.Handler {
-	return traceHandler{Handler: h.Handler.WithGroup(name), project: h.project, json: h.json}
+	if name == "" {
+		return h
+	}
+	h.groups = append(h.groups[:len(h.groups):len(h.groups)], openGroup{name: name})
+	return h
 }

@@ -49,7 +49,7 @@ func TraceID(ctx context.Context) string {
 // ParseTraceparent reads a W3C traceparent value; ok is false when it is not valid.
 func ParseTraceparent(v string) (t Trace, ok bool) {
 	parts := strings.Split(strings.TrimSpace(v), "-")
-	if len(parts) != 4 || len(parts[0]) != 2 || parts[0] == "ff" {
+	if len(parts) != 4 || !isHex(parts[0], 2) || parts[0] == "ff" {
 		return Trace{}, false
 	}
 	if !isHex(parts[1], 32) || !isHex(parts[2], 16) || !isHex(parts[3], 2) {

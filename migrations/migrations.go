@@ -24,7 +24,8 @@ func FS() fs.FS { return files }
 
 func provider(pool *pgxpool.Pool) (*goose.Provider, *sql.DB, error) {
 	db := stdlib.OpenDBFromPool(pool)
-	locker, err := lock.NewPostgresSessionLocker()
+	// Probe every second (the default is 5 s) for up to 5 minutes.
+	locker, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, 300))
 	if err != nil {
 		return nil, nil, fmt.Errorf("migration lock: %w", err)
 	}

@@ -7,4 +7,5 @@ import (
 	_ "github.com/8949market/market/functions/platform/info"
 	_ "github.com/8949market/market/functions/products/create"
 	_ "github.com/8949market/market/functions/products/get"
+	_ "github.com/8949market/market/functions/reservations/productcreated"
 )

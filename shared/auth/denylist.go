@@ -45,9 +45,10 @@ func (d *Denylist) Denied(ctx context.Context, jti string, userID uuid.UUID, iat
 	return false, nil
 }
 
-// DenyToken revokes one token until it would have expired anyway.
+// DenyToken revokes one token until it would have expired anyway (expiry plus the
+// verifier's leeway).
 func (d *Denylist) DenyToken(ctx context.Context, jti string, expiresAt time.Time) error {
-	ttl := time.Until(expiresAt)
+	ttl := time.Until(expiresAt.Add(Leeway))
 	if ttl <= 0 {
 		return nil
 	}

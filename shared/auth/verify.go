@@ -22,6 +22,10 @@ var (
 	ErrTokenRevoked = fault.ErrUnauthenticated.WithMessage("access token revoked")
 )
 
+// Leeway is the clock skew allowed on exp and iat; a denylisted token must stay denied
+// for as long as the verifier would still accept it.
+const Leeway = 5 * time.Second
+
 // DenyChecker says whether a token is revoked; *Denylist is the real one.
 type DenyChecker interface {
 	Denied(ctx context.Context, jti string, userID uuid.UUID, iat time.Time) (bool, error)
@@ -44,7 +48,7 @@ func NewVerifier(keys PublicKeys, deny DenyChecker) *Verifier {
 			jwt.WithValidMethods([]string{jwt.SigningMethodEdDSA.Alg()}),
 			jwt.WithExpirationRequired(),
 			jwt.WithIssuedAt(),
-			jwt.WithLeeway(5*time.Second),
+			jwt.WithLeeway(Leeway),
 		),
 	}
 }

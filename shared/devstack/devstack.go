@@ -48,6 +48,7 @@ type Stack struct {
 	Kit     *platform.Kit
 
 	api, chat *serve.Server
+	backbone  *backbone
 	ready     atomic.Bool
 	drain     time.Duration
 }
@@ -91,6 +92,10 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 		return nil, err
 	}
 	s.URL = s.api.URL()
+	if s.backbone, err = newBackbone(ctx, cfg, kit.DB, s.URL); err != nil {
+		kit.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -137,20 +142,53 @@ func health(w http.ResponseWriter, r *http.Request, kit *platform.Kit, ready fun
 	api.OK(w, r, map[string]any{"status": "ok", "functions": len(registry.All())})
 }
 
-// Run serves until ctx ends, then drains every server and closes the connections.
+// Run serves until ctx ends, then stops in an order that loses no event: the relay
+// publishes what the outbox holds, the consumers catch up (the embedded brokers keep
+// nothing across a restart), and only then do the servers drain and the brokers stop.
+// Rows written after that stay in the outbox for the next start.
 func (s *Stack) Run(ctx context.Context) error {
 	defer s.Kit.Close()
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return s.chat.Run(gctx, s.drain) })
-	g.Go(func() error { return s.api.Run(gctx, s.drain) })
+	defer s.backbone.close()
+	relayCtx, stopRelay := context.WithCancel(context.WithoutCancel(ctx))
+	deliverCtx, stopDelivery := context.WithCancel(context.WithoutCancel(ctx))
+	serveCtx, stopServing := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopRelay()
+	defer stopDelivery()
+	defer stopServing()
+
+	g := new(errgroup.Group)
+	g.Go(func() error { return s.chat.Run(serveCtx, s.drain) })
+	g.Go(func() error { return s.api.Run(serveCtx, s.drain) })
+	g.Go(func() error { return s.backbone.relay.Run(relayCtx) })
+	g.Go(func() error { return s.backbone.run(deliverCtx) })
 	s.ready.Store(true)
-	err := g.Wait()
-	s.ready.Store(false)
-	if errors.Is(err, context.Canceled) {
-		return nil
+
+	failed := make(chan error, 1)
+	go func() { failed <- g.Wait() }()
+	select {
+	case err := <-failed:
+		return err // a component died on its own
+	case <-ctx.Done():
 	}
-	return err
+	s.ready.Store(false)
+	slog.Info("stopping: publishing the outbox and letting consumers catch up")
+	stopRelay()
+	settleCtx, cancel := context.WithTimeout(context.Background(), 2*s.drain)
+	if err := s.backbone.settle(settleCtx); err != nil {
+		slog.Warn("stopped before every event was delivered; undelivered rows stay in the outbox", "error", err.Error())
+	}
+	cancel()
+	stopDelivery()
+	stopServing()
+	return <-failed
 }
+
+// Settle publishes everything in the outbox and waits until every consumer function has
+// received it (tests use it to wait for asynchronous effects).
+func (s *Stack) Settle(ctx context.Context) error { return s.backbone.settle(ctx) }
+
+// Backbone names the backbone in use.
+func (s *Stack) Backbone() string { return s.backbone.name }
 
 // LocalKeys returns the JWT signing key and public key set for local development, kept
 // in dir (created on first use, mode 0600), so tokens survive a restart of make dev.

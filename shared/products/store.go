@@ -8,6 +8,9 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/8949market/market/shared/events"
+	"github.com/8949market/market/shared/outbox"
 )
 
 // Store keeps products in the products schema.
@@ -18,7 +21,8 @@ type Store struct {
 // NewStore returns a store on db.
 func NewStore(db *pgxpool.Pool) *Store { return &Store{db: db} }
 
-// Create inserts p.
+// Create inserts p and, in the same transaction, the product-created event that opens its
+// reservation.
 func (s *Store) Create(ctx context.Context, p Product) error {
 	return pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `
@@ -31,7 +35,20 @@ func (s *Store) Create(ctx context.Context, p Product) error {
 		if err != nil {
 			return fmt.Errorf("insert product: %w", err)
 		}
-		return nil
+		return outbox.Write(ctx, tx, outbox.Event{
+			Topic:       events.ProductCreated,
+			Source:      events.SourceProducts,
+			AggregateID: p.ID.String(),
+			Data: events.ProductCreatedData{
+				ProductID:      p.ID,
+				Name:           p.Name,
+				Price:          p.Price,
+				SellerID:       p.SellerID,
+				SellerNickname: p.SellerNickname,
+				StartTime:      p.StartTime,
+				EndTime:        p.EndTime,
+			},
+		})
 	})
 }
 

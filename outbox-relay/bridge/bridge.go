@@ -1,0 +1,108 @@
+// Package bridge delivers events from the stream to consumer functions as binary-mode
+// CloudEvents over HTTP, the way Pub/Sub push subscriptions and Eventarc do on GCP:
+//
+//   - Kafka: one consumer group per consumer function; an offset is committed only after
+//     the function answered 2xx.
+//   - Pub/Sub without push (the local emulator or pstest): one pull subscription per
+//     consumer function; a message is acknowledged only after a 2xx.
+//
+// A delivery that keeps failing is retried with back-off; after MaxAttempts the event is
+// parked on its topic's dead-letter topic and the partition or subscription moves on. A
+// consumer function therefore sees each event at least once, in order per aggregate, and
+// its inbox makes the effect exactly once.
+package bridge
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/8949market/market/shared/bus"
+	"github.com/8949market/market/shared/events"
+)
+
+// Subscription is one consumer function and where to reach it.
+type Subscription struct {
+	Name  string // the consumer function's name; also its group or subscription id
+	Topic string // the full topic name
+	URL   string // where to POST the CloudEvent
+}
+
+// Options tune delivery; zero values take the defaults.
+type Options struct {
+	MaxAttempts int           // deliveries before dead-lettering (default 5)
+	BackoffBase time.Duration // first retry delay (default 100ms), doubling
+	BackoffMax  time.Duration // cap of the retry delay (default 5s)
+	Timeout     time.Duration // one delivery's HTTP timeout (default 30s)
+	Client      *http.Client
+}
+
+func (o *Options) defaults() {
+	if o.MaxAttempts <= 0 {
+		o.MaxAttempts = 5
+	}
+	if o.BackoffBase <= 0 {
+		o.BackoffBase = 100 * time.Millisecond
+	}
+	if o.BackoffMax <= 0 {
+		o.BackoffMax = 5 * time.Second
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 30 * time.Second
+	}
+	if o.Client == nil {
+		o.Client = &http.Client{Timeout: o.Timeout}
+	}
+}
+
+// deliver hands m to sub, retrying with back-off. It returns an error when every attempt
+// failed (the caller dead-letters) or ctx ended (the caller leaves the event unacknowledged).
+func deliver(ctx context.Context, o Options, sub Subscription, m bus.Message) error {
+	delay := o.BackoffBase
+	var err error
+	for attempt := 1; attempt <= o.MaxAttempts; attempt++ {
+		if err = bus.Deliver(ctx, o.Client, sub.URL, m); err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		slog.WarnContext(ctx, "delivery failed", "consumer", sub.Name, "eventId", m.ID, "type", m.Type,
+			"attempt", attempt, "error", err.Error())
+		if attempt == o.MaxAttempts {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(delay):
+		}
+		delay = min(delay*2, o.BackoffMax)
+	}
+	return fmt.Errorf("%d deliveries failed, last: %w", o.MaxAttempts, err)
+}
+
+// park publishes m to its topic's dead-letter topic, retrying until it succeeds or ctx
+// ends: the event must not be acknowledged before it is parked somewhere.
+func park(ctx context.Context, pub bus.Publisher, sub Subscription, m bus.Message, reason error) error {
+	m.Topic = sub.Topic + events.DeadLetterSuffix
+	m.Reason = fmt.Sprintf("consumer %s: %v", sub.Name, reason)
+	delay := 100 * time.Millisecond
+	for {
+		err := pub.Publish(ctx, []bus.Message{m})[0]
+		if err == nil {
+			slog.ErrorContext(ctx, "event dead-lettered", "consumer", sub.Name, "eventId", m.ID,
+				"type", m.Type, "deadLetterTopic", m.Topic, "reason", m.Reason)
+			return nil
+		}
+		slog.ErrorContext(ctx, "dead-letter publish failed; retrying", "consumer", sub.Name, "eventId", m.ID, "error", err.Error())
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(delay):
+		}
+		delay = min(delay*2, 5*time.Second)
+	}
+}

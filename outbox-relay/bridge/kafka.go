@@ -1,0 +1,138 @@
+package bridge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/8949market/market/shared/bus"
+)
+
+// Kafka delivers Kafka records to consumer functions, one consumer group per function.
+type Kafka struct {
+	brokers []string
+	subs    []Subscription
+	dlq     bus.Publisher
+	opts    Options
+	groupOf func(Subscription) string
+}
+
+// NewKafka returns a bridge for subs on brokers, parking poison events through dlq.
+// groupPrefix is put before each function name to make its group id.
+func NewKafka(brokers []string, groupPrefix string, subs []Subscription, dlq bus.Publisher, opts Options) *Kafka {
+	opts.defaults()
+	return &Kafka{brokers: brokers, subs: subs, dlq: dlq, opts: opts,
+		groupOf: func(s Subscription) string { return groupPrefix + s.Name }}
+}
+
+// Run consumes until ctx ends.
+func (k *Kafka) Run(ctx context.Context) error {
+	g, gctx := errgroup.WithContext(ctx)
+	for _, sub := range k.subs {
+		g.Go(func() error { return k.consume(gctx, sub) })
+	}
+	err := g.Wait()
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+func (k *Kafka) consume(ctx context.Context, sub Subscription) error {
+	cl, err := kgo.NewClient(
+		kgo.SeedBrokers(k.brokers...),
+		kgo.ConsumerGroup(k.groupOf(sub)),
+		kgo.ConsumeTopics(sub.Topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.DisableAutoCommit(),
+		kgo.BlockRebalanceOnPoll(),
+		kgo.FetchMaxWait(250*time.Millisecond),
+	)
+	if err != nil {
+		return fmt.Errorf("bridge %s: %w", sub.Name, err)
+	}
+	// With BlockRebalanceOnPoll, a plain Close would wait for a rebalance we hold.
+	defer cl.CloseAllowingRebalance()
+	slog.InfoContext(ctx, "push bridge consuming", "consumer", sub.Name, "topic", sub.Topic, "group", k.groupOf(sub), "url", sub.URL)
+	for {
+		fetches := cl.PollRecords(ctx, 500)
+		if fetches.IsClientClosed() || ctx.Err() != nil {
+			return nil
+		}
+		fetches.EachError(func(topic string, partition int32, err error) {
+			slog.WarnContext(ctx, "push bridge fetch", "consumer", sub.Name, "topic", topic, "partition", partition, "error", err.Error())
+		})
+		// Partitions are independent: each goes on in its own order, so one slow or
+		// failing partition does not hold the others.
+		var wg sync.WaitGroup
+		fetches.EachPartition(func(p kgo.FetchTopicPartition) {
+			wg.Go(func() {
+				for _, rec := range p.Records {
+					if err := k.handle(ctx, sub, rec); err != nil {
+						return // ctx ended: leave the rest uncommitted for redelivery
+					}
+					cl.MarkCommitRecords(rec)
+				}
+			})
+		})
+		wg.Wait()
+		if err := cl.CommitMarkedOffsets(context.WithoutCancel(ctx)); err != nil {
+			slog.WarnContext(ctx, "push bridge commit", "consumer", sub.Name, "error", err.Error())
+		}
+		cl.AllowRebalance()
+	}
+}
+
+// handle delivers one record, parking it when it is undecodable or keeps failing. It
+// returns an error only when ctx ended before the record was settled.
+func (k *Kafka) handle(ctx context.Context, sub Subscription, rec *kgo.Record) error {
+	m, err := bus.FromKafka(rec)
+	if err != nil {
+		m = bus.Message{ID: fmt.Sprintf("%s/%d/%d", rec.Topic, rec.Partition, rec.Offset), Type: "undecodable",
+			Source: "push-bridge", Subject: string(rec.Key), Time: rec.Timestamp, Data: rec.Value}
+		return park(ctx, k.dlq, sub, m, err)
+	}
+	err = deliver(ctx, k.opts, sub, m)
+	switch {
+	case err == nil:
+		return nil
+	case ctx.Err() != nil:
+		return ctx.Err()
+	default:
+		return park(ctx, k.dlq, sub, m, err)
+	}
+}
+
+// Lag returns how many records the bridge's groups have not committed yet.
+func (k *Kafka) Lag(ctx context.Context) (int64, error) {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(k.brokers...))
+	if err != nil {
+		return 0, err
+	}
+	defer cl.Close()
+	groups := make([]string, len(k.subs))
+	for i, s := range k.subs {
+		groups[i] = k.groupOf(s)
+	}
+	lags, err := kadm.NewClient(cl).Lag(ctx, groups...)
+	if err != nil {
+		return 0, fmt.Errorf("group lag: %w", err)
+	}
+	var total int64
+	var errs []error
+	for _, l := range lags {
+		if l.Error() != nil {
+			errs = append(errs, l.Error())
+			continue
+		}
+		total += l.Lag.Total()
+	}
+	return total, errors.Join(errs...)
+}

@@ -1,0 +1,110 @@
+package relay
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Run relays until ctx ends: it drains the outbox whenever a notification arrives or the
+// poll interval passes, and prunes now and then. The batch in flight when ctx ends is
+// finished; rows not yet claimed stay in the outbox for the next relay.
+func (r *Relay) Run(ctx context.Context) error {
+	wake := make(chan struct{}, 1)
+	go r.listen(ctx, wake)
+	poll := time.NewTicker(r.opts.PollInterval)
+	defer poll.Stop()
+	prune := time.NewTicker(r.opts.PruneInterval)
+	defer prune.Stop()
+	slog.InfoContext(ctx, "outbox relay running", "instance", r.opts.Instance, "batch", r.opts.BatchSize)
+	for {
+		if _, err := r.Drain(ctx); err != nil && ctx.Err() == nil {
+			slog.ErrorContext(ctx, "outbox relay", "error", err.Error())
+		}
+		select {
+		case <-ctx.Done():
+			slog.InfoContext(context.WithoutCancel(ctx), "outbox relay stopped", "instance", r.opts.Instance)
+			return nil
+		case <-wake:
+		case <-poll.C:
+		case <-prune.C:
+			o, i, err := r.Prune(ctx)
+			if err != nil && ctx.Err() == nil {
+				slog.ErrorContext(ctx, "prune", "error", err.Error())
+			} else if o+i > 0 {
+				slog.InfoContext(ctx, "pruned", "outboxRows", o, "inboxRows", i)
+			}
+		}
+	}
+}
+
+// listen holds a LISTEN connection and signals wake on every notification, reconnecting
+// with back-off when the connection breaks (the poll covers the gap).
+func (r *Relay) listen(ctx context.Context, wake chan<- struct{}) {
+	delay := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		err := r.listenOnce(ctx, wake)
+		if ctx.Err() != nil {
+			return
+		}
+		slog.WarnContext(ctx, "outbox listener lost; polling until it is back", "error", err.Error())
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(delay):
+		}
+		delay = min(delay*2, 10*time.Second)
+	}
+}
+
+func (r *Relay) listenOnce(ctx context.Context, wake chan<- struct{}) error {
+	conn, err := pgx.ConnectConfig(ctx, r.db.Config().ConnConfig.Copy())
+	if err != nil {
+		return fmt.Errorf("connect: %w", err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	if _, err := conn.Exec(ctx, "LISTEN messaging_outbox"); err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	for {
+		if _, err := conn.WaitForNotification(ctx); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		select {
+		case wake <- struct{}{}:
+		default: // a wake-up is already pending; one drain covers both
+		}
+	}
+}
+
+// Topics returns every topic and dead-letter topic of the catalogue under prefix.
+func Topics(prefix string, names []string) []string {
+	var out []string
+	for _, n := range names {
+		out = append(out, prefix+n, prefix+n+".dlt")
+	}
+	slices.Sort(out)
+	return out
+}
+
+var errStopped = errors.New("relay stopped")
+
+func sortBySeq[T any](s []T, seq func(T) int64) {
+	slices.SortFunc(s, func(a, b T) int {
+		switch {
+		case seq(a) < seq(b):
+			return -1
+		case seq(a) > seq(b):
+			return 1
+		}
+		return 0
+	})
+}

@@ -1,0 +1,125 @@
+package devstack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"cloud.google.com/go/pubsub/v2/pstest"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/twmb/franz-go/pkg/kfake"
+
+	relay "github.com/8949market/market/outbox-relay"
+	"github.com/8949market/market/outbox-relay/bridge"
+	"github.com/8949market/market/shared/bus"
+	"github.com/8949market/market/shared/config"
+	"github.com/8949market/market/shared/events"
+	"github.com/8949market/market/shared/registry"
+)
+
+// backbone is the stream of the dev stack: a real broker when configured, else an
+// in-process stand-in, plus the relay and the delivery to consumer functions.
+type backbone struct {
+	name      string
+	pub       bus.Publisher
+	relay     *relay.Relay
+	run       func(context.Context) error // delivery to consumers
+	caughtUp  func(ctx context.Context, since time.Time) (bool, error)
+	closeFake func()
+}
+
+// newBackbone connects (or starts) the configured backbone and creates the topics.
+func newBackbone(ctx context.Context, cfg config.Config, db *pgxpool.Pool, apiURL string) (*backbone, error) {
+	topics := relay.Topics(cfg.TopicPrefix, events.Topics())
+	var subs []bridge.Subscription
+	for _, f := range registry.All() {
+		if f.Kind == registry.KindEvent {
+			subs = append(subs, bridge.Subscription{Name: f.Name, Topic: cfg.TopicPrefix + f.Topic, URL: apiURL + "/internal/functions/" + f.Name})
+		}
+	}
+	b := &backbone{name: cfg.Backbone, closeFake: func() {}}
+	switch cfg.Backbone {
+	case "kafka":
+		brokers := cfg.KafkaBrokers
+		where := "KAFKA_BROKERS"
+		if len(brokers) == 0 {
+			fake, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.AllowAutoTopicCreation(),
+				kfake.DefaultNumPartitions(bus.KafkaPartitions))
+			if err != nil {
+				return nil, fmt.Errorf("embedded kafka: %w", err)
+			}
+			brokers, where = fake.ListenAddrs(), "embedded kfake"
+			b.closeFake = fake.Close
+		}
+		k, err := bus.NewKafka(brokers)
+		if err != nil {
+			b.closeFake()
+			return nil, err
+		}
+		b.pub = k
+		kb := bridge.NewKafka(brokers, cfg.TopicPrefix, subs, k, bridge.Options{})
+		b.run = kb.Run
+		b.caughtUp = func(ctx context.Context, _ time.Time) (bool, error) {
+			lag, err := kb.Lag(ctx)
+			return lag == 0, err
+		}
+		slog.InfoContext(ctx, "backbone ready", "backbone", "kafka", "brokers", brokers, "source", where)
+	case "pubsub":
+		host, where := cfg.PubSubEmulatorHost, "PUBSUB_EMULATOR_HOST"
+		if host == "" {
+			srv := pstest.NewServer()
+			host, where = srv.Addr, "in-process pstest"
+			b.closeFake = func() { _ = srv.Close() }
+		}
+		ps, err := bus.NewPubSub(ctx, cfg.PubSubProject, host)
+		if err != nil {
+			b.closeFake()
+			return nil, err
+		}
+		b.pub = ps
+		pb := bridge.NewPubSub(ps, cfg.TopicPrefix, subs, bridge.Options{})
+		b.run = pb.Run
+		// Pub/Sub has no lag to ask for here: quiet for a while after the last publish
+		// and nothing in flight is as good as it gets.
+		b.caughtUp = func(_ context.Context, since time.Time) (bool, error) {
+			return pb.Idle(since, 300*time.Millisecond), nil
+		}
+		slog.InfoContext(ctx, "backbone ready", "backbone", "pubsub", "host", host, "project", cfg.PubSubProject, "source", where)
+	default:
+		return nil, fmt.Errorf("unknown backbone %q", cfg.Backbone)
+	}
+	if err := b.pub.EnsureTopics(ctx, topics); err != nil {
+		b.close()
+		return nil, err
+	}
+	b.relay = relay.New(db, b.pub, relay.Options{TopicPrefix: cfg.TopicPrefix, PollInterval: 500 * time.Millisecond})
+	return b, nil
+}
+
+// settle publishes whatever the outbox holds and waits until every consumer has it.
+func (b *backbone) settle(ctx context.Context) error {
+	if _, err := b.relay.Drain(ctx); err != nil {
+		return err
+	}
+	since := time.Now()
+	for {
+		done, err := b.caughtUp(ctx, since)
+		if err == nil && done {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return errors.Join(ctx.Err(), err)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+func (b *backbone) close() {
+	if err := b.pub.Close(); err != nil {
+		slog.Warn("close publisher", "error", err.Error())
+	}
+	b.closeFake()
+}

@@ -1,0 +1,85 @@
+// Package inbox makes event consumers idempotent: a consumer records (consumer, event id)
+// in the same transaction as its effect, so a redelivered event, or the same event
+// delivered several times at once, has exactly one effect.
+//
+//	registry.Event("reservations-product-created", events.ProductCreated, func(kit *platform.Kit) registry.EventHandler {
+//		return inbox.Consume(kit.DB, "reservations-product-created", func(ctx context.Context, tx pgx.Tx, e cloudevents.Event) error { … })
+//	})
+package inbox
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	cloudevents "github.com/cloudevents/sdk-go/v2"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/8949market/market/shared/telemetry"
+)
+
+// Handler applies one event's effect inside tx.
+type Handler func(ctx context.Context, tx pgx.Tx, e cloudevents.Event) error
+
+// Consume returns an event handler that runs h at most once per event id for consumer.
+// The inbox row and h's effect commit together: if h fails, neither is kept and the event
+// is retried. A concurrent duplicate waits for the first delivery's transaction and then
+// does nothing.
+func Consume(db *pgxpool.Pool, consumer string, h Handler) func(context.Context, cloudevents.Event) error {
+	return func(ctx context.Context, e cloudevents.Event) error {
+		id, err := uuid.Parse(e.ID())
+		if err != nil {
+			return fmt.Errorf("%s: event id %q is not a uuid: %w", consumer, e.ID(), err)
+		}
+		if tp, ok := e.Extensions()["traceparent"].(string); ok {
+			if t, ok := telemetry.ParseTraceparent(tp); ok {
+				ctx = telemetry.WithTrace(ctx, t)
+			}
+		}
+		duplicate := false
+		err = pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
+			tag, err := tx.Exec(ctx, `
+				INSERT INTO messaging.inbox (consumer, event_id, topic) VALUES ($1, $2, $3)
+				ON CONFLICT DO NOTHING`, consumer, id, e.Type())
+			if err != nil {
+				return fmt.Errorf("record inbox: %w", err)
+			}
+			if tag.RowsAffected() == 0 {
+				duplicate = true
+				return nil
+			}
+			return h(ctx, tx, e)
+		})
+		if err != nil {
+			return fmt.Errorf("%s: event %s (%s): %w", consumer, e.ID(), e.Type(), err)
+		}
+		if duplicate {
+			slog.DebugContext(ctx, "duplicate event skipped", "consumer", consumer, "eventId", e.ID(), "type", e.Type())
+		}
+		return nil
+	}
+}
+
+// Prune deletes inbox rows older than retention, in batches, and returns how many. A
+// redelivery older than the retention would be applied again, so retention must exceed
+// the longest redelivery window of the stream (Pub/Sub keeps messages 7 days at most).
+func Prune(ctx context.Context, db *pgxpool.Pool, retention time.Duration) (int64, error) {
+	var total int64
+	for {
+		tag, err := db.Exec(ctx, `
+			DELETE FROM messaging.inbox
+			 WHERE ctid IN (SELECT ctid FROM messaging.inbox
+			                 WHERE processed_at < now() - make_interval(secs => $1)
+			                 LIMIT 5000)`, retention.Seconds())
+		if err != nil {
+			return total, fmt.Errorf("prune inbox: %w", err)
+		}
+		total += tag.RowsAffected()
+		if tag.RowsAffected() < 5000 {
+			return total, nil
+		}
+	}
+}

@@ -1,0 +1,59 @@
+// Package reservations holds the reservation domain: one reservation per product, the
+// race to apply when the deal opens, the applicant queue, payment and expiry.
+package reservations
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/8949market/market/shared/events"
+)
+
+// Status is a reservation's state.
+type Status string
+
+// The reservation states.
+const (
+	Available Status = "AVAILABLE" // open for applications (inside the window)
+	Pending   Status = "PENDING"   // a buyer is selected and must pay
+	Paid      Status = "PAID"
+	Completed Status = "COMPLETED" // handed over to a trade
+	Cancelled Status = "CANCELLED"
+	Closed    Status = "CLOSED" // the trade completed
+)
+
+// Reservation is the reservation of one product.
+type Reservation struct {
+	ID             uuid.UUID
+	ProductID      uuid.UUID
+	SellerID       uuid.UUID
+	SellerNickname string
+	ProductName    string
+	ProductPrice   int64
+	StartTime      time.Time
+	EndTime        time.Time
+	Status         Status
+	CreatedAt      time.Time
+}
+
+// OpenForProduct creates the reservation of a newly listed product in tx. It is
+// idempotent: a product that already has its reservation keeps it, and created is false.
+func OpenForProduct(ctx context.Context, tx pgx.Tx, p events.ProductCreatedData) (created bool, err error) {
+	if p.ProductID == uuid.Nil || p.SellerID == uuid.Nil || p.Price <= 0 || !p.EndTime.After(p.StartTime) {
+		return false, fmt.Errorf("open reservation: invalid product-created payload for product %s", p.ProductID)
+	}
+	tag, err := tx.Exec(ctx, `
+		INSERT INTO reservations.reservations
+		  (id, product_id, seller_id, seller_nickname, product_name, product_price, start_time, end_time, status)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+		ON CONFLICT (product_id) DO NOTHING`,
+		uuid.New(), p.ProductID, p.SellerID, p.SellerNickname, p.Name, p.Price, p.StartTime, p.EndTime, Available)
+	if err != nil {
+		return false, fmt.Errorf("open reservation for product %s: %w", p.ProductID, err)
+	}
+	return tag.RowsAffected() == 1, nil
+}

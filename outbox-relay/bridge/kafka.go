@@ -51,7 +51,8 @@ func (k *Kafka) consume(ctx context.Context, sub Subscription) error {
 		kgo.ConsumerGroup(k.groupOf(sub)),
 		kgo.ConsumeTopics(sub.Topic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
-		kgo.DisableAutoCommit(),
+		// Only marked records (delivered or parked) are ever committed.
+		kgo.AutoCommitMarks(),
 		kgo.BlockRebalanceOnPoll(),
 		kgo.FetchMaxWait(250*time.Millisecond),
 	)

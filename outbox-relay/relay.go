@@ -218,12 +218,18 @@ func (r *Relay) publish(ctx context.Context, rows []row) (int, error) {
 	errs := r.pub.Publish(ctx, msgs)
 	var sent []uuid.UUID
 	var failed []failure
+	headFailed := map[string]bool{}
 	for i, err := range errs {
 		if err == nil {
 			sent = append(sent, rows[i].id)
-		} else {
-			failed = append(failed, failure{row: rows[i], err: err})
+			continue
 		}
+		// Only the first failed row of an aggregate spends an attempt: the rows behind it
+		// fail with it (the broker keeps their order) and must not be dead-lettered for
+		// their predecessor's fault.
+		agg := rows[i].aggregateID
+		failed = append(failed, failure{row: rows[i], err: err, behind: headFailed[agg]})
+		headFailed[agg] = true
 	}
 	if len(sent) > 0 {
 		_, err := r.db.Exec(ctx, `
@@ -244,8 +250,9 @@ func (r *Relay) publish(ctx context.Context, rows []row) (int, error) {
 }
 
 type failure struct {
-	row row
-	err error
+	row    row
+	err    error
+	behind bool // an earlier row of the same aggregate in the batch failed too
 }
 
 // fail schedules a retry of each failed row, or dead-letters it after MaxAttempts.
@@ -256,6 +263,15 @@ func (r *Relay) fail(ctx context.Context, failed []failure) error {
 			return err
 		}
 		for _, f := range failed {
+			if f.behind {
+				// Released without a penalty; the claim rule holds it back until the
+				// failed row ahead of it is sent or dead-lettered.
+				if _, err := tx.Exec(ctx, `
+					UPDATE messaging.outbox SET locked_by = NULL, locked_until = NULL WHERE id = $1`, f.row.id); err != nil {
+					return err
+				}
+				continue
+			}
 			attempts := f.row.attempts + 1
 			if attempts >= r.opts.MaxAttempts {
 				dead = append(dead, f)
@@ -281,8 +297,10 @@ func (r *Relay) fail(ctx context.Context, failed []failure) error {
 		return fmt.Errorf("record %d failed publishes: %w", len(failed), err)
 	}
 	for _, f := range failed {
-		slog.WarnContext(ctx, "outbox publish failed", "eventId", f.row.id, "topic", f.row.topic,
-			"attempt", f.row.attempts+1, "error", f.err.Error())
+		if !f.behind {
+			slog.WarnContext(ctx, "outbox publish failed", "eventId", f.row.id, "topic", f.row.topic,
+				"attempt", f.row.attempts+1, "error", f.err.Error())
+		}
 	}
 	if len(dead) > 0 {
 		r.deadLetter(ctx, dead)

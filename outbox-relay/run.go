@@ -2,13 +2,14 @@ package relay
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/8949market/market/shared/events"
 )
 
 // Run relays until ctx ends: it drains the outbox whenever a notification arrives or the
@@ -85,17 +86,15 @@ func (r *Relay) listenOnce(ctx context.Context, wake chan<- struct{}) error {
 	}
 }
 
-// Topics returns every topic and dead-letter topic of the catalogue under prefix.
+// Topics returns every topic and its dead-letter topic under prefix.
 func Topics(prefix string, names []string) []string {
 	var out []string
 	for _, n := range names {
-		out = append(out, prefix+n, prefix+n+".dlt")
+		out = append(out, prefix+n, prefix+n+events.DeadLetterSuffix)
 	}
 	slices.Sort(out)
 	return out
 }
-
-var errStopped = errors.New("relay stopped")
 
 func sortBySeq[T any](s []T, seq func(T) int64) {
 	slices.SortFunc(s, func(a, b T) int {

@@ -24,8 +24,13 @@ CREATE TABLE messaging.outbox (
 
 -- The relay's work list, in write order.
 CREATE INDEX outbox_pending_idx ON messaging.outbox (seq) WHERE status = 'PENDING';
--- "Is an earlier row of this aggregate still on its way?"
-CREATE INDEX outbox_aggregate_pending_idx ON messaging.outbox (aggregate_id, seq) WHERE status = 'PENDING';
+-- "Which aggregates have a row on its way?": rows under a lease, and rows backing off
+-- after a failed publish. Both sets stay small whatever the backlog, so the claim's
+-- ordering check costs little.
+CREATE INDEX outbox_leased_idx ON messaging.outbox (aggregate_id, seq)
+    WHERE status = 'PENDING' AND locked_until IS NOT NULL;
+CREATE INDEX outbox_retrying_idx ON messaging.outbox (aggregate_id, seq)
+    WHERE status = 'PENDING' AND attempts > 0;
 -- Pruning of sent rows.
 CREATE INDEX outbox_sent_idx ON messaging.outbox (sent_at) WHERE status = 'SENT';
 

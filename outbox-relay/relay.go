@@ -129,18 +129,22 @@ func (r *Relay) claim(ctx context.Context) ([]row, error) {
 			return err
 		}
 		res, err := tx.Query(ctx, `
-			WITH claimable AS (
+			WITH blocked AS MATERIALIZED (
+			    -- Aggregates with a row on its way (leased, or backing off) and the first
+			    -- such row: nothing after it may overtake it.
+			    SELECT aggregate_id, min(seq) AS seq
+			      FROM messaging.outbox
+			     WHERE status = 'PENDING'
+			       AND ((locked_until IS NOT NULL AND locked_until >= now())
+			            OR (attempts > 0 AND next_attempt_at > now()))
+			     GROUP BY aggregate_id),
+			claimable AS (
 			    SELECT o.id
 			      FROM messaging.outbox o
 			     WHERE o.status = 'PENDING'
 			       AND o.next_attempt_at <= now()
 			       AND (o.locked_until IS NULL OR o.locked_until < now())
-			       AND NOT EXISTS (
-			           SELECT 1 FROM messaging.outbox e
-			            WHERE e.aggregate_id = o.aggregate_id
-			              AND e.status = 'PENDING'
-			              AND e.seq < o.seq
-			              AND (e.next_attempt_at > now() OR e.locked_until >= now()))
+			       AND NOT EXISTS (SELECT 1 FROM blocked b WHERE b.aggregate_id = o.aggregate_id AND b.seq < o.seq)
 			     ORDER BY o.seq
 			     LIMIT $1
 			     FOR UPDATE SKIP LOCKED)

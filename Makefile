@@ -38,7 +38,7 @@ manifest:
 
 ## build: the binaries into bin/
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -o bin/ ./cmd/... ./chat-server/cmd/...
+	CGO_ENABLED=0 $(GO) build -trimpath -o bin/ ./cmd/... ./chat-server/cmd/... ./outbox-relay/cmd/...
 
 fmt:
 	gofmt -w .

@@ -190,8 +190,12 @@ func (r *Relay) claim(ctx context.Context) ([]row, error) {
 // Drain publishes until nothing is claimable and returns how many rows it published.
 func (r *Relay) Drain(ctx context.Context) (int, error) {
 	total := 0
-	for {
-		rows, err := r.claim(ctx)
+	for ctx.Err() == nil {
+		// A claim, once started, completes: cut off by cancellation it could commit its
+		// leases unseen and hold those rows back until the leases expire.
+		claimCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.opts.Lease)
+		rows, err := r.claim(claimCtx)
+		cancel()
 		if err != nil {
 			return total, err
 		}
@@ -205,10 +209,11 @@ func (r *Relay) Drain(ctx context.Context) (int, error) {
 		if err != nil {
 			return total, err
 		}
-		if len(rows) < r.opts.BatchSize || ctx.Err() != nil {
-			return total, ctx.Err()
+		if len(rows) < r.opts.BatchSize {
+			return total, nil
 		}
 	}
+	return total, ctx.Err()
 }
 
 // publish publishes rows and records the outcome of each.

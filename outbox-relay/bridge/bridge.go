@@ -28,6 +28,9 @@ type Subscription struct {
 	Name  string // the consumer function's name; also its group or subscription id
 	Topic string // the full topic name
 	URL   string // where to POST the CloudEvent
+	// Client, if set, makes this subscription's deliveries (for example with an ID token
+	// whose audience is URL); otherwise Options.Client does.
+	Client *http.Client
 }
 
 // Options tune delivery; zero values take the defaults.
@@ -60,10 +63,14 @@ func (o *Options) defaults() {
 // deliver hands m to sub, retrying with back-off. It returns an error when every attempt
 // failed (the caller dead-letters) or ctx ended (the caller leaves the event unacknowledged).
 func deliver(ctx context.Context, o Options, sub Subscription, m bus.Message) error {
+	client := o.Client
+	if sub.Client != nil {
+		client = sub.Client
+	}
 	delay := o.BackoffBase
 	var err error
 	for attempt := 1; attempt <= o.MaxAttempts; attempt++ {
-		if err = bus.Deliver(ctx, o.Client, sub.URL, m); err == nil {
+		if err = bus.Deliver(ctx, client, sub.URL, m); err == nil {
 			return nil
 		}
 		if ctx.Err() != nil {

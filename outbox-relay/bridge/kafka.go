@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"golang.org/x/sync/errgroup"
 
@@ -111,29 +112,58 @@ func (k *Kafka) handle(ctx context.Context, sub Subscription, rec *kgo.Record) e
 	}
 }
 
-// Lag returns how many records the bridge's groups have not committed yet.
+// Lag returns how many records the bridge's groups have not committed yet. It counts from
+// the groups' commits (a partition without a commit lags from its start, where the bridge
+// begins), not from group membership, so it is right while the bridge is starting,
+// restarting or down.
 func (k *Kafka) Lag(ctx context.Context) (int64, error) {
 	cl, err := kgo.NewClient(kgo.SeedBrokers(k.brokers...))
 	if err != nil {
 		return 0, err
 	}
 	defer cl.Close()
-	groups := make([]string, len(k.subs))
-	for i, s := range k.subs {
-		groups[i] = k.groupOf(s)
-	}
-	lags, err := kadm.NewClient(cl).Lag(ctx, groups...)
-	if err != nil {
-		return 0, fmt.Errorf("group lag: %w", err)
-	}
+	adm := kadm.NewClient(cl)
 	var total int64
 	var errs []error
-	for _, l := range lags {
-		if l.Error() != nil {
-			errs = append(errs, l.Error())
+	for _, s := range k.subs {
+		group := k.groupOf(s)
+		commits, err := adm.FetchOffsets(ctx, group)
+		if errors.Is(err, kerr.GroupIDNotFound) { // no commits yet
+			commits, err = nil, nil
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("offsets of group %s: %w", group, err))
 			continue
 		}
-		total += l.Lag.Total()
+		starts, err := adm.ListStartOffsets(ctx, s.Topic)
+		if err == nil {
+			err = starts.Error()
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("start offsets of %s: %w", s.Topic, err))
+			continue
+		}
+		ends, err := adm.ListEndOffsets(ctx, s.Topic)
+		if err == nil {
+			err = ends.Error()
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("end offsets of %s: %w", s.Topic, err))
+			continue
+		}
+		ends.Each(func(end kadm.ListedOffset) {
+			from := starts[s.Topic][end.Partition].Offset
+			if c, ok := commits.Lookup(s.Topic, end.Partition); ok {
+				if c.Err != nil {
+					errs = append(errs, fmt.Errorf("offset of group %s on %s/%d: %w", group, s.Topic, end.Partition, c.Err))
+					return
+				}
+				if c.At >= 0 {
+					from = c.At
+				}
+			}
+			total += max(end.Offset-from, 0)
+		})
 	}
 	return total, errors.Join(errs...)
 }

@@ -33,6 +33,17 @@ func NewPubSub(ps *bus.PubSub, subPrefix string, subs []Subscription, opts Optio
 	return &PubSub{ps: ps, subs: subs, opts: opts, subPrefix: subPrefix}
 }
 
+// EnsureSubscriptions creates the subscriptions. Call it before anything is published to
+// their topics: Pub/Sub gives a subscription only what was published after it existed.
+func (p *PubSub) EnsureSubscriptions(ctx context.Context) error {
+	for _, sub := range p.subs {
+		if err := p.ps.EnsureSubscription(ctx, p.subPrefix+sub.Name, sub.Topic); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Run creates the subscriptions if needed and delivers until ctx ends.
 func (p *PubSub) Run(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)

@@ -35,6 +35,15 @@ type Config struct {
 	// PubSubProject is the GCP project of the Pub/Sub topics.
 	PubSubProject string `env:"PUBSUB_PROJECT_ID" envDefault:"market-8949-local"`
 
+	// RelayBatchSize is how many outbox rows the relay claims at once.
+	RelayBatchSize int `env:"RELAY_BATCH_SIZE" envDefault:"500"`
+	// BridgeTargets maps each consumer function name to its URL, as JSON, for the push
+	// bridge (Kafka backbone on GCP: the consumers' Cloud Run URLs).
+	BridgeTargets string `env:"BRIDGE_TARGETS"`
+	// BridgeAuth is "oidc" to call the consumers with Google ID tokens (private Cloud Run
+	// services), or "none".
+	BridgeAuth string `env:"BRIDGE_AUTH" envDefault:"none"`
+
 	// JWTPublicKeys is a JWKS document (JSON) or a path to one: every key that may have
 	// signed a live token. Several keys may be active at once so keys can rotate.
 	JWTPublicKeys string `env:"JWT_PUBLIC_KEYS"`

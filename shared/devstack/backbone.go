@@ -22,12 +22,15 @@ import (
 // backbone is the stream of the dev stack: a real broker when configured, else an
 // in-process stand-in, plus the relay and the delivery to consumer functions.
 type backbone struct {
-	name      string
-	pub       bus.Publisher
-	relay     *relay.Relay
-	run       func(context.Context) error // delivery to consumers
-	caughtUp  func(ctx context.Context, since time.Time) (bool, error)
-	closeFake func()
+	name  string
+	pub   bus.Publisher
+	relay *relay.Relay
+	run   func(context.Context) error // delivery to consumers
+	// ensureSubs creates the consumers' subscriptions before the relay publishes anything
+	// (Pub/Sub delivers only what was published after a subscription existed).
+	ensureSubs func(context.Context) error
+	caughtUp   func(ctx context.Context, since time.Time) (bool, error)
+	closeFake  func()
 }
 
 // newBackbone connects (or starts) the configured backbone and creates the topics.
@@ -81,6 +84,7 @@ func newBackbone(ctx context.Context, cfg config.Config, db *pgxpool.Pool, apiUR
 		b.pub = ps
 		pb := bridge.NewPubSub(ps, cfg.TopicPrefix, subs, bridge.Options{})
 		b.run = pb.Run
+		b.ensureSubs = pb.EnsureSubscriptions
 		// Pub/Sub has no lag to ask for here: quiet for a while after the last publish
 		// and nothing in flight is as good as it gets.
 		b.caughtUp = func(_ context.Context, since time.Time) (bool, error) {
@@ -93,6 +97,12 @@ func newBackbone(ctx context.Context, cfg config.Config, db *pgxpool.Pool, apiUR
 	if err := b.pub.EnsureTopics(ctx, topics); err != nil {
 		b.close()
 		return nil, err
+	}
+	if b.ensureSubs != nil {
+		if err := b.ensureSubs(ctx); err != nil {
+			b.close()
+			return nil, err
+		}
 	}
 	b.relay = relay.New(db, b.pub, relay.Options{TopicPrefix: cfg.TopicPrefix, PollInterval: 500 * time.Millisecond})
 	return b, nil

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"time"
 )
 
@@ -38,8 +39,16 @@ func Listen(addr string, h http.Handler) (*Server, error) {
 // Addr is the bound address.
 func (s *Server) Addr() string { return s.ln.Addr().String() }
 
-// URL is http://<bound address>.
-func (s *Server) URL() string { return "http://" + s.Addr() }
+// URL is an http:// URL that reaches the server from this host: a wildcard bind
+// (":8080") is reached on the loopback address.
+func (s *Server) URL() string {
+	addr := s.ln.Addr().(*net.TCPAddr)
+	host := addr.IP.String()
+	if addr.IP.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, strconv.Itoa(addr.Port))
+}
 
 // Run serves until ctx ends, then stops accepting and waits up to drain for requests in
 // flight. It returns nil on a clean stop.

@@ -72,8 +72,14 @@ func Key(t testing.TB) auth.SigningKey {
 // DB returns a pool on a fresh, migrated database of the test's own.
 func DB(t testing.TB) *pgxpool.Pool {
 	t.Helper()
-	ctx := context.Background()
-	pool, err := postgres.Connect(ctx, DatabaseURL(t), 10)
+	return Connect(t, DatabaseURL(t))
+}
+
+// Connect returns a pool on dsn, closed when the test ends. Ten connections: enough for
+// the concurrency tests (several blocked transactions plus one watcher).
+func Connect(t testing.TB, dsn string) *pgxpool.Pool {
+	t.Helper()
+	pool, err := postgres.Connect(context.Background(), dsn, 10)
 	if err != nil {
 		t.Fatalf("testenv: %v", err)
 	}

@@ -43,6 +43,11 @@ func run() error {
 		}
 		slog.Info("using the local JWT signing key", "file", ".dev/jwt-signing-key.json")
 	}
+	if cfg.BootstrapAdminUsername == "" && cfg.BootstrapAdminPassword == "" {
+		if cfg.BootstrapAdminUsername, cfg.BootstrapAdminPassword, err = devstack.LocalAdmin(".dev"); err != nil {
+			return err
+		}
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -64,10 +69,19 @@ func run() error {
 			fmt.Printf("  %-26s %s\n", f.Name, f.Route())
 		}
 	}
+	fmt.Printf("\nAdministrator (MASTER): username %s, password %s\n", cfg.BootstrapAdminUsername, adminPassword(cfg))
 	fmt.Println("\nCtrl-C stops everything.")
 	if err := st.Run(ctx); err != nil {
 		return err
 	}
 	slog.Info("stopped cleanly")
 	return nil
+}
+
+// adminPassword shows the generated local password, never one given in the environment.
+func adminPassword(cfg config.Config) string {
+	if os.Getenv("BOOTSTRAP_ADMIN_PASSWORD") != "" {
+		return "(from BOOTSTRAP_ADMIN_PASSWORD)"
+	}
+	return cfg.BootstrapAdminPassword + " (kept in .dev/bootstrap-admin.json)"
 }

@@ -79,6 +79,9 @@ func serveTarget(ctx context.Context, kit *platform.Kit, target string) error {
 	if !ok {
 		return fmt.Errorf("FUNCTION_TARGET %q is not a registered function", target)
 	}
+	if fn.Signs && kit.Signer == nil {
+		return fmt.Errorf("function %s issues tokens: set JWT_SIGNING_KEY", fn.Name)
+	}
 	h := fn.Handler(kit)
 	var inflight atomic.Int64
 	functions.HTTP(fn.Name, func(w http.ResponseWriter, r *http.Request) {

@@ -15,6 +15,7 @@ import (
 	"github.com/8949market/market/shared/config"
 	"github.com/8949market/market/shared/postgres"
 	"github.com/8949market/market/shared/telemetry"
+	"github.com/8949market/market/shared/users"
 )
 
 func main() {
@@ -49,6 +50,9 @@ func run(ctx context.Context, args []string) error {
 			return err
 		}
 		slog.Info("migrations applied", "database", config.Redact(cfg.DatabaseURL), "applied", n)
+		if err := users.BootstrapConfigured(ctx, pool, cfg); err != nil {
+			return err
+		}
 	case "reset":
 		if err := migrations.Reset(ctx, pool); err != nil {
 			return err

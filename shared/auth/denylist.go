@@ -12,9 +12,12 @@ import (
 )
 
 // Denylist records revoked access tokens in Redis: one key per token id (so any number of
-// tokens per user can be revoked), and one per user holding the instant before which all
-// of that user's tokens are void (deleted user, password change). Both are checked in one
-// round trip.
+// tokens per user can be revoked), and one per user holding the lowest token version still
+// valid for that user (a deleted user, a changed password or role bump the version). Both
+// are checked in one round trip.
+//
+// A version, not a time, voids a user's tokens: tokens carry whole-second iat, so a token
+// issued in the same second as a revocation could not be told from one issued before it.
 type Denylist struct {
 	rdb *redis.Client
 }
@@ -25,8 +28,9 @@ func NewDenylist(rdb *redis.Client) *Denylist { return &Denylist{rdb: rdb} }
 func tokenKey(jti string) string      { return "auth:deny:jti:" + jti }
 func userKey(userID uuid.UUID) string { return "auth:deny:user:" + userID.String() }
 
-// Denied reports whether the token with id jti, issued at iat to userID, is revoked.
-func (d *Denylist) Denied(ctx context.Context, jti string, userID uuid.UUID, iat time.Time) (bool, error) {
+// Denied reports whether the token with id jti, issued to userID at token version ver, is
+// revoked.
+func (d *Denylist) Denied(ctx context.Context, jti string, userID uuid.UUID, ver int64) (bool, error) {
 	vals, err := d.rdb.MGet(ctx, tokenKey(jti), userKey(userID)).Result()
 	if err != nil {
 		return false, fmt.Errorf("check denylist: %w", err)
@@ -35,12 +39,11 @@ func (d *Denylist) Denied(ctx context.Context, jti string, userID uuid.UUID, iat
 		return true, nil
 	}
 	if s, ok := vals[1].(string); ok {
-		before, err := strconv.ParseInt(s, 10, 64)
+		minVer, err := strconv.ParseInt(s, 10, 64)
 		if err != nil {
-			return false, fmt.Errorf("check denylist: bad revocation instant %q: %w", s, err)
+			return false, fmt.Errorf("check denylist: bad minimum version %q: %w", s, err)
 		}
-		// Tokens carry whole seconds: one issued in the revocation's second is void too.
-		return iat.Unix() <= before, nil
+		return ver < minVer, nil
 	}
 	return false, nil
 }
@@ -58,13 +61,25 @@ func (d *Denylist) DenyToken(ctx context.Context, jti string, expiresAt time.Tim
 	return nil
 }
 
-// RevokeUser voids every token of userID issued up to at. The mark lives as long as the
-// longest-lived access token could.
-func (d *Denylist) RevokeUser(ctx context.Context, userID uuid.UUID, at time.Time, maxTokenTTL time.Duration) error {
+// raiseVersion sets the key to ARGV[1] unless it already holds a higher version, so a late
+// writer never lowers the bar.
+var raiseVersion = redis.NewScript(`
+local cur = tonumber(redis.call('GET', KEYS[1]) or '-1')
+if tonumber(ARGV[1]) > cur then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+else
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 1`)
+
+// RevokeUser voids every token of userID whose version is below minVersion. The mark
+// lives as long as the longest-lived access token could.
+func (d *Denylist) RevokeUser(ctx context.Context, userID uuid.UUID, minVersion int64, maxTokenTTL time.Duration) error {
 	if maxTokenTTL <= 0 {
 		return errors.New("revoke user: token lifetime must be positive")
 	}
-	if err := d.rdb.Set(ctx, userKey(userID), strconv.FormatInt(at.Unix(), 10), maxTokenTTL+time.Minute).Err(); err != nil {
+	ttl := maxTokenTTL + Leeway + time.Minute
+	if err := raiseVersion.Run(ctx, d.rdb, []string{userKey(userID)}, minVersion, ttl.Milliseconds()).Err(); err != nil {
 		return fmt.Errorf("revoke user: %w", err)
 	}
 	return nil

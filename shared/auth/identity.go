@@ -35,6 +35,12 @@ type Identity struct {
 	TokenID   string // jti
 	IssuedAt  time.Time
 	ExpiresAt time.Time
+	// SessionID is the refresh-token family the token was issued under (claim sid); logout
+	// ends it. Empty for tokens minted outside a session (tests, tools).
+	SessionID string
+	// Version is the user's token version when the token was issued (claim ver); raising
+	// the version voids every older token of the user.
+	Version int64
 }
 
 // IsAdmin reports whether the caller is a MANAGER or a MASTER.

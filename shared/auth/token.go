@@ -20,6 +20,8 @@ type AccessClaims struct {
 	Username  string `json:"username"`
 	Role      Role   `json:"role"`
 	Nickname  string `json:"nickname"`
+	SessionID string `json:"sid,omitempty"`
+	Version   int64  `json:"ver"`
 }
 
 // Signer signs tokens with one private key, naming it in the kid header.
@@ -65,6 +67,8 @@ func (s *Signer) Access(who Identity, ttl time.Duration) (string, Identity, erro
 		Username:  who.Username,
 		Role:      who.Role,
 		Nickname:  who.Nickname,
+		SessionID: who.SessionID,
+		Version:   who.Version,
 	})
 	if err != nil {
 		return "", Identity{}, err

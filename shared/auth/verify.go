@@ -28,7 +28,7 @@ const Leeway = 5 * time.Second
 
 // DenyChecker says whether a token is revoked; *Denylist is the real one.
 type DenyChecker interface {
-	Denied(ctx context.Context, jti string, userID uuid.UUID, iat time.Time) (bool, error)
+	Denied(ctx context.Context, jti string, userID uuid.UUID, ver int64) (bool, error)
 }
 
 // Verifier checks access tokens against the public keys and the denylist.
@@ -36,6 +36,9 @@ type Verifier struct {
 	keys   PublicKeys
 	deny   DenyChecker
 	parser *jwt.Parser
+	// lenient checks signature and algorithm only, for reissue, which accepts an expired
+	// access token to revoke it.
+	lenient *jwt.Parser
 }
 
 // NewVerifier returns a verifier trusting keys and consulting deny.
@@ -50,6 +53,10 @@ func NewVerifier(keys PublicKeys, deny DenyChecker) *Verifier {
 			jwt.WithIssuedAt(),
 			jwt.WithLeeway(Leeway),
 		),
+		lenient: jwt.NewParser(
+			jwt.WithValidMethods([]string{jwt.SigningMethodEdDSA.Alg()}),
+			jwt.WithoutClaimsValidation(),
+		),
 	}
 }
 
@@ -58,28 +65,11 @@ func (v *Verifier) Keys() PublicKeys { return v.keys }
 
 // Verify returns the identity in a valid, unrevoked access token.
 func (v *Verifier) Verify(ctx context.Context, raw string) (Identity, error) {
-	var claims AccessClaims
-	_, err := v.parser.ParseWithClaims(raw, &claims, v.key)
+	id, err := v.parse(v.parser, raw)
 	if err != nil {
-		return Identity{}, ErrTokenInvalid.Wrap(err)
+		return Identity{}, err
 	}
-	if claims.TokenType != TokenTypeAccess {
-		return Identity{}, ErrTokenInvalid.Wrap(fmt.Errorf("token_type %q", claims.TokenType))
-	}
-	userID, err := uuid.Parse(claims.Subject)
-	if err != nil || claims.ID == "" || claims.IssuedAt == nil || !claims.Role.Valid() {
-		return Identity{}, ErrTokenInvalid.Wrap(errors.New("missing or malformed sub, jti, iat or role"))
-	}
-	id := Identity{
-		UserID:    userID,
-		Username:  claims.Username,
-		Nickname:  claims.Nickname,
-		Role:      claims.Role,
-		TokenID:   claims.ID,
-		IssuedAt:  claims.IssuedAt.Time,
-		ExpiresAt: claims.ExpiresAt.Time,
-	}
-	denied, err := v.deny.Denied(ctx, id.TokenID, id.UserID, id.IssuedAt)
+	denied, err := v.deny.Denied(ctx, id.TokenID, id.UserID, id.Version)
 	if err != nil {
 		// Fail closed, but as "try again" rather than "you are logged out".
 		return Identity{}, fault.ErrUnavailable.Wrap(err)
@@ -88,6 +78,38 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (Identity, error) {
 		return Identity{}, ErrTokenRevoked
 	}
 	return id, nil
+}
+
+// VerifySignature returns the identity in an access token signed by a trusted key,
+// whether or not it has expired or been revoked. Only token reissue uses it: the caller
+// proves who it was in order to have that token revoked.
+func (v *Verifier) VerifySignature(raw string) (Identity, error) {
+	return v.parse(v.lenient, raw)
+}
+
+func (v *Verifier) parse(p *jwt.Parser, raw string) (Identity, error) {
+	var claims AccessClaims
+	if _, err := p.ParseWithClaims(raw, &claims, v.key); err != nil {
+		return Identity{}, ErrTokenInvalid.Wrap(err)
+	}
+	if claims.TokenType != TokenTypeAccess {
+		return Identity{}, ErrTokenInvalid.Wrap(fmt.Errorf("token_type %q", claims.TokenType))
+	}
+	userID, err := uuid.Parse(claims.Subject)
+	if err != nil || claims.ID == "" || claims.IssuedAt == nil || claims.ExpiresAt == nil || !claims.Role.Valid() {
+		return Identity{}, ErrTokenInvalid.Wrap(errors.New("missing or malformed sub, jti, iat, exp or role"))
+	}
+	return Identity{
+		UserID:    userID,
+		Username:  claims.Username,
+		Nickname:  claims.Nickname,
+		Role:      claims.Role,
+		TokenID:   claims.ID,
+		IssuedAt:  claims.IssuedAt.Time,
+		ExpiresAt: claims.ExpiresAt.Time,
+		SessionID: claims.SessionID,
+		Version:   claims.Version,
+	}, nil
 }
 
 func (v *Verifier) key(t *jwt.Token) (any, error) {

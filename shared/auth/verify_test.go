@@ -52,7 +52,7 @@ func newFixture(t testing.TB) fixture {
 // allowAll is a DenyChecker that never denies.
 type allowAll struct{}
 
-func (allowAll) Denied(context.Context, string, uuid.UUID, time.Time) (bool, error) {
+func (allowAll) Denied(context.Context, string, uuid.UUID, int64) (bool, error) {
 	return false, nil
 }
 
@@ -612,26 +612,27 @@ func TestRequireRefusesTokensOfRevokedUser(t *testing.T) {
 	f := newFixture(t)
 	userID, other := uuid.New(), uuid.New()
 	now := time.Now()
-
-	before := sign(t, f.signer, accessClaims(userID, now.Add(-10*time.Minute)))
-	sameSecond := sign(t, f.signer, accessClaims(userID, now))
-	otherUser := sign(t, f.signer, accessClaims(other, now.Add(-10*time.Minute)))
-
-	if err := f.deny.RevokeUser(ctx, userID, now, 15*time.Minute); err != nil {
+	withVersion := func(user uuid.UUID, ver int64) string {
+		c := accessClaims(user, now)
+		c.Version = ver
+		return sign(t, f.signer, c)
+	}
+	// Version 1 is current before the revocation; tokens of the same second but a later
+	// version (a login right after a password change) must still pass.
+	before, sameSecondOld := withVersion(userID, 0), withVersion(userID, 1)
+	after := withVersion(userID, 2)
+	otherUser := withVersion(other, 0)
+	if err := f.deny.RevokeUser(ctx, userID, 2, 15*time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	// Issued after the revocation (a later login): IssuedAt two seconds on, within
-	// the verifier's leeway for iat.
-	after := sign(t, f.signer, accessClaims(userID, now.Add(2*time.Second)))
-
-	for name, tok := range map[string]string{"issued before": before, "issued in the same second": sameSecond} {
+	for name, tok := range map[string]string{"older version": before, "previous version, same second": sameSecondOld} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			rec, seen := bearer(t, f.v, tok)
 			assertUnauthorized(t, rec, seen, msgRevoked)
 		})
 	}
-	t.Run("issued after", func(t *testing.T) {
+	t.Run("current version, same second", func(t *testing.T) {
 		t.Parallel()
 		rec, seen := bearer(t, f.v, after)
 		assertAccepted(t, rec, seen, userID)

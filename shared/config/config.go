@@ -54,6 +54,23 @@ type Config struct {
 	// RefreshTokenTTL is the lifetime of a refresh token family member.
 	RefreshTokenTTL time.Duration `env:"REFRESH_TOKEN_TTL" envDefault:"168h"`
 
+	// BcryptCost is the password hashing cost (at least 10).
+	BcryptCost int `env:"BCRYPT_COST" envDefault:"10"`
+	// BootstrapAdminUsername and BootstrapAdminPassword, when both set, make startup create
+	// that MASTER account if it does not exist. There is no default password.
+	BootstrapAdminUsername string `env:"BOOTSTRAP_ADMIN_USERNAME"`
+	BootstrapAdminPassword string `env:"BOOTSTRAP_ADMIN_PASSWORD"`
+	// LoginWindow is the rate-limit window of login attempts.
+	LoginWindow time.Duration `env:"LOGIN_RATE_WINDOW" envDefault:"15m"`
+	// LoginMaxFailures is how many failed logins one username may have per window.
+	LoginMaxFailures int64 `env:"LOGIN_MAX_FAILURES" envDefault:"10"`
+	// LoginMaxPerClient is how many login attempts one client address may make per window.
+	LoginMaxPerClient int64 `env:"LOGIN_MAX_PER_CLIENT" envDefault:"100"`
+	// TrustedProxyHops is how many proxies in front of the service append to
+	// X-Forwarded-For; the client address is the entry that many from the right. 0 uses
+	// the connection's address.
+	TrustedProxyHops int `env:"TRUSTED_PROXY_HOPS" envDefault:"0"`
+
 	// MaxBodyBytes caps every JSON request body.
 	MaxBodyBytes int64 `env:"MAX_BODY_BYTES" envDefault:"1048576"`
 	// ShutdownTimeout bounds the drain on SIGTERM.
@@ -90,6 +107,9 @@ func Parse(environ map[string]string) (Config, error) {
 	}
 	if c.Backbone != "kafka" && c.Backbone != "pubsub" {
 		return Config{}, fmt.Errorf("read configuration: BACKBONE must be kafka or pubsub, got %q", c.Backbone)
+	}
+	if c.BcryptCost < 10 || c.BcryptCost > 31 {
+		return Config{}, fmt.Errorf("read configuration: BCRYPT_COST must be 10 to 31, got %d", c.BcryptCost)
 	}
 	return c, nil
 }

@@ -32,6 +32,7 @@ import (
 	"github.com/8949market/market/shared/postgres"
 	"github.com/8949market/market/shared/registry"
 	"github.com/8949market/market/shared/serve"
+	"github.com/8949market/market/shared/users"
 )
 
 // Options say where the stack listens.
@@ -76,6 +77,10 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 		return nil, err
 	}
 	slog.InfoContext(ctx, "database ready", "database", config.Redact(cfg.DatabaseURL), "migrationsApplied", applied)
+	if err := users.BootstrapConfigured(ctx, kit.DB, cfg); err != nil {
+		kit.Close()
+		return nil, err
+	}
 	slog.InfoContext(ctx, "redis ready", "redis", config.Redact(cfg.RedisURL))
 
 	s := &Stack{Kit: kit, drain: cfg.ShutdownTimeout}
@@ -189,6 +194,39 @@ func (s *Stack) Settle(ctx context.Context) error { return s.backbone.settle(ctx
 
 // Backbone names the backbone in use.
 func (s *Stack) Backbone() string { return s.backbone.name }
+
+// LocalAdmin returns the first administrator's credentials for local development, kept
+// in dir (made on first use with a random password, mode 0600): there is no published
+// default password, even locally.
+func LocalAdmin(dir string) (username, password string, err error) {
+	path := filepath.Join(dir, "bootstrap-admin.json")
+	var creds struct {
+		Username string `json:"username"`
+		Password string `json:"password"`
+	}
+	raw, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		if err := json.Unmarshal(raw, &creds); err != nil {
+			return "", "", fmt.Errorf("%s: %w", path, err)
+		}
+	case errors.Is(err, fs.ErrNotExist):
+		// 16 hex digits plus a symbol: inside the password rule, 64 bits of chance.
+		creds.Username, creds.Password = "devmaster1", "Dv!"+auth.NewTokenID()[:16]
+		if raw, err = json.Marshal(creds); err != nil {
+			return "", "", fmt.Errorf("encode dev admin: %w", err)
+		}
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return "", "", fmt.Errorf("create %s: %w", dir, err)
+		}
+		if err := os.WriteFile(path, raw, 0o600); err != nil {
+			return "", "", fmt.Errorf("write dev admin: %w", err)
+		}
+	default:
+		return "", "", fmt.Errorf("read dev admin: %w", err)
+	}
+	return creds.Username, creds.Password, nil
+}
 
 // LocalKeys returns the JWT signing key and public key set for local development, kept
 // in dir (created on first use, mode 0600), so tokens survive a restart of make dev.

@@ -21,6 +21,10 @@ type Kit struct {
 	DB       *pgxpool.Pool
 	Redis    *redis.Client
 	Verifier *auth.Verifier
+	Denylist *auth.Denylist
+	// Signer signs access tokens; nil unless JWT_SIGNING_KEY is set, which only the
+	// functions registered as signing need.
+	Signer *auth.Signer
 }
 
 // New connects the kit's clients. Connections are made on first use, so New is fast and
@@ -29,6 +33,17 @@ func New(ctx context.Context, cfg config.Config) (*Kit, error) {
 	keys, err := publicKeys(cfg)
 	if err != nil {
 		return nil, err
+	}
+	var signer *auth.Signer
+	if cfg.JWTSigningKey != "" {
+		key, err := auth.ParseSigningKey(cfg.JWTSigningKey)
+		if err != nil {
+			return nil, fmt.Errorf("JWT_SIGNING_KEY: %w", err)
+		}
+		if _, ok := keys[key.Kid]; !ok {
+			return nil, fmt.Errorf("JWT_SIGNING_KEY: kid %q is not among JWT_PUBLIC_KEYS, so its tokens would not verify", key.Kid)
+		}
+		signer = auth.NewSigner(key)
 	}
 	db, err := postgres.Connect(ctx, cfg.DatabaseURL, cfg.DatabaseMaxConns)
 	if err != nil {
@@ -40,11 +55,14 @@ func New(ctx context.Context, cfg config.Config) (*Kit, error) {
 		return nil, fmt.Errorf("parse redis url: %w", err)
 	}
 	rdb := redis.NewClient(ropts)
+	deny := auth.NewDenylist(rdb)
 	return &Kit{
 		Config:   cfg,
 		DB:       db,
 		Redis:    rdb,
-		Verifier: auth.NewVerifier(keys, auth.NewDenylist(rdb)),
+		Verifier: auth.NewVerifier(keys, deny),
+		Denylist: deny,
+		Signer:   signer,
 	}, nil
 }
 

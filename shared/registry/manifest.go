@@ -12,6 +12,7 @@ type ManifestEntry struct {
 	Method   string `json:"method,omitempty"`
 	Path     string `json:"path,omitempty"`
 	Public   bool   `json:"public"`
+	Signs    bool   `json:"signs,omitempty"`
 	Topic    string `json:"topic,omitempty"`
 	Schedule string `json:"schedule,omitempty"`
 	Package  string `json:"package"`
@@ -24,7 +25,7 @@ type ManifestEntry struct {
 func Manifest(fns []Function) ([]byte, error) {
 	entries := make([]ManifestEntry, 0, len(fns))
 	for _, f := range fns {
-		e := ManifestEntry{Name: f.Name, Kind: f.Kind, Public: f.Public, Topic: f.Topic, Schedule: f.Schedule, Package: f.Package}
+		e := ManifestEntry{Name: f.Name, Kind: f.Kind, Public: f.Public, Signs: f.Signs, Topic: f.Topic, Schedule: f.Schedule, Package: f.Package}
 		if f.Kind == KindHTTP {
 			e.Method, e.Path = f.Method, f.Pattern.String()
 		}

@@ -48,6 +48,7 @@ type Function struct {
 	Method   string  // HTTP: GET, POST, PATCH, DELETE, PUT
 	Pattern  Pattern // HTTP: the route path
 	Public   bool    // HTTP: served without an access token
+	Signs    bool    // HTTP: issues tokens, so needs the private signing key
 	Topic    string  // event: the topic without prefix
 	Schedule string  // scheduled: when, in cron syntax (Cloud Scheduler)
 	Package  string  // import path of the function's package
@@ -69,6 +70,10 @@ type Option func(*Function)
 
 // Public serves the route without an access token (login, signup, key set, health).
 func Public() Option { return func(f *Function) { f.Public = true } }
+
+// Signs marks a function that issues tokens: only such functions are given the private
+// signing key (JWT_SIGNING_KEY); every other function verifies with public keys only.
+func Signs() Option { return func(f *Function) { f.Signs = true } }
 
 // Set is a collection of functions. The package keeps the default one; tests build their
 // own.

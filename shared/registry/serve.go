@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
@@ -22,7 +23,15 @@ import (
 func (f Function) Handler(kit *platform.Kit) http.Handler {
 	switch f.Kind {
 	case KindHTTP:
-		h := f.newHTTP(kit)
+		var h http.Handler
+		if f.Signs && kit.Signer == nil {
+			slog.Error("function issues tokens but JWT_SIGNING_KEY is not set; it answers 503", "function", f.Name)
+			h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				api.Fail(w, r, fault.ErrUnavailable.WithMessage("token signing is not configured"))
+			})
+		} else {
+			h = f.newHTTP(kit)
+		}
 		if !f.Public {
 			h = kit.Verifier.Require(h)
 		}

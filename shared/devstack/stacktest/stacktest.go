@@ -43,6 +43,10 @@ func Start(t testing.TB) *Stack {
 // StartWith is Start with a configuration of the test's making.
 func StartWith(t testing.TB, cfg config.Config, signer *auth.Signer) *Stack {
 	t.Helper()
+	if cfg.BootstrapAdminUsername == "" {
+		cfg.BootstrapAdminUsername = "root" + uuid.NewString()[:8]
+		cfg.BootstrapAdminPassword = "Pw!" + uuid.NewString()[:16]
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	ds, err := devstack.Start(ctx, devstack.Options{Config: cfg, Listen: "127.0.0.1:0", ChatListen: "127.0.0.1:0"})
 	if err != nil {
@@ -178,4 +182,76 @@ func (r Response) Error(t testing.TB) api.ErrorBody {
 		t.Fatalf("not an error body (status %d): %s", r.Status, r.Body)
 	}
 	return body
+}
+
+// User is an account created through the API, with the tokens of its first login.
+type User struct {
+	ID       uuid.UUID
+	Username string
+	Password string
+	Role     auth.Role
+	Access   string
+	Refresh  string
+}
+
+// Pair is a login or reissue answer.
+type Pair struct {
+	AccessToken  string `json:"accessToken"`
+	RefreshToken string `json:"refreshToken"`
+	TokenType    string `json:"tokenType"`
+	ExpiresIn    int    `json:"expiresIn"`
+}
+
+// Admin logs in as the stack's bootstrap MASTER.
+func (s *Stack) Admin(t testing.TB) User {
+	t.Helper()
+	u := User{Username: s.Config.BootstrapAdminUsername, Password: s.Config.BootstrapAdminPassword, Role: auth.RoleMaster}
+	p := s.Login(t, u.Username, u.Password)
+	u.Access, u.Refresh = p.AccessToken, p.RefreshToken
+	var me struct {
+		UserID uuid.UUID `json:"userId"`
+	}
+	s.Do(t, "GET", "/api/v1/users/me", nil, u.Access).Data(t, &me)
+	u.ID = me.UserID
+	return u
+}
+
+// NewUser signs up a fresh account with role (an administrator role is created with the
+// bootstrap MASTER's token) and logs it in.
+func (s *Stack) NewUser(t testing.TB, role auth.Role) User {
+	t.Helper()
+	suffix := uuid.NewString()
+	u := User{Username: "u" + suffix[:8] + suffix[9:12], Password: "Secret!" + suffix[:8], Role: role}
+	token := ""
+	if role != auth.RoleUser {
+		token = s.Admin(t).Access
+	}
+	res := s.Do(t, "POST", "/api/v1/auth/signup", map[string]any{
+		"username": u.Username, "password": u.Password, "userRole": string(role),
+		"name": "Tester", "nickname": "nick" + suffix[:6],
+		"chatTimeRanges": []map[string]string{{"dayOfWeek": "MONDAY", "startTime": "09:00", "endTime": "18:00"}},
+	}, token)
+	if res.Status != http.StatusCreated {
+		t.Fatalf("stacktest: signup %s: status %d: %s", u.Username, res.Status, res.Body)
+	}
+	var created struct {
+		UserID uuid.UUID `json:"userId"`
+	}
+	res.Data(t, &created)
+	u.ID = created.UserID
+	p := s.Login(t, u.Username, u.Password)
+	u.Access, u.Refresh = p.AccessToken, p.RefreshToken
+	return u
+}
+
+// Login logs in and fails the test unless it succeeds.
+func (s *Stack) Login(t testing.TB, username, password string) Pair {
+	t.Helper()
+	res := s.Do(t, "POST", "/api/v1/auth/login", map[string]string{"username": username, "password": password}, "")
+	if res.Status != http.StatusOK {
+		t.Fatalf("stacktest: login %s: status %d: %s", username, res.Status, res.Body)
+	}
+	var p Pair
+	res.Data(t, &p)
+	return p
 }

@@ -133,16 +133,30 @@ func TestFunctionTargetServesExactlyOneFunction(t *testing.T) {
 	}
 }
 
-func TestUnknownFunctionTargetFails(t *testing.T) {
+// A misconfigured service must fail at start, where Cloud Run shows it, not at its first
+// request.
+func TestFunctionTargetFailsFast(t *testing.T) {
 	t.Parallel()
 	bin := buildBinary(t)
 	cfg, _ := testenv.Config(t)
-	cmd := exec.Command(bin)
-	cmd.Env = append(os.Environ(), "FUNCTION_TARGET=no-such-function", "PORT="+strconv.Itoa(freePort(t)),
-		"JWT_PUBLIC_KEYS="+cfg.JWTPublicKeys)
-	out, err := cmd.CombinedOutput()
-	if err == nil || !strings.Contains(string(out), "not a registered function") {
-		t.Fatalf("err %v, output %s", err, out)
+	tests := []struct {
+		target, want string
+	}{
+		{"no-such-function", "not a registered function"},
+		// auth-login signs tokens: public keys alone are not enough.
+		{"auth-login", "set JWT_SIGNING_KEY"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.target, func(t *testing.T) {
+			t.Parallel()
+			cmd := exec.Command(bin)
+			cmd.Env = append(os.Environ(), "FUNCTION_TARGET="+tt.target, "PORT="+strconv.Itoa(freePort(t)),
+				"JWT_PUBLIC_KEYS="+cfg.JWTPublicKeys, "JWT_SIGNING_KEY=")
+			out, err := cmd.CombinedOutput()
+			if err == nil || !strings.Contains(string(out), tt.want) {
+				t.Fatalf("err %v, output %s", err, out)
+			}
+		})
 	}
 }
 

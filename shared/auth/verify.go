@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -39,6 +40,10 @@ type Verifier struct {
 	// lenient checks signature and algorithm only, for reissue, which accepts an expired
 	// access token to revoke it.
 	lenient *jwt.Parser
+	// verified remembers tokens whose signature and claims were checked, so a token used
+	// again (the usual case: a client sends one token for its whole lifetime) costs only
+	// the denylist lookup. Revocation is never cached.
+	verified *verifiedCache
 }
 
 // NewVerifier returns a verifier trusting keys and consulting deny.
@@ -57,6 +62,7 @@ func NewVerifier(keys PublicKeys, deny DenyChecker) *Verifier {
 			jwt.WithValidMethods([]string{jwt.SigningMethodEdDSA.Alg()}),
 			jwt.WithoutClaimsValidation(),
 		),
+		verified: newVerifiedCache(verifiedCacheSize),
 	}
 }
 
@@ -65,9 +71,13 @@ func (v *Verifier) Keys() PublicKeys { return v.keys }
 
 // Verify returns the identity in a valid, unrevoked access token.
 func (v *Verifier) Verify(ctx context.Context, raw string) (Identity, error) {
-	id, err := v.parse(v.parser, raw)
-	if err != nil {
-		return Identity{}, err
+	id, ok := v.verified.get(raw, time.Now())
+	if !ok {
+		var err error
+		if id, err = v.parse(v.parser, raw); err != nil {
+			return Identity{}, err
+		}
+		v.verified.put(raw, id)
 	}
 	denied, err := v.deny.Denied(ctx, id.TokenID, id.UserID, id.Version)
 	if err != nil {
@@ -148,4 +158,44 @@ func BearerToken(r *http.Request) (string, bool) {
 	}
 	token = strings.TrimSpace(token)
 	return token, token != ""
+}
+
+// verifiedCacheSize bounds the verified-token cache: about 1 KB per entry.
+const verifiedCacheSize = 10_000
+
+// verifiedCache maps a raw token that passed verification to its identity. An entry is
+// used only while the token is within its lifetime (exp plus leeway), so the cache never
+// accepts what the parser would refuse. When full, it starts over: simple, and a token
+// evicted early only costs one more signature check.
+type verifiedCache struct {
+	mu      sync.Mutex
+	max     int
+	entries map[string]Identity
+}
+
+func newVerifiedCache(max int) *verifiedCache {
+	return &verifiedCache{max: max, entries: make(map[string]Identity)}
+}
+
+func (c *verifiedCache) get(raw string, now time.Time) (Identity, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	id, ok := c.entries[raw]
+	if !ok {
+		return Identity{}, false
+	}
+	if now.After(id.ExpiresAt.Add(Leeway)) {
+		delete(c.entries, raw)
+		return Identity{}, false
+	}
+	return id, true
+}
+
+func (c *verifiedCache) put(raw string, id Identity) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.entries) >= c.max {
+		clear(c.entries)
+	}
+	c.entries[raw] = id
 }

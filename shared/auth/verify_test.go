@@ -760,3 +760,34 @@ func TestVerifyConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// A token the verifier has accepted (and cached) stops being accepted once it expires,
+// exactly as an uncached one: the cache never outlives exp plus leeway.
+func TestVerifyCachedTokenExpires(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newFixture(t)
+	c := accessClaims(uuid.New(), time.Now())
+	c.ExpiresAt = jwt.NewNumericDate(time.Now().Add(time.Second))
+	tok := sign(t, f.signer, c)
+	if _, err := f.v.Verify(ctx, tok); err != nil {
+		t.Fatalf("fresh token refused: %v", err)
+	}
+	deadline := time.Now().Add(auth.Leeway + 10*time.Second)
+	for {
+		_, err := f.v.Verify(ctx, tok)
+		if err != nil {
+			if !errors.Is(err, auth.ErrTokenInvalid) {
+				t.Fatalf("Verify after expiry = %v, want ErrTokenInvalid", err)
+			}
+			if early := c.ExpiresAt.Add(auth.Leeway - time.Second); time.Now().Before(early) {
+				t.Fatalf("refused at %v, before exp plus leeway (%v)", time.Now(), c.ExpiresAt.Add(auth.Leeway))
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("cached token still accepted well after exp plus leeway")
+		}
+		time.Sleep(50 * time.Millisecond) // polling the clock, not waiting for async work
+	}
+}

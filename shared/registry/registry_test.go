@@ -200,3 +200,52 @@ func TestScheduledIsPostOnly(t *testing.T) {
 		}
 	}
 }
+
+// A function that issues tokens, in a process without the private key, answers 503 and
+// is never built; with the key it serves. The manifest marks it, so Terraform gives the
+// key to that service only.
+func TestSigningFunctionNeedsKey(t *testing.T) {
+	t.Parallel()
+	var s registry.Set
+	built := false
+	s.HTTP("auth-login", "POST /api/v1/auth/login", func(kit *platform.Kit) http.Handler {
+		built = true
+		return echo("auth-login")(kit)
+	}, registry.Public(), registry.Signs())
+	s.HTTP("auth-jwks", "GET /api/v1/auth/jwks", echo("auth-jwks"), registry.Public())
+	fn, _ := s.Lookup("auth-login")
+
+	rec := httptest.NewRecorder()
+	fn.Handler(testKit(t)).ServeHTTP(rec, httptest.NewRequest("POST", "/api/v1/auth/login", nil))
+	if rec.Code != http.StatusServiceUnavailable || built {
+		t.Fatalf("without a signer: status %d, built %v; want 503 and not built", rec.Code, built)
+	}
+
+	key, err := auth.GenerateSigningKey("k1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	kit := testKit(t)
+	kit.Signer = auth.NewSigner(key)
+	rec = httptest.NewRecorder()
+	fn.Handler(kit).ServeHTTP(rec, httptest.NewRequest("POST", "/api/v1/auth/login", nil))
+	if rec.Code != http.StatusOK {
+		t.Fatalf("with a signer: status %d: %s", rec.Code, rec.Body)
+	}
+
+	raw, err := registry.Manifest(s.All())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m struct {
+		Functions []registry.ManifestEntry `json:"functions"`
+	}
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range m.Functions {
+		if e.Signs != (e.Name == "auth-login") {
+			t.Errorf("manifest %s: signs = %v", e.Name, e.Signs)
+		}
+	}
+}

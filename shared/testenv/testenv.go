@@ -41,6 +41,14 @@ func baseConfig(t testing.TB) config.Config {
 	if v := os.Getenv("TEST_DATABASE_URL"); v != "" {
 		cfg.DatabaseURL = v
 	}
+	// Tests keep out of the dev stack's Redis database: their login counters and
+	// revocations would otherwise throttle or confuse `make dev` on the same machine.
+	if v := os.Getenv("TEST_REDIS_URL"); v != "" {
+		cfg.RedisURL = v
+	} else if u, err := url.Parse(cfg.RedisURL); err == nil {
+		u.Path = "/15"
+		cfg.RedisURL = u.String()
+	}
 	cfg.LogFormat = "text"
 	return cfg
 }
@@ -56,6 +64,10 @@ func Config(t testing.TB) (config.Config, *auth.Signer) {
 	pub, _ := json.Marshal(auth.JWKS{Keys: []auth.JWK{key.Public()}})
 	cfg.JWTSigningKey, cfg.JWTPublicKeys = string(priv), string(pub)
 	cfg.ShutdownTimeout = 2 * time.Second
+	// Every test client is 127.0.0.1 on one shared Redis, so a per-address login limit
+	// would count all tests together; tests of that limit set TrustedProxyHops and send
+	// an X-Forwarded-For address of their own.
+	cfg.LoginMaxPerClient = 1 << 40
 	return cfg, auth.NewSigner(key)
 }
 

@@ -11,7 +11,9 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
+	"os"
 	"testing"
 	"time"
 
@@ -254,4 +256,14 @@ func (s *Stack) Login(t testing.TB, username, password string) Pair {
 	var p Pair
 	res.Data(t, &p)
 	return p
+}
+
+// Quiet keeps the stack's request logs out of a benchmark's table: only warnings and
+// errors are logged until the benchmark ends. It changes the process-wide logger, so only
+// benchmarks (which never run in parallel with tests) use it.
+func Quiet(b *testing.B) {
+	b.Helper()
+	prev := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	b.Cleanup(func() { slog.SetDefault(prev) })
 }

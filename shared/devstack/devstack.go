@@ -40,6 +40,10 @@ type Options struct {
 	Config     config.Config
 	Listen     string // the API origin, e.g. ":8080" or "127.0.0.1:0"
 	ChatListen string // the chat server, e.g. ":8081" or "127.0.0.1:0"
+	// NoSchedules leaves scheduled functions to the caller: tests run products-tick
+	// themselves (POST /internal/functions/<name>) so the clock never moves a row under
+	// an assertion.
+	NoSchedules bool
 }
 
 // Stack is a running platform.
@@ -48,10 +52,11 @@ type Stack struct {
 	ChatURL string // the chat server
 	Kit     *platform.Kit
 
-	api, chat *serve.Server
-	backbone  *backbone
-	ready     atomic.Bool
-	drain     time.Duration
+	api, chat   *serve.Server
+	backbone    *backbone
+	ready       atomic.Bool
+	drain       time.Duration
+	noSchedules bool
 }
 
 // Start prepares the database and binds the servers; Run serves them.
@@ -83,7 +88,7 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 	}
 	slog.InfoContext(ctx, "redis ready", "redis", config.Redact(cfg.RedisURL))
 
-	s := &Stack{Kit: kit, drain: cfg.ShutdownTimeout}
+	s := &Stack{Kit: kit, drain: cfg.ShutdownTimeout, noSchedules: opts.NoSchedules}
 	s.chat, err = serve.Listen(opts.ChatListen, chatserver.New(kit).Handler())
 	if err != nil {
 		kit.Close()
@@ -166,6 +171,9 @@ func (s *Stack) Run(ctx context.Context) error {
 	g.Go(func() error { return s.api.Run(serveCtx, s.drain) })
 	g.Go(func() error { return s.backbone.relay.Run(relayCtx) })
 	g.Go(func() error { return s.backbone.run(deliverCtx) })
+	if !s.noSchedules {
+		g.Go(func() error { return runSchedules(relayCtx, s.Kit) })
+	}
 	s.ready.Store(true)
 
 	failed := make(chan error, 1)

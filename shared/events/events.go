@@ -11,10 +11,14 @@ import (
 
 // The topics of the catalogue.
 const (
-	ProductCreated       = "product-created"
-	ProductUpdated       = "product-updated"
-	ProductCancelled     = "product-cancelled"
-	ProductFailed        = "product-failed"
+	ProductCreated   = "product-created"
+	ProductUpdated   = "product-updated"
+	ProductCancelled = "product-cancelled"
+	ProductFailed    = "product-failed"
+	// ReservationApplied is an addition to the original catalogue: a buyer took the
+	// reservation (the first applicant, or the next in the queue after a cancellation),
+	// so the product knows not to expire while that buyer pays and trades.
+	ReservationApplied   = "reservation-applied"
 	ReservationCompleted = "reservation-completed"
 	ReservationCancelled = "reservation-cancelled"
 	ReservationTradeFail = "reservation-tradefail"
@@ -29,7 +33,7 @@ const (
 func Topics() []string {
 	return []string{
 		ProductCreated, ProductUpdated, ProductCancelled, ProductFailed,
-		ReservationCompleted, ReservationCancelled, ReservationTradeFail,
+		ReservationApplied, ReservationCompleted, ReservationCancelled, ReservationTradeFail,
 		TradeCreated, TradeCompleted, TradeCancelled,
 		ChatRoomCreated, ChatMessageSent,
 	}
@@ -56,4 +60,63 @@ type ProductCreatedData struct {
 	SellerNickname string    `json:"sellerNickname"`
 	StartTime      time.Time `json:"startTime"`
 	EndTime        time.Time `json:"endTime"`
+}
+
+// ProductUpdatedData announces a change of a product's information, schedule or status
+// column (the products-tick's moves included). Reservations update their copy from it.
+type ProductUpdatedData struct {
+	ProductID uuid.UUID `json:"productId"`
+	Name      string    `json:"name"`
+	Price     int64     `json:"price"`
+	StartTime time.Time `json:"startTime"`
+	EndTime   time.Time `json:"endTime"`
+	Status    string    `json:"status"`
+}
+
+// ProductCancelledData announces that a seller or an administrator cancelled or deleted a
+// product before it went to a trade: its reservation closes and its queue is released.
+type ProductCancelledData struct {
+	ProductID uuid.UUID `json:"productId"`
+	Deleted   bool      `json:"deleted"`
+	By        uuid.UUID `json:"by"`
+}
+
+// ProductFailedData says that the reservation of a product could not be opened.
+type ProductFailedData struct {
+	ProductID uuid.UUID `json:"productId"`
+	Reason    string    `json:"reason"`
+}
+
+// ReservationData is the payload of the reservation events (reservation-applied,
+// reservation-completed, reservation-cancelled). Version is the reservation's version at
+// the change: the events of one reservation travel on several topics, so a consumer keeps
+// the highest version it applied and ignores older ones.
+type ReservationData struct {
+	ReservationID uuid.UUID  `json:"reservationId"`
+	ProductID     uuid.UUID  `json:"productId"`
+	Version       int64      `json:"version"`
+	Status        string     `json:"status"`
+	SellerID      uuid.UUID  `json:"sellerId"`
+	BuyerID       *uuid.UUID `json:"buyerId,omitempty"`
+	BuyerNickname string     `json:"buyerNickname,omitempty"`
+	Price         int64      `json:"price"`
+	Reason        string     `json:"reason,omitempty"`
+}
+
+// ReservationTradeFailData says that a completed reservation could not become a trade.
+type ReservationTradeFailData struct {
+	ReservationID uuid.UUID `json:"reservationId"`
+	ProductID     uuid.UUID `json:"productId"`
+	Reason        string    `json:"reason"`
+}
+
+// TradeData is the payload of the trade events (trade-created, trade-completed,
+// trade-cancelled).
+type TradeData struct {
+	TradeID       uuid.UUID `json:"tradeId"`
+	ReservationID uuid.UUID `json:"reservationId"`
+	ProductID     uuid.UUID `json:"productId"`
+	SellerID      uuid.UUID `json:"sellerId"`
+	BuyerID       uuid.UUID `json:"buyerId"`
+	Reason        string    `json:"reason,omitempty"`
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -63,3 +64,14 @@ func EnsureDatabase(ctx context.Context, dsn string) error {
 	}
 	return nil
 }
+
+// ContainsPattern is a LIKE/ILIKE pattern matching s anywhere, with LIKE's wildcards in s
+// taken literally.
+func ContainsPattern(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return "%" + r.Replace(s) + "%"
+}
+
+// Time is t as a timestamptz column keeps it: UTC, to the microsecond. Domain code stamps
+// times with it so that what an answer shows is what a later read returns.
+func Time(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }

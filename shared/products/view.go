@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/8949market/market/shared/fault"
 )
 
 // View is a product as the API shows it: the status is the effective one at the time of
@@ -20,6 +22,9 @@ type View struct {
 	EndTime        time.Time `json:"endTime"`
 	CreatedAt      time.Time `json:"createdAt"`
 	ModifiedAt     time.Time `json:"modifiedAt"`
+	// FailureReason says why the deal failed or why a trade could not be opened.
+	FailureReason string     `json:"failureReason,omitempty"`
+	FailedAt      *time.Time `json:"failedAt,omitempty"`
 }
 
 // View renders p as seen at now.
@@ -36,5 +41,16 @@ func (p Product) View(now time.Time) View {
 		EndTime:        p.EndTime.UTC(),
 		CreatedAt:      p.CreatedAt.UTC(),
 		ModifiedAt:     p.ModifiedAt.UTC(),
+		FailureReason:  p.FailureReason,
+		FailedAt:       p.FailedAt,
 	}
+}
+
+// ParseID reads a product id from a path.
+func ParseID(s string) (uuid.UUID, error) {
+	id, err := uuid.Parse(s)
+	if err != nil {
+		return uuid.Nil, fault.ErrBadParameter.WithMessage("productId must be a UUID").OnField("productId")
+	}
+	return id, nil
 }

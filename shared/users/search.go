@@ -14,6 +14,7 @@ import (
 	"github.com/8949market/market/shared/auth"
 	"github.com/8949market/market/shared/fault"
 	"github.com/8949market/market/shared/page"
+	"github.com/8949market/market/shared/postgres"
 )
 
 // Filter narrows the admin list. Text filters match a part of the field in any case;
@@ -102,12 +103,12 @@ func (st *Store) Search(ctx context.Context, f Filter, s Sort, size int, cursor 
 	}
 	where = append(where, "deleted_at IS NULL")
 	if f.Keyword != "" {
-		p := arg(contains(f.Keyword))
+		p := arg(postgres.ContainsPattern(f.Keyword))
 		where = append(where, fmt.Sprintf("(username ILIKE %[1]s OR name ILIKE %[1]s OR nickname ILIKE %[1]s)", p))
 	}
 	for _, tf := range []struct{ col, v string }{{"username", f.Username}, {"name", f.Name}, {"nickname", f.Nickname}} {
 		if tf.v != "" {
-			where = append(where, tf.col+" ILIKE "+arg(contains(tf.v)))
+			where = append(where, tf.col+" ILIKE "+arg(postgres.ContainsPattern(tf.v)))
 		}
 	}
 	if f.Role != "" {
@@ -168,10 +169,4 @@ func (st *Store) Search(ctx context.Context, f Filter, s Sort, size int, cursor 
 func (f Filter) fingerprint() string {
 	sum := sha256.Sum256([]byte(strings.Join([]string{f.Keyword, f.Username, f.Name, f.Nickname, string(f.Role)}, "\x1f")))
 	return hex.EncodeToString(sum[:8])
-}
-
-// contains is an ILIKE pattern matching s anywhere, with LIKE's wildcards taken literally.
-func contains(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-	return "%" + r.Replace(s) + "%"
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/8949market/market/shared/auth"
 	"github.com/8949market/market/shared/fault"
+	"github.com/8949market/market/shared/postgres"
 )
 
 // The user faults: the reference's U001–U028, plus U029.
@@ -213,7 +214,7 @@ func New(s Signup, caller *auth.Identity, pw *Passwords, now time.Time) (User, e
 	if caller != nil {
 		createdBy = caller.UserID
 	}
-	now = now.UTC()
+	now = postgres.Time(now)
 	return User{
 		ID: id, Username: username, PasswordHash: hash, Role: role, Name: name, Nickname: nickname,
 		ChatTimeRanges: ranges,
@@ -335,7 +336,7 @@ func (u *User) Delete(caller auth.Identity, now time.Time) error {
 	if u.Role == auth.RoleMaster && caller.Role != auth.RoleMaster {
 		return ErrMayNotUpdate
 	}
-	now = now.UTC()
+	now = postgres.Time(now)
 	by := caller.UserID
 	u.DeletedAt, u.DeletedBy = &now, &by
 	u.ChatTimeRanges = nil
@@ -345,7 +346,7 @@ func (u *User) Delete(caller auth.Identity, now time.Time) error {
 }
 
 func (u *User) touch(by uuid.UUID, now time.Time) {
-	u.ModifiedAt, u.ModifiedBy = now.UTC(), by
+	u.ModifiedAt, u.ModifiedBy = postgres.Time(now), by
 }
 
 // CanRead reports whether caller may see u's account: the user themself or an

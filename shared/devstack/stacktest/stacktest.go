@@ -50,7 +50,7 @@ func StartWith(t testing.TB, cfg config.Config, signer *auth.Signer) *Stack {
 		cfg.BootstrapAdminPassword = "Pw!" + uuid.NewString()[:16]
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	ds, err := devstack.Start(ctx, devstack.Options{Config: cfg, Listen: "127.0.0.1:0", ChatListen: "127.0.0.1:0"})
+	ds, err := devstack.Start(ctx, devstack.Options{Config: cfg, Listen: "127.0.0.1:0", ChatListen: "127.0.0.1:0", NoSchedules: true})
 	if err != nil {
 		cancel()
 		t.Fatalf("stacktest: start: %v", err)

@@ -1,0 +1,28 @@
+// Package reservationapplied is the function products-reservation-applied: it consumes reservation-applied and records the reservation's buyer, so the deal does not expire while the buyer pays and trades.
+package reservationapplied
+
+import (
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/8949market/market/shared/events"
+	"github.com/8949market/market/shared/platform"
+	"github.com/8949market/market/shared/products"
+	"github.com/8949market/market/shared/registry"
+)
+
+const name = "products-reservation-applied"
+
+func init() {
+	registry.Event(name, events.ReservationApplied, New)
+}
+
+// New builds the consumer.
+func New(kit *platform.Kit) registry.EventHandler {
+	return products.Follow(kit.DB, name,
+		func(d events.ReservationData) uuid.UUID { return d.ProductID },
+		func(p *products.Product, d events.ReservationData, now time.Time) bool {
+			return d.BuyerID != nil && p.ReservationApplied(d.Version, *d.BuyerID, now)
+		})
+}

@@ -1,0 +1,26 @@
+// Package tradecancelled is the function products-trade-cancelled: it consumes trade-cancelled and takes the product back from its trade; the reservation's next events say whether another applicant takes it.
+package tradecancelled
+
+import (
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/8949market/market/shared/events"
+	"github.com/8949market/market/shared/platform"
+	"github.com/8949market/market/shared/products"
+	"github.com/8949market/market/shared/registry"
+)
+
+const name = "products-trade-cancelled"
+
+func init() {
+	registry.Event(name, events.TradeCancelled, New)
+}
+
+// New builds the consumer.
+func New(kit *platform.Kit) registry.EventHandler {
+	return products.Follow(kit.DB, name,
+		func(d events.TradeData) uuid.UUID { return d.ProductID },
+		func(p *products.Product, d events.TradeData, now time.Time) bool { return p.TradeCancelled(now) })
+}

@@ -1,0 +1,28 @@
+// Package tradefail is the function products-reservation-tradefail: it consumes reservation-tradefail and records, for administrators to see, that a trade could not be opened, and takes the product back from the trade.
+package tradefail
+
+import (
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/8949market/market/shared/events"
+	"github.com/8949market/market/shared/platform"
+	"github.com/8949market/market/shared/products"
+	"github.com/8949market/market/shared/registry"
+)
+
+const name = "products-reservation-tradefail"
+
+func init() {
+	registry.Event(name, events.ReservationTradeFail, New)
+}
+
+// New builds the consumer.
+func New(kit *platform.Kit) registry.EventHandler {
+	return products.Follow(kit.DB, name,
+		func(d events.ReservationTradeFailData) uuid.UUID { return d.ProductID },
+		func(p *products.Product, d events.ReservationTradeFailData, now time.Time) bool {
+			return p.TradeFailed(d.Reason, now)
+		})
+}

@@ -25,12 +25,15 @@ var (
 )
 
 // Sessions keeps refresh-token families in Redis. A login starts a family; every reissue
-// rotates it to a new token; presenting any token of the family but the newest is taken
-// as theft and revokes the whole family.
+// rotates it to a new token; presenting a spent token of the family again is taken as
+// theft and revokes the whole family. A secret the family never issued is only refused:
+// the family id is no secret (access tokens carry it as sid), so a guess must not be able
+// to end someone's session.
 //
 // A refresh token is opaque: "<family id>.<secret>". Redis holds, per family, the owner,
-// the owner's token version at login and a hash of the current secret (never the secret),
-// and forgets the family when it has not been used for the refresh lifetime.
+// the owner's token version at login, a hash of the current secret and the hashes of the
+// spent ones (never a secret), and forgets the family when it has not been used for the
+// refresh lifetime.
 type Sessions struct {
 	rdb *redis.Client
 	ttl time.Duration
@@ -49,6 +52,7 @@ type Session struct {
 }
 
 func familyKey(id string) string { return "auth:session:" + id }
+func spentKey(id string) string  { return "auth:session:" + id + ":spent" }
 
 // Start begins a family for userID at token version ver and returns it with its first
 // refresh token.
@@ -66,30 +70,35 @@ func (s *Sessions) Start(ctx context.Context, userID uuid.UUID, ver int64) (Sess
 	return sess, sess.ID + "." + secret, nil
 }
 
-// rotate swaps the family's current secret for a new one if the presented one is current;
-// a stale secret deletes the family. It answers {1, user, ver}, {0} for an unknown family
-// or {-1} for reuse.
+// rotate swaps the family's current secret for a new one if the presented one is current
+// and records the old one as spent; a spent secret deletes the family. It answers
+// {1, user, ver}, {0} for an unknown family or secret, or {-1} for reuse.
 var rotate = redis.NewScript(`
 local h = redis.call('HMGET', KEYS[1], 'cur', 'user', 'ver')
 if not h[1] then return {0} end
 if h[1] ~= ARGV[1] then
-  redis.call('DEL', KEYS[1])
-  return {-1}
+  if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then
+    redis.call('DEL', KEYS[1], KEYS[2])
+    return {-1}
+  end
+  return {0}
 end
 redis.call('HSET', KEYS[1], 'cur', ARGV[2])
+redis.call('SADD', KEYS[2], ARGV[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
+redis.call('PEXPIRE', KEYS[2], ARGV[3])
 return {1, h[2], h[3]}`)
 
-// Rotate exchanges a refresh token for the next one of its family. A token that is not
-// the family's newest revokes the family and fails with ErrRefreshReused; an unknown,
-// expired or revoked one fails with ErrRefreshInvalid.
+// Rotate exchanges a refresh token for the next one of its family. A spent token of the
+// family revokes the family and fails with ErrRefreshReused; an unknown, expired or
+// revoked one fails with ErrRefreshInvalid.
 func (s *Sessions) Rotate(ctx context.Context, token string) (Session, string, error) {
 	id, secret, ok := strings.Cut(token, ".")
 	if !ok || !validFamilyID(id) || secret == "" {
 		return Session{}, "", ErrRefreshInvalid
 	}
 	next, nextDigest := newSecret()
-	res, err := rotate.Run(ctx, s.rdb, []string{familyKey(id)}, digest(secret), nextDigest, s.ttl.Milliseconds()).Slice()
+	res, err := rotate.Run(ctx, s.rdb, []string{familyKey(id), spentKey(id)}, digest(secret), nextDigest, s.ttl.Milliseconds()).Slice()
 	if err != nil {
 		return Session{}, "", fault.ErrUnavailable.Wrap(fmt.Errorf("rotate session: %w", err))
 	}
@@ -112,7 +121,7 @@ func (s *Sessions) End(ctx context.Context, id string) error {
 	if !validFamilyID(id) {
 		return nil
 	}
-	if err := s.rdb.Del(ctx, familyKey(id)).Err(); err != nil {
+	if err := s.rdb.Del(ctx, familyKey(id), spentKey(id)).Err(); err != nil {
 		return fmt.Errorf("end session: %w", err)
 	}
 	return nil

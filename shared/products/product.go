@@ -288,7 +288,9 @@ func (p *Product) Cancel(caller auth.Identity, now time.Time, remove bool) error
 	if err := p.mayChange(caller); err != nil {
 		return err
 	}
-	switch p.Status {
+	// The clock decides, not the stored column: a deal whose window closed with no buyer
+	// has ended whether or not products-tick has noticed.
+	switch p.EffectiveStatus(now) {
 	case PendingReservation, Reserving:
 		p.Status = SaleCanceled
 		p.BuyerID = nil
@@ -296,6 +298,9 @@ func (p *Product) Cancel(caller auth.Identity, now time.Time, remove bool) error
 	case Expired, SaleCanceled, Failed:
 		if !remove {
 			return ErrStateChange.WithMessage("the deal has already ended")
+		}
+		if p.Status == PendingReservation || p.Status == Reserving {
+			p.Status = Expired // what the tick would have written
 		}
 	default: // IN_TRADE, COMPLETED: the trade decides
 		return ErrStateChange.WithMessage("a product in a trade or sold cannot be cancelled")

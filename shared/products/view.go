@@ -42,8 +42,16 @@ func (p Product) View(now time.Time) View {
 		CreatedAt:      p.CreatedAt.UTC(),
 		ModifiedAt:     p.ModifiedAt.UTC(),
 		FailureReason:  p.FailureReason,
-		FailedAt:       p.FailedAt,
+		FailedAt:       utc(p.FailedAt),
 	}
+}
+
+func utc(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
 }
 
 // ParseID reads a product id from a path.

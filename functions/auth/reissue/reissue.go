@@ -67,7 +67,7 @@ func New(kit *platform.Kit) http.Handler {
 			}
 			api.Fail(w, r, err)
 		}
-		if old.UserID != sess.UserID || (old.SessionID != "" && old.SessionID != sess.ID) {
+		if old.UserID != sess.UserID || old.SessionID != sess.ID {
 			refuse(users.ErrUnauthenticated.WithMessage("the access token does not belong to this session"))
 			return
 		}

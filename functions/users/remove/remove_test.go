@@ -1,0 +1,354 @@
+package remove_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"maps"
+	"net/http"
+	"regexp"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/8949market/market/shared/api"
+	"github.com/8949market/market/shared/auth"
+	"github.com/8949market/market/shared/devstack/stacktest"
+	"github.com/8949market/market/shared/registry"
+)
+
+type deleted struct {
+	UserID    uuid.UUID `json:"userId"`
+	DeletedAt time.Time `json:"deletedAt"`
+	DeletedBy uuid.UUID `json:"deletedBy"`
+}
+
+func remove(t *testing.T, st *stacktest.Stack, id uuid.UUID, token string) stacktest.Response {
+	t.Helper()
+	return st.Do(t, "DELETE", "/api/v1/users/"+id.String(), nil, token)
+}
+
+func rangeRows(t *testing.T, st *stacktest.Stack, id uuid.UUID) int {
+	t.Helper()
+	var n int
+	if err := st.Kit.DB.QueryRow(context.Background(),
+		`SELECT count(*) FROM users.chat_time_ranges WHERE user_id = $1`, id).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func liveMasters(t *testing.T, st *stacktest.Stack) []uuid.UUID {
+	t.Helper()
+	rows, err := st.Kit.DB.Query(context.Background(),
+		`SELECT id FROM users.users WHERE role = 'MASTER' AND deleted_at IS NULL ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []uuid.UUID
+	for rows.Next() {
+		var id uuid.UUID
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, id)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestRemoveSelf(t *testing.T) {
+	t.Parallel()
+	st := stacktest.Start(t)
+	admin := bootstrapAdmin(t, st)
+	u := newAccount(t, st, auth.RoleUser, map[string]any{"chatTimeRanges": []map[string]string{
+		{"dayOfWeek": "MONDAY", "startTime": "09:00", "endTime": "12:00"},
+		{"dayOfWeek": "MONDAY", "startTime": "13:00", "endTime": "18:00"},
+		{"dayOfWeek": "FRIDAY", "startTime": "20:00", "endTime": "21:00"},
+	}})
+	first := st.Login(t, u.Username, u.Password)
+	second := st.Login(t, u.Username, u.Password)
+	if n := rangeRows(t, st, u.ID); n != 3 {
+		t.Fatalf("%d range rows before, want 3", n)
+	}
+
+	res := remove(t, st, u.ID, first.AccessToken)
+	if res.Status != http.StatusOK {
+		t.Fatalf("status %d: %s", res.Status, res.Body)
+	}
+	var raw map[string]json.RawMessage
+	res.Data(t, &raw)
+	if keys := slices.Sorted(maps.Keys(raw)); !slices.Equal(keys, []string{"deletedAt", "deletedBy", "userId"}) {
+		t.Errorf("answer fields %v", keys)
+	}
+	var d deleted
+	res.Data(t, &d)
+	if d.UserID != u.ID || d.DeletedBy != u.ID || time.Since(d.DeletedAt).Abs() > time.Minute {
+		t.Errorf("answer %+v", d)
+	}
+	var deletedAt *time.Time
+	var deletedBy *uuid.UUID
+	if err := st.Kit.DB.QueryRow(context.Background(),
+		`SELECT deleted_at, deleted_by FROM users.users WHERE id = $1`, u.ID).Scan(&deletedAt, &deletedBy); err != nil {
+		t.Fatal(err)
+	}
+	if deletedAt == nil || deletedBy == nil || *deletedBy != u.ID {
+		t.Fatalf("row deleted_at %v deleted_by %v", deletedAt, deletedBy)
+	}
+	// The answer reports the stored time, not a finer one the database never kept.
+	if !deletedAt.Equal(d.DeletedAt) {
+		t.Errorf("the answer's deletedAt %s is not the stored %s",
+			d.DeletedAt.Format(time.RFC3339Nano), deletedAt.UTC().Format(time.RFC3339Nano))
+	}
+	if n := rangeRows(t, st, u.ID); n != 0 {
+		t.Errorf("%d range rows left", n)
+	}
+
+	t.Run("every function refuses the account's tokens", func(t *testing.T) {
+		param := regexp.MustCompile(`\{[^}]+\}`)
+		checked := 0
+		for _, f := range registry.All() {
+			if f.Kind != registry.KindHTTP || (f.Public && f.Name != "auth-signup") {
+				continue
+			}
+			path := param.ReplaceAllString(f.Pattern.String(), u.ID.String())
+			var body any
+			if f.Method != "GET" && f.Method != "DELETE" {
+				body = map[string]any{}
+			}
+			for name, token := range map[string]string{"first": first.AccessToken, "second": second.AccessToken, "minted": u.Token} {
+				res := st.Do(t, f.Method, path, body, token)
+				if res.Status != http.StatusUnauthorized {
+					t.Errorf("%s with the %s token: status %d, want 401: %s", f.Route(), name, res.Status, res.Body)
+				}
+			}
+			checked++
+		}
+		if checked < 8 {
+			t.Errorf("only %d functions checked", checked)
+		}
+	})
+
+	t.Run("its sessions end", func(t *testing.T) {
+		for _, p := range []stacktest.Pair{first, second} {
+			res := st.Do(t, "POST", "/api/v1/auth/reissue", map[string]string{"accessToken": p.AccessToken, "refreshToken": p.RefreshToken}, "")
+			if res.Status != http.StatusUnauthorized {
+				t.Errorf("reissue: status %d, want 401: %s", res.Status, res.Body)
+			}
+		}
+		res := st.Do(t, "POST", "/api/v1/auth/login", map[string]string{"username": u.Username, "password": u.Password}, "")
+		if e := res.Error(t); res.Status != 401 || e.Code != "U020" {
+			t.Errorf("login: status %d code %s, want 401 U020", res.Status, e.Code)
+		}
+	})
+
+	t.Run("the account is gone for administrators", func(t *testing.T) {
+		for _, path := range []string{"/api/v1/users/" + u.ID.String(), "/api/v1/users/" + u.ID.String() + "/chat-availability?chatDate=2026-11-23&chatTime=10:00"} {
+			res := st.Do(t, "GET", path, nil, admin.Token)
+			if e := res.Error(t); res.Status != 404 || e.Code != "U017" {
+				t.Errorf("GET %s: status %d code %s, want 404 U017", path, res.Status, e.Code)
+			}
+		}
+		res := remove(t, st, u.ID, admin.Token)
+		if e := res.Error(t); res.Status != 404 || e.Code != "U017" {
+			t.Errorf("delete again: status %d code %s, want 404 U017", res.Status, e.Code)
+		}
+		var p struct {
+			Content []struct {
+				UserID uuid.UUID `json:"userId"`
+			} `json:"content"`
+		}
+		st.Do(t, "GET", "/api/v1/users?username="+u.Username, nil, admin.Token).Data(t, &p)
+		if len(p.Content) != 0 {
+			t.Errorf("listed: %+v", p.Content)
+		}
+	})
+
+	t.Run("the username can be taken again", func(t *testing.T) {
+		again := newAccount(t, st, auth.RoleUser, map[string]any{"username": u.Username})
+		if again.ID == u.ID {
+			t.Fatal("the same id came back")
+		}
+		res := st.Do(t, "GET", "/api/v1/users/"+again.ID.String(), nil, admin.Token)
+		var d struct {
+			Username string `json:"username"`
+		}
+		res.Data(t, &d)
+		if d.Username != u.Username {
+			t.Errorf("username %q", d.Username)
+		}
+		// The old account's tokens do not come back to life with the name.
+		if res := st.Do(t, "GET", "/api/v1/users/me", nil, first.AccessToken); res.Status != http.StatusUnauthorized {
+			t.Errorf("old token: status %d", res.Status)
+		}
+	})
+}
+
+// TestRemoveRules runs on a stack whose bootstrap administrator is the only MASTER.
+func TestRemoveRules(t *testing.T) {
+	t.Parallel()
+	st := stacktest.Start(t)
+	master := bootstrapAdmin(t, st)
+	manager := newAccount(t, st, auth.RoleManager, nil)
+
+	t.Run("a manager deletes a user", func(t *testing.T) {
+		t.Parallel()
+		u := newAccount(t, st, auth.RoleUser, nil)
+		res := remove(t, st, u.ID, manager.Token)
+		var d deleted
+		res.Data(t, &d)
+		if res.Status != http.StatusOK || d.UserID != u.ID || d.DeletedBy != manager.ID {
+			t.Errorf("status %d answer %+v", res.Status, d)
+		}
+		if n := rangeRows(t, st, u.ID); n != 0 {
+			t.Errorf("%d range rows left", n)
+		}
+		if res := st.Do(t, "GET", "/api/v1/users/me", nil, u.Token); res.Status != http.StatusUnauthorized {
+			t.Errorf("the deleted user's token: status %d", res.Status)
+		}
+	})
+
+	t.Run("a master deletes a manager", func(t *testing.T) {
+		t.Parallel()
+		m := newAccount(t, st, auth.RoleManager, nil)
+		if res := remove(t, st, m.ID, master.Token); res.Status != http.StatusOK {
+			t.Errorf("status %d: %s", res.Status, res.Body)
+		}
+	})
+
+	t.Run("refusals", func(t *testing.T) {
+		alice := newAccount(t, st, auth.RoleUser, nil)
+		bob := newAccount(t, st, auth.RoleUser, nil)
+		gone := newAccount(t, st, auth.RoleUser, nil)
+		if res := remove(t, st, gone.ID, gone.Token); res.Status != http.StatusOK {
+			t.Fatalf("delete: status %d: %s", res.Status, res.Body)
+		}
+		ghostMaster, _ := st.Token(t, auth.RoleMaster)
+		watched := []uuid.UUID{master.ID, manager.ID, alice.ID, bob.ID}
+		before := make(map[uuid.UUID]string)
+		for _, id := range watched {
+			before[id] = rowOf(t, st, id)
+		}
+		tests := []struct {
+			name, id, token string
+			status          int
+			code            string
+		}{
+			{"a manager deletes a master", master.ID.String(), manager.Token, 403, "U024"},
+			{"a user deletes another user", bob.ID.String(), alice.Token, 403, "U024"},
+			{"a user deletes a manager", manager.ID.String(), alice.Token, 403, "U024"},
+			{"a user deletes a master", master.ID.String(), alice.Token, 403, "U024"},
+			{"a user deletes an unknown id", uuid.NewString(), alice.Token, 403, "U024"},
+			{"a manager deletes an unknown id", uuid.NewString(), manager.Token, 404, "U017"},
+			{"a manager deletes a deleted user", gone.ID.String(), manager.Token, 404, "U017"},
+			{"malformed id", "not-a-uuid", master.Token, 400, "C015"},
+			{"no token", bob.ID.String(), "", 401, "C002"},
+			{"the last master deletes themself", master.ID.String(), master.Token, 409, "U029"},
+			{"another master deletes the last one", master.ID.String(), ghostMaster, 409, "U029"},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				t.Parallel()
+				res := st.Do(t, "DELETE", "/api/v1/users/"+tt.id, nil, tt.token)
+				e := res.Error(t)
+				if res.Status != tt.status || e.Code != tt.code {
+					t.Fatalf("status %d code %s, want %d %s: %s", res.Status, e.Code, tt.status, tt.code, res.Body)
+				}
+			})
+		}
+		t.Cleanup(func() {
+			for _, id := range watched {
+				if after := rowOf(t, st, id); after != before[id] {
+					t.Errorf("a refused delete changed %s:\nbefore %s\nafter  %s", id, before[id], after)
+				}
+			}
+			if res := st.Do(t, "GET", "/api/v1/users/me", nil, master.Token); res.Status != http.StatusOK {
+				t.Errorf("the last master's token after refusals: status %d", res.Status)
+			}
+		})
+	})
+}
+
+// outcome is one side of a race: the status and code it got.
+type outcome struct {
+	status int
+	code   string
+	err    error
+}
+
+// deleteAt sends a DELETE once start closes; it runs off the test goroutine, so it
+// reports errors instead of failing the test.
+func deleteAt(st *stacktest.Stack, start <-chan struct{}, id uuid.UUID, token string) outcome {
+	req, err := http.NewRequest("DELETE", st.URL+"/api/v1/users/"+id.String(), nil)
+	if err != nil {
+		return outcome{err: err}
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	<-start
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return outcome{err: err}
+	}
+	defer res.Body.Close()
+	raw, err := io.ReadAll(res.Body)
+	if err != nil {
+		return outcome{err: err}
+	}
+	o := outcome{status: res.StatusCode}
+	if res.StatusCode != http.StatusOK {
+		var e api.ErrorBody
+		o.err = json.Unmarshal(raw, &e)
+		o.code = e.Code
+	}
+	return o
+}
+
+// TestRemoveMastersRace has the only two masters delete each other at the same moment,
+// a few times over: exactly one may win, and a master must remain.
+func TestRemoveMastersRace(t *testing.T) {
+	t.Parallel()
+	st := stacktest.Start(t)
+	admin := bootstrapAdmin(t, st)
+	a := newAccountBy(t, st, auth.RoleMaster, nil, admin.Token)
+	if res := remove(t, st, admin.ID, a.Token); res.Status != http.StatusOK {
+		t.Fatalf("delete the bootstrap master: status %d: %s", res.Status, res.Body)
+	}
+	for round := range 3 {
+		b := newAccountBy(t, st, auth.RoleMaster, nil, a.Token)
+		if got := liveMasters(t, st); len(got) != 2 {
+			t.Fatalf("round %d: %d masters before the race, want 2", round, len(got))
+		}
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		var byA, byB outcome
+		wg.Go(func() { byA = deleteAt(st, start, b.ID, a.Token) })
+		wg.Go(func() { byB = deleteAt(st, start, a.ID, b.Token) })
+		close(start)
+		wg.Wait()
+		if byA.err != nil || byB.err != nil {
+			t.Fatalf("round %d: %v / %v", round, byA.err, byB.err)
+		}
+		lost := func(o outcome) bool {
+			return (o.status == 409 && o.code == "U029") || (o.status == 401 && o.code == "C002")
+		}
+		var winner account
+		switch {
+		case byA.status == 200 && lost(byB):
+			winner = a
+		case byB.status == 200 && lost(byA):
+			winner = b
+		default:
+			t.Fatalf("round %d: A deleting B got %+v, B deleting A got %+v; want exactly one 200 and one 409 U029 or 401", round, byA, byB)
+		}
+		if got := liveMasters(t, st); !slices.Equal(got, []uuid.UUID{winner.ID}) {
+			t.Fatalf("round %d: live masters %v, want only the winner %s", round, got, winner.ID)
+		}
+		a = winner
+	}
+}

@@ -1,0 +1,249 @@
+package update_test
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/8949market/market/shared/auth"
+	"github.com/8949market/market/shared/devstack/stacktest"
+)
+
+type modified struct {
+	UserID     uuid.UUID `json:"userId"`
+	ModifiedAt time.Time `json:"modifiedAt"`
+	ModifiedBy uuid.UUID `json:"modifiedBy"`
+}
+
+type stored struct {
+	Name, Nickname, Role string
+	Version              int64
+	ModifiedBy           uuid.UUID
+}
+
+func storedOf(t *testing.T, st *stacktest.Stack, id uuid.UUID) stored {
+	t.Helper()
+	var s stored
+	if err := st.Kit.DB.QueryRow(context.Background(),
+		`SELECT name, nickname, role, token_version, modified_by FROM users.users WHERE id = $1`, id).
+		Scan(&s.Name, &s.Nickname, &s.Role, &s.Version, &s.ModifiedBy); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func patch(t *testing.T, st *stacktest.Stack, id uuid.UUID, body any, token string) stacktest.Response {
+	t.Helper()
+	return st.Do(t, "PATCH", "/api/v1/users/"+id.String(), body, token)
+}
+
+func roleOnMe(t *testing.T, st *stacktest.Stack, token string) string {
+	t.Helper()
+	res := st.Do(t, "GET", "/api/v1/users/me", nil, token)
+	if res.Status != http.StatusOK {
+		t.Fatalf("me: status %d: %s", res.Status, res.Body)
+	}
+	var d struct {
+		UserRole string `json:"userRole"`
+	}
+	res.Data(t, &d)
+	return d.UserRole
+}
+
+func TestUpdate(t *testing.T) {
+	t.Parallel()
+	st := stacktest.Start(t)
+	master := bootstrapAdmin(t, st)
+	manager := newAccount(t, st, auth.RoleManager, nil)
+
+	t.Run("a manager renames a user", func(t *testing.T) {
+		t.Parallel()
+		u := newAccount(t, st, auth.RoleUser, nil)
+		res := patch(t, st, u.ID, map[string]any{"name": "Renamed", "nickname": "Renamed7"}, manager.Token)
+		if res.Status != http.StatusOK {
+			t.Fatalf("status %d: %s", res.Status, res.Body)
+		}
+		var m modified
+		res.Data(t, &m)
+		if m.UserID != u.ID || m.ModifiedBy != manager.ID || m.ModifiedAt.IsZero() {
+			t.Errorf("answer %+v", m)
+		}
+		if s := storedOf(t, st, u.ID); s != (stored{"Renamed", "Renamed7", "USER", 0, manager.ID}) {
+			t.Errorf("row %+v", s)
+		}
+		// No role change: the user stays signed in.
+		if role := roleOnMe(t, st, u.Token); role != "USER" {
+			t.Errorf("role %s", role)
+		}
+	})
+
+	t.Run("refusals", func(t *testing.T) {
+		target := newAccount(t, st, auth.RoleUser, nil)
+		other := newAccount(t, st, auth.RoleManager, nil)
+		plain := newAccount(t, st, auth.RoleUser, nil)
+		watched := []uuid.UUID{target.ID, other.ID, master.ID, manager.ID}
+		before := make(map[uuid.UUID]string)
+		for _, id := range watched {
+			before[id] = rowOf(t, st, id)
+		}
+		tests := []struct {
+			name   string
+			id     string
+			body   any
+			token  string
+			status int
+			code   string
+		}{
+			{"manager grants MANAGER", target.ID.String(), map[string]any{"userRole": "MANAGER"}, manager.Token, 403, "U016"},
+			{"manager grants MASTER", target.ID.String(), map[string]any{"userRole": "MASTER"}, manager.Token, 403, "U016"},
+			{"manager grants ROLE_manager", target.ID.String(), map[string]any{"userRole": "ROLE_manager"}, manager.Token, 403, "U016"},
+			{"manager grants in Korean", target.ID.String(), map[string]any{"userRole": "총관리자"}, manager.Token, 403, "U016"},
+			{"manager renames and grants", target.ID.String(), map[string]any{"name": "Fine", "userRole": "MANAGER"}, manager.Token, 403, "U016"},
+			{"manager demotes a manager", other.ID.String(), map[string]any{"userRole": "USER"}, manager.Token, 403, "U016"},
+			{"manager promotes a manager", other.ID.String(), map[string]any{"userRole": "MASTER"}, manager.Token, 403, "U016"},
+			{"manager promotes themself", manager.ID.String(), map[string]any{"userRole": "MASTER"}, manager.Token, 403, "U016"},
+			{"manager renames a master", master.ID.String(), map[string]any{"name": "Renamed"}, manager.Token, 403, "U024"},
+			{"manager demotes a master", master.ID.String(), map[string]any{"userRole": "USER"}, manager.Token, 403, "U024"},
+			{"unknown role", target.ID.String(), map[string]any{"userRole": "BOSS"}, master.Token, 404, "U019"},
+			{"unknown role from a manager", target.ID.String(), map[string]any{"userRole": "ADMIN"}, manager.Token, 404, "U019"},
+			{"empty body", target.ID.String(), map[string]any{}, master.Token, 400, "C001"},
+			{"bad name", target.ID.String(), map[string]any{"name": "R2D2"}, master.Token, 400, "U008"},
+			{"bad nickname", target.ID.String(), map[string]any{"nickname": "no spaces"}, master.Token, 400, "U010"},
+			{"password", target.ID.String(), map[string]any{"password": "Secret!123"}, master.Token, 400, "C009"},
+			{"username", target.ID.String(), map[string]any{"username": "renamed123"}, master.Token, 400, "C009"},
+			{"chat ranges", target.ID.String(), map[string]any{"chatTimeRanges": []any{}}, master.Token, 400, "C009"},
+			{"role as number", target.ID.String(), map[string]any{"userRole": 1}, master.Token, 400, "C010"},
+			{"a user", target.ID.String(), map[string]any{"name": "Renamed"}, plain.Token, 403, "U015"},
+			{"a user on themself", plain.ID.String(), map[string]any{"userRole": "MASTER"}, plain.Token, 403, "U015"},
+			{"a user on an unknown id", uuid.NewString(), map[string]any{"name": "Renamed"}, plain.Token, 403, "U015"},
+			{"unknown id", uuid.NewString(), map[string]any{"name": "Renamed"}, master.Token, 404, "U017"},
+			{"malformed id", "not-a-uuid", map[string]any{"name": "Renamed"}, master.Token, 400, "C015"},
+			{"no token", target.ID.String(), map[string]any{"name": "Renamed"}, "", 401, "C002"},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				t.Parallel()
+				res := st.Do(t, "PATCH", "/api/v1/users/"+tt.id, tt.body, tt.token)
+				e := res.Error(t)
+				if res.Status != tt.status || e.Code != tt.code {
+					t.Fatalf("status %d code %s, want %d %s: %s", res.Status, e.Code, tt.status, tt.code, res.Body)
+				}
+			})
+		}
+		t.Cleanup(func() {
+			for _, id := range watched {
+				if after := rowOf(t, st, id); after != before[id] {
+					t.Errorf("a refused update changed %s:\nbefore %s\nafter  %s", id, before[id], after)
+				}
+			}
+		})
+	})
+
+	t.Run("a master promotes a user, who must sign in again", func(t *testing.T) {
+		t.Parallel()
+		u := newAccount(t, st, auth.RoleUser, nil)
+		old := st.Login(t, u.Username, u.Password)
+		res := patch(t, st, u.ID, map[string]any{"userRole": "MANAGER"}, master.Token)
+		if res.Status != http.StatusOK {
+			t.Fatalf("status %d: %s", res.Status, res.Body)
+		}
+		if s := storedOf(t, st, u.ID); s.Role != "MANAGER" || s.Version != 1 || s.ModifiedBy != master.ID {
+			t.Errorf("row %+v", s)
+		}
+		for name, token := range map[string]string{"login": old.AccessToken, "minted": u.Token} {
+			res := st.Do(t, "GET", "/api/v1/users/me", nil, token)
+			if e := res.Error(t); res.Status != 401 || e.Code != "C002" {
+				t.Errorf("old %s token: status %d code %s, want 401 C002", name, res.Status, e.Code)
+			}
+		}
+		res = st.Do(t, "POST", "/api/v1/auth/reissue", map[string]string{"accessToken": old.AccessToken, "refreshToken": old.RefreshToken}, "")
+		if res.Status != 401 {
+			t.Errorf("reissue of the old session: status %d, want 401: %s", res.Status, res.Body)
+		}
+		fresh := st.Login(t, u.Username, u.Password)
+		if role := roleOnMe(t, st, fresh.AccessToken); role != "MANAGER" {
+			t.Errorf("role %s after a fresh login, want MANAGER", role)
+		}
+		if res := st.Do(t, "GET", "/api/v1/users", nil, fresh.AccessToken); res.Status != http.StatusOK {
+			t.Errorf("the new manager lists users: status %d: %s", res.Status, res.Body)
+		}
+	})
+
+	t.Run("a master demotes a manager, by the Korean label", func(t *testing.T) {
+		t.Parallel()
+		m := newAccount(t, st, auth.RoleManager, nil)
+		if res := patch(t, st, m.ID, map[string]any{"userRole": "일반 사용자"}, master.Token); res.Status != http.StatusOK {
+			t.Fatalf("status %d: %s", res.Status, res.Body)
+		}
+		if s := storedOf(t, st, m.ID); s.Role != "USER" || s.Version != 1 {
+			t.Errorf("row %+v", s)
+		}
+		if res := st.Do(t, "GET", "/api/v1/users", nil, m.Token); res.Status != 401 {
+			t.Errorf("the old manager token lists users: status %d", res.Status)
+		}
+	})
+
+	t.Run("restating the current role signs nobody out", func(t *testing.T) {
+		t.Parallel()
+		u := newAccount(t, st, auth.RoleUser, nil)
+		if res := patch(t, st, u.ID, map[string]any{"userRole": "ROLE_USER"}, manager.Token); res.Status != http.StatusOK {
+			t.Fatalf("status %d: %s", res.Status, res.Body)
+		}
+		if s := storedOf(t, st, u.ID); s.Role != "USER" || s.Version != 0 {
+			t.Errorf("row %+v", s)
+		}
+		if role := roleOnMe(t, st, u.Token); role != "USER" {
+			t.Errorf("role %s", role)
+		}
+	})
+}
+
+// TestUpdateLastMaster runs on its own stack, whose bootstrap administrator starts as the
+// only MASTER.
+func TestUpdateLastMaster(t *testing.T) {
+	t.Parallel()
+	st := stacktest.Start(t)
+	admin := bootstrapAdmin(t, st)
+	before := rowOf(t, st, admin.ID)
+
+	for _, role := range []string{"MANAGER", "USER"} {
+		res := patch(t, st, admin.ID, map[string]any{"userRole": role}, admin.Token)
+		if e := res.Error(t); res.Status != 409 || e.Code != "U029" {
+			t.Fatalf("demote the only master to %s: status %d code %s, want 409 U029", role, res.Status, e.Code)
+		}
+	}
+	if after := rowOf(t, st, admin.ID); after != before {
+		t.Errorf("a refused demotion changed the row:\nbefore %s\nafter  %s", before, after)
+	}
+	if role := roleOnMe(t, st, admin.Token); role != "MASTER" {
+		t.Errorf("role %s", role)
+	}
+	// Changes other than the role are fine for the last master.
+	if res := patch(t, st, admin.ID, map[string]any{"name": "Boss"}, admin.Token); res.Status != http.StatusOK {
+		t.Errorf("rename the only master: status %d: %s", res.Status, res.Body)
+	}
+
+	second := newAccount(t, st, auth.RoleMaster, nil)
+	if res := patch(t, st, admin.ID, map[string]any{"userRole": "MANAGER"}, admin.Token); res.Status != http.StatusOK {
+		t.Fatalf("demote with a second master present: status %d: %s", res.Status, res.Body)
+	}
+	if s := storedOf(t, st, admin.ID); s.Role != "MANAGER" || s.Name != "Boss" {
+		t.Errorf("row %+v", s)
+	}
+	if res := st.Do(t, "GET", "/api/v1/users/me", nil, admin.Token); res.Status != 401 {
+		t.Errorf("the demoted master's token: status %d, want 401", res.Status)
+	}
+	// Now the second is the last one.
+	res := patch(t, st, second.ID, map[string]any{"userRole": "USER"}, second.Token)
+	if e := res.Error(t); res.Status != 409 || e.Code != "U029" {
+		t.Errorf("demote the new only master: status %d code %s, want 409 U029", res.Status, e.Code)
+	}
+	var masters int
+	if err := st.Kit.DB.QueryRow(context.Background(),
+		`SELECT count(*) FROM users.users WHERE role = 'MASTER' AND deleted_at IS NULL`).Scan(&masters); err != nil || masters != 1 {
+		t.Errorf("%d masters (err %v), want 1", masters, err)
+	}
+}

@@ -1,0 +1,274 @@
+package updateme_test
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/8949market/market/shared/auth"
+	"github.com/8949market/market/shared/devstack/stacktest"
+)
+
+type rangeView struct {
+	DayOfWeek string `json:"dayOfWeek"`
+	StartTime string `json:"startTime"`
+	EndTime   string `json:"endTime"`
+}
+
+type detail struct {
+	UserID         uuid.UUID   `json:"userId"`
+	Name           string      `json:"name"`
+	Nickname       string      `json:"nickname"`
+	UserRole       string      `json:"userRole"`
+	ChatTimeRanges []rangeView `json:"chatTimeRanges"`
+	CreatedAt      time.Time   `json:"createdAt"`
+	ModifiedAt     time.Time   `json:"modifiedAt"`
+	ModifiedBy     uuid.UUID   `json:"modifiedBy"`
+}
+
+type modified struct {
+	UserID     uuid.UUID `json:"userId"`
+	ModifiedAt time.Time `json:"modifiedAt"`
+	ModifiedBy uuid.UUID `json:"modifiedBy"`
+}
+
+func rng(day, start, end string) map[string]any {
+	r := map[string]any{}
+	for k, v := range map[string]string{"dayOfWeek": day, "startTime": start, "endTime": end} {
+		if v != "-" {
+			r[k] = v
+		}
+	}
+	return r
+}
+
+func ranges(rs ...map[string]any) map[string]any { return map[string]any{"chatTimeRanges": rs} }
+
+func me(t *testing.T, st *stacktest.Stack, token string) detail {
+	t.Helper()
+	res := st.Do(t, "GET", "/api/v1/users/me", nil, token)
+	if res.Status != http.StatusOK {
+		t.Fatalf("me: status %d: %s", res.Status, res.Body)
+	}
+	var d detail
+	res.Data(t, &d)
+	return d
+}
+
+func TestUpdateMeRefusals(t *testing.T) {
+	t.Parallel()
+	st := stacktest.Start(t)
+	u := newAccount(t, st, auth.RoleUser, map[string]any{"chatTimeRanges": []map[string]any{
+		rng("MONDAY", "09:00", "12:00"), rng("FRIDAY", "18:00", "20:00"),
+	}})
+	before := rowOf(t, st, u.ID)
+	many := make([]map[string]any, 51)
+	for i := range many {
+		many[i] = rng("TUESDAY", time.Time{}.Add(time.Duration(i)*10*time.Minute).Format("15:04"),
+			time.Time{}.Add(time.Duration(i)*10*time.Minute+5*time.Minute).Format("15:04"))
+	}
+
+	tests := []struct {
+		name   string
+		body   any
+		token  string
+		status int
+		code   string
+		field  string
+	}{
+		{"empty body", map[string]any{}, u.Token, 400, "C001", ""},
+		{"no body", "", u.Token, 400, "C008", ""},
+		{"malformed json", `{"name":`, u.Token, 400, "C008", ""},
+		{"name as number", map[string]any{"name": 5}, u.Token, 400, "C010", "name"},
+		{"own role", map[string]any{"userRole": "MASTER"}, u.Token, 400, "C009", "userRole"},
+		{"own role beside a valid field", map[string]any{"name": "Fine", "userRole": "MANAGER"}, u.Token, 400, "C009", "userRole"},
+		{"username", map[string]any{"username": "newname123"}, u.Token, 400, "C009", "username"},
+		{"name with a digit", map[string]any{"name": "Bad1"}, u.Token, 400, "U008", "name"},
+		{"name with a space", map[string]any{"name": "Kim Cheol"}, u.Token, 400, "U008", "name"},
+		{"name of 21 letters", map[string]any{"name": strings.Repeat("a", 21)}, u.Token, 400, "U008", "name"},
+		{"blank name", map[string]any{"name": "  "}, u.Token, 400, "U007", "name"},
+		{"nickname with a space", map[string]any{"nickname": "bad nick"}, u.Token, 400, "U010", "nickname"},
+		{"nickname with a symbol", map[string]any{"nickname": "nick!"}, u.Token, 400, "U010", "nickname"},
+		{"nickname of 21", map[string]any{"nickname": strings.Repeat("n", 21)}, u.Token, 400, "U010", "nickname"},
+		{"short password", map[string]any{"password": "Ab1!xyz"}, u.Token, 400, "U004", "password"},
+		{"password of 21", map[string]any{"password": strings.Repeat("a", 21)}, u.Token, 400, "U004", "password"},
+		{"password with a space", map[string]any{"password": "Secret 12345"}, u.Token, 400, "U004", "password"},
+		{"password in Hangul", map[string]any{"password": "비밀번호비밀번호"}, u.Token, 400, "U004", "password"},
+		{"valid name, bad nickname", map[string]any{"name": "Fine", "nickname": "bad nick"}, u.Token, 400, "U010", "nickname"},
+		{"valid nickname, bad password", map[string]any{"nickname": "Fine2", "password": "short"}, u.Token, 400, "U004", "password"},
+		{"empty range list", map[string]any{"chatTimeRanges": []any{}}, u.Token, 400, "U011", "chatTimeRanges"},
+		{"range without day", ranges(rng("-", "09:00", "10:00")), u.Token, 400, "U012", "chatTimeRanges[0].dayOfWeek"},
+		{"range with blank day", ranges(rng(" ", "09:00", "10:00")), u.Token, 400, "U012", "chatTimeRanges[0].dayOfWeek"},
+		{"second range without start", ranges(rng("MONDAY", "09:00", "10:00"), rng("MONDAY", "-", "12:00")), u.Token, 400, "U013", "chatTimeRanges[1].startTime"},
+		{"range without end", ranges(rng("MONDAY", "09:00", "-")), u.Token, 400, "U014", "chatTimeRanges[0].endTime"},
+		{"start after end", ranges(rng("MONDAY", "11:00", "10:00")), u.Token, 400, "U025", "chatTimeRanges[0].endTime"},
+		{"start equals end", ranges(rng("MONDAY", "10:00", "10:00:00")), u.Token, 400, "U025", "chatTimeRanges[0].endTime"},
+		{"overlap", ranges(rng("MONDAY", "09:00", "10:30"), rng("MONDAY", "10:00", "11:00")), u.Token, 409, "U026", "chatTimeRanges"},
+		{"overlap by one second", ranges(rng("MONDAY", "10:00", "11:00"), rng("MONDAY", "09:00", "10:00:01")), u.Token, 409, "U026", "chatTimeRanges"},
+		{"contained range", ranges(rng("MONDAY", "09:00", "18:00"), rng("MONDAY", "10:00", "11:00")), u.Token, 409, "U026", "chatTimeRanges"},
+		{"same range twice", ranges(rng("SUNDAY", "09:00", "10:00"), rng("SUNDAY", "09:00", "10:00")), u.Token, 409, "U026", "chatTimeRanges"},
+		{"unknown day", ranges(rng("FUNDAY", "09:00", "10:00")), u.Token, 400, "C001", "chatTimeRanges[0].dayOfWeek"},
+		{"hour 25", ranges(rng("MONDAY", "09:00", "25:00")), u.Token, 400, "C001", "chatTimeRanges[0].endTime"},
+		{"one-digit hour", ranges(rng("MONDAY", "9:00", "10:00")), u.Token, 400, "C001", "chatTimeRanges[0].startTime"},
+		{"51 ranges", map[string]any{"chatTimeRanges": many}, u.Token, 400, "C001", "chatTimeRanges"},
+		{"no token", map[string]any{"name": "Fine"}, "", 401, "C002", ""},
+	}
+	t.Run("refused", func(t *testing.T) {
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				t.Parallel()
+				res := st.Do(t, "PATCH", "/api/v1/users/me", tt.body, tt.token)
+				e := res.Error(t)
+				if res.Status != tt.status || e.Code != tt.code {
+					t.Fatalf("status %d code %s, want %d %s: %s", res.Status, e.Code, tt.status, tt.code, res.Body)
+				}
+				field := ""
+				if e.Field != nil {
+					field = *e.Field
+				}
+				if field != tt.field {
+					t.Errorf("field %q, want %q", field, tt.field)
+				}
+			})
+		}
+	})
+	if after := rowOf(t, st, u.ID); after != before {
+		t.Errorf("a refused update changed the row:\nbefore %s\nafter  %s", before, after)
+	}
+	if d := me(t, st, u.Token); d.UserRole != "USER" {
+		t.Errorf("role %s after refused updates", d.UserRole)
+	}
+}
+
+func TestUpdateMe(t *testing.T) {
+	t.Parallel()
+	st := stacktest.Start(t)
+
+	t.Run("only the given fields change", func(t *testing.T) {
+		t.Parallel()
+		u := newAccount(t, st, auth.RoleUser, nil)
+		orig := me(t, st, u.Token)
+		hash := passwordHash(t, st, u.ID)
+
+		res := st.Do(t, "PATCH", "/api/v1/users/me", map[string]any{"nickname": "NewNick9"}, u.Token)
+		if res.Status != http.StatusOK {
+			t.Fatalf("status %d: %s", res.Status, res.Body)
+		}
+		var m modified
+		res.Data(t, &m)
+		if m.UserID != u.ID || m.ModifiedBy != u.ID || m.ModifiedAt.Before(orig.CreatedAt) {
+			t.Errorf("answer %+v", m)
+		}
+		// Not a password change: the same token keeps working.
+		got := me(t, st, u.Token)
+		if got.Nickname != "NewNick9" || got.Name != orig.Name || !slices.Equal(got.ChatTimeRanges, orig.ChatTimeRanges) ||
+			got.UserRole != "USER" || got.ModifiedBy != u.ID || got.ModifiedAt.Before(orig.ModifiedAt) {
+			t.Errorf("after nickname change: %+v (was %+v)", got, orig)
+		}
+		// The answer reports the stored time, not a finer one the database never kept.
+		if !got.ModifiedAt.Equal(m.ModifiedAt) {
+			t.Errorf("the answer's modifiedAt %s is not the stored %s",
+				m.ModifiedAt.Format(time.RFC3339Nano), got.ModifiedAt.Format(time.RFC3339Nano))
+		}
+		if passwordHash(t, st, u.ID) != hash || tokenVersion(t, st, u.ID) != 0 {
+			t.Error("the password or token version changed without a password change")
+		}
+
+		// New ranges replace the old ones wholesale.
+		res = st.Do(t, "PATCH", "/api/v1/users/me", map[string]any{
+			"name": "새이름", "chatTimeRanges": []map[string]any{rng("FRIDAY", "20:00", "22:00:30"), rng("TUESDAY", "10:00", "11:00")},
+		}, u.Token)
+		if res.Status != http.StatusOK {
+			t.Fatalf("status %d: %s", res.Status, res.Body)
+		}
+		got = me(t, st, u.Token)
+		want := []rangeView{{"TUESDAY", "10:00:00", "11:00:00"}, {"FRIDAY", "20:00:00", "22:00:30"}}
+		if got.Name != "새이름" || got.Nickname != "NewNick9" || !slices.Equal(got.ChatTimeRanges, want) {
+			t.Errorf("after range change: %+v", got)
+		}
+		var n int
+		if err := st.Kit.DB.QueryRow(context.Background(),
+			`SELECT count(*) FROM users.chat_time_ranges WHERE user_id = $1`, u.ID).Scan(&n); err != nil || n != 2 {
+			t.Errorf("%d range rows (err %v), want 2", n, err)
+		}
+	})
+
+	t.Run("touching ranges are allowed", func(t *testing.T) {
+		t.Parallel()
+		u := newAccount(t, st, auth.RoleUser, nil)
+		res := st.Do(t, "PATCH", "/api/v1/users/me", ranges(
+			rng("MONDAY", "10:00", "11:00"), rng("MONDAY", "09:00", "10:00"), rng("MONDAY", "11:00:00", "12:00"),
+			rng("TUESDAY", "09:00", "10:00"),
+		), u.Token)
+		if res.Status != http.StatusOK {
+			t.Fatalf("status %d: %s", res.Status, res.Body)
+		}
+		want := []rangeView{
+			{"MONDAY", "09:00:00", "10:00:00"}, {"MONDAY", "10:00:00", "11:00:00"}, {"MONDAY", "11:00:00", "12:00:00"},
+			{"TUESDAY", "09:00:00", "10:00:00"},
+		}
+		if got := me(t, st, u.Token).ChatTimeRanges; !slices.Equal(got, want) {
+			t.Errorf("ranges %+v, want %+v", got, want)
+		}
+	})
+
+	t.Run("a new password ends every sign-in", func(t *testing.T) {
+		t.Parallel()
+		u := newAccount(t, st, auth.RoleUser, nil)
+		first := st.Login(t, u.Username, u.Password)
+		second := st.Login(t, u.Username, u.Password)
+		newPassword := "N3w!" + uuid.NewString()[:12]
+
+		res := st.Do(t, "PATCH", "/api/v1/users/me", map[string]any{"password": newPassword}, first.AccessToken)
+		if res.Status != http.StatusOK {
+			t.Fatalf("status %d: %s", res.Status, res.Body)
+		}
+		for name, token := range map[string]string{"first login": first.AccessToken, "second login": second.AccessToken, "minted": u.Token} {
+			res := st.Do(t, "GET", "/api/v1/users/me", nil, token)
+			if e := res.Error(t); res.Status != 401 || e.Code != "C002" {
+				t.Errorf("%s's access token: status %d code %s, want 401 C002", name, res.Status, e.Code)
+			}
+		}
+		for name, pair := range map[string]stacktest.Pair{"first login": first, "second login": second} {
+			res := st.Do(t, "POST", "/api/v1/auth/reissue", map[string]string{"accessToken": pair.AccessToken, "refreshToken": pair.RefreshToken}, "")
+			if res.Status != 401 {
+				t.Errorf("%s's reissue: status %d, want 401: %s", name, res.Status, res.Body)
+			}
+		}
+		res = st.Do(t, "POST", "/api/v1/auth/login", map[string]string{"username": u.Username, "password": u.Password}, "")
+		if e := res.Error(t); res.Status != 401 || e.Code != "U020" {
+			t.Errorf("old password: status %d code %s, want 401 U020", res.Status, e.Code)
+		}
+		// Within the same second as the change, a fresh login is good.
+		fresh := st.Login(t, u.Username, newPassword)
+		if d := me(t, st, fresh.AccessToken); d.UserID != u.ID || d.Name != "Tester" {
+			t.Errorf("after the change: %+v", d)
+		}
+		if v := tokenVersion(t, st, u.ID); v != 1 {
+			t.Errorf("token version %d, want 1", v)
+		}
+	})
+}
+
+func passwordHash(t *testing.T, st *stacktest.Stack, id uuid.UUID) string {
+	t.Helper()
+	var h string
+	if err := st.Kit.DB.QueryRow(context.Background(), `SELECT password_hash FROM users.users WHERE id = $1`, id).Scan(&h); err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+func tokenVersion(t *testing.T, st *stacktest.Stack, id uuid.UUID) int64 {
+	t.Helper()
+	var v int64
+	if err := st.Kit.DB.QueryRow(context.Background(), `SELECT token_version FROM users.users WHERE id = $1`, id).Scan(&v); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}

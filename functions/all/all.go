@@ -25,6 +25,7 @@ import (
 	_ "github.com/8949market/market/functions/products/tradecompleted"
 	_ "github.com/8949market/market/functions/products/tradefail"
 	_ "github.com/8949market/market/functions/products/update"
+	_ "github.com/8949market/market/functions/reservations/apply"
 	_ "github.com/8949market/market/functions/reservations/productcreated"
 	_ "github.com/8949market/market/functions/users/chatavailability"
 	_ "github.com/8949market/market/functions/users/get"

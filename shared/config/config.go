@@ -71,6 +71,10 @@ type Config struct {
 	// the connection's address.
 	TrustedProxyHops int `env:"TRUSTED_PROXY_HOPS" envDefault:"0"`
 
+	// PaymentWindow is how long a selected buyer has to pay before the next applicant is
+	// promoted.
+	PaymentWindow time.Duration `env:"PAYMENT_WINDOW" envDefault:"60m"`
+
 	// MaxBodyBytes caps every JSON request body.
 	MaxBodyBytes int64 `env:"MAX_BODY_BYTES" envDefault:"1048576"`
 	// ShutdownTimeout bounds the drain on SIGTERM.

@@ -1,0 +1,287 @@
+package apply_test
+
+import (
+	"context"
+	"net/http"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/8949market/market/shared/auth"
+	"github.com/8949market/market/shared/devstack/stacktest"
+	"github.com/8949market/market/shared/reservations"
+)
+
+// openDeal inserts a reservation whose window is [start, end) relative to the database
+// clock, sold by a fresh seller, and returns its id and the seller's token.
+func openDeal(t *testing.T, st *stacktest.Stack, start, end time.Duration) (uuid.UUID, string) {
+	t.Helper()
+	token, seller := st.Token(t, auth.RoleUser)
+	id := uuid.New()
+	_, err := st.Kit.DB.Exec(context.Background(), `
+		INSERT INTO reservations.reservations
+		  (id, product_id, seller_id, seller_nickname, product_name, product_price, start_time, end_time, status)
+		VALUES ($1, $2, $3, $4, 'Camera', 1000, clock_timestamp() + make_interval(secs => $5),
+		        clock_timestamp() + make_interval(secs => $6), 'AVAILABLE')`,
+		id, uuid.New(), seller.UserID, seller.Nickname, start.Seconds(), end.Seconds())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id, token
+}
+
+// moveWindow sets the window relative to the database clock and drops the admission
+// state, as a schedule change does.
+func moveWindow(t *testing.T, st *stacktest.Stack, id uuid.UUID, start, end time.Duration) {
+	t.Helper()
+	ctx := context.Background()
+	_, err := st.Kit.DB.Exec(ctx, `
+		UPDATE reservations.reservations
+		   SET start_time = clock_timestamp() + make_interval(secs => $2),
+		       end_time = clock_timestamp() + make_interval(secs => $3)
+		 WHERE id = $1`, id, start.Seconds(), end.Seconds())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := reservations.NewQueue(st.Kit.DB, st.Kit.Redis, 0).Forget(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func apply(t *testing.T, st *stacktest.Stack, id uuid.UUID, token string) (stacktest.Response, reservations.Application) {
+	t.Helper()
+	res := st.Do(t, "PATCH", "/api/v1/reservations/"+id.String(), nil, token)
+	var app reservations.Application
+	if res.Status == http.StatusOK {
+		res.Data(t, &app)
+	}
+	return res, app
+}
+
+func wantCode(t *testing.T, res stacktest.Response, status int, code string) {
+	t.Helper()
+	if res.Status != status {
+		t.Fatalf("status %d, want %d: %s", res.Status, status, res.Body)
+	}
+	if e := res.Error(t); e.Code != code {
+		t.Fatalf("code %s, want %s: %s", e.Code, code, res.Body)
+	}
+}
+
+func countApplications(t *testing.T, st *stacktest.Stack, id uuid.UUID) int {
+	t.Helper()
+	var n int
+	if err := st.Kit.DB.QueryRow(context.Background(),
+		`SELECT count(*) FROM reservations.applications WHERE reservation_id = $1`, id).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// The window is checked against the clock on every apply, whatever any scheduler did:
+// refused before the start, accepted from the start, refused from the end.
+func TestApplyWindow(t *testing.T) {
+	t.Parallel()
+	st := stacktest.Start(t)
+	id, _ := openDeal(t, st, time.Second, time.Hour)
+	token, _ := st.Token(t, auth.RoleUser)
+
+	res, _ := apply(t, st, id, token)
+	wantCode(t, res, http.StatusConflict, "R012")
+	if n := countApplications(t, st, id); n != 0 {
+		t.Fatalf("%d applications after a refused apply", n)
+	}
+
+	// The window opens now: the very next request is inside it.
+	moveWindow(t, st, id, 0, time.Hour)
+	res, app := apply(t, st, id, token)
+	if res.Status != http.StatusOK || app.Status != "SELECTED" || app.Position != 0 || app.PaymentDeadline == nil {
+		t.Fatalf("apply at the start: %d %+v %s", res.Status, app, res.Body)
+	}
+
+	// Ended a millisecond ago.
+	moveWindow(t, st, id, -time.Hour, -time.Millisecond)
+	late, _ := st.Token(t, auth.RoleUser)
+	res, _ = apply(t, st, id, late)
+	wantCode(t, res, http.StatusConflict, "R013")
+	if n := countApplications(t, st, id); n != 1 {
+		t.Fatalf("%d applications, want only the one inside the window", n)
+	}
+}
+
+// The storm: 200 applicants at once. Exactly one buyer, 199 queued at places 1..199 with
+// no gap or repeat, one row each, and one reservation-applied event.
+func TestApplyStorm(t *testing.T) {
+	t.Parallel()
+	st := stacktest.Start(t)
+	id, _ := openDeal(t, st, -time.Second, time.Hour)
+	const n = 200
+	tokens := make([]string, n)
+	users := make([]uuid.UUID, n)
+	for i := range tokens {
+		var who auth.Identity
+		tokens[i], who = st.Token(t, auth.RoleUser)
+		users[i] = who.UserID
+	}
+	start := make(chan struct{})
+	results := make([]reservations.Application, n)
+	statuses := make([]int, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			res := stacktest.Do(t, http.DefaultClient, "PATCH", st.URL+"/api/v1/reservations/"+id.String(), nil, tokens[i])
+			statuses[i] = res.Status
+			if res.Status == http.StatusOK {
+				res.Data(t, &results[i])
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+
+	var buyer uuid.UUID
+	var places []int64
+	for i, app := range results {
+		if statuses[i] != http.StatusOK {
+			t.Fatalf("applicant %d: status %d", i, statuses[i])
+		}
+		switch app.Status {
+		case "SELECTED":
+			if buyer != uuid.Nil {
+				t.Fatalf("two buyers: %s and %s", buyer, users[i])
+			}
+			buyer = users[i]
+		case "WAITING":
+			places = append(places, app.Position)
+		default:
+			t.Fatalf("applicant %d: status %q", i, app.Status)
+		}
+	}
+	if buyer == uuid.Nil {
+		t.Fatal("no buyer")
+	}
+	sort.Slice(places, func(i, j int) bool { return places[i] < places[j] })
+	for i, p := range places {
+		if p != int64(i+1) {
+			t.Fatalf("waiting places %v..., want 1..%d without gaps or repeats", places[:min(len(places), i+3)], n-1)
+		}
+	}
+
+	ctx := context.Background()
+	var rows, selected, minPos, maxPos int
+	var stored uuid.UUID
+	var status string
+	err := st.Kit.DB.QueryRow(ctx, `
+		SELECT count(*), count(*) FILTER (WHERE a.status = 'SELECTED'), min(position), max(position), r.buyer_id, r.status
+		  FROM reservations.applications a JOIN reservations.reservations r ON r.id = a.reservation_id
+		 WHERE a.reservation_id = $1 GROUP BY r.buyer_id, r.status`, id).Scan(&rows, &selected, &minPos, &maxPos, &stored, &status)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rows != n || selected != 1 || minPos != 1 || maxPos != n || stored != buyer || status != "PENDING" {
+		t.Fatalf("rows %d, selected %d, positions %d..%d, buyer %s (answered %s), status %s", rows, selected, minPos, maxPos, stored, buyer, status)
+	}
+	var events int
+	if err := st.Kit.DB.QueryRow(ctx, `SELECT count(*) FROM messaging.outbox WHERE topic = $1 AND aggregate_id = $2`,
+		"reservation-applied", id.String()).Scan(&events); err != nil {
+		t.Fatal(err)
+	}
+	if events != 1 {
+		t.Fatalf("%d reservation-applied events, want 1", events)
+	}
+}
+
+// One user pressing twenty times at once gets one application.
+func TestApplySameUserConcurrently(t *testing.T) {
+	t.Parallel()
+	st := stacktest.Start(t)
+	id, _ := openDeal(t, st, -time.Second, time.Hour)
+	token, _ := st.Token(t, auth.RoleUser)
+	start := make(chan struct{})
+	statuses := make([]int, 20)
+	codes := make([]string, 20)
+	var wg sync.WaitGroup
+	for i := range statuses {
+		wg.Go(func() {
+			<-start
+			res := stacktest.Do(t, http.DefaultClient, "PATCH", st.URL+"/api/v1/reservations/"+id.String(), nil, token)
+			statuses[i] = res.Status
+			if res.Status != http.StatusOK {
+				codes[i] = res.Error(t).Code
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	ok := 0
+	for i, s := range statuses {
+		switch {
+		case s == http.StatusOK:
+			ok++
+		case s != http.StatusConflict || codes[i] != "R008":
+			t.Fatalf("attempt %d: %d %s", i, s, codes[i])
+		}
+	}
+	if ok != 1 || countApplications(t, st, id) != 1 {
+		t.Fatalf("%d accepted, %d rows; want 1 and 1", ok, countApplications(t, st, id))
+	}
+}
+
+func TestApplyRefusals(t *testing.T) {
+	t.Parallel()
+	st := stacktest.Start(t)
+	id, sellerToken := openDeal(t, st, -time.Second, time.Hour)
+	stranger, _ := st.Token(t, auth.RoleUser)
+
+	t.Run("seller", func(t *testing.T) {
+		res, _ := apply(t, st, id, sellerToken)
+		wantCode(t, res, http.StatusForbidden, "R014")
+	})
+	t.Run("unknown reservation", func(t *testing.T) {
+		res, _ := apply(t, st, uuid.New(), stranger)
+		wantCode(t, res, http.StatusNotFound, "R006")
+	})
+	t.Run("malformed id", func(t *testing.T) {
+		res := st.Do(t, "PATCH", "/api/v1/reservations/not-a-uuid", nil, stranger)
+		wantCode(t, res, http.StatusBadRequest, "C015")
+	})
+	t.Run("no token", func(t *testing.T) {
+		res := st.Do(t, "PATCH", "/api/v1/reservations/"+id.String(), nil, "")
+		wantCode(t, res, http.StatusUnauthorized, "C002")
+	})
+	if n := countApplications(t, st, id); n != 0 {
+		t.Fatalf("%d applications after refusals", n)
+	}
+}
+
+// Redis forgetting a queue (restart, eviction) costs nothing: the state is rebuilt from
+// Postgres, places continue, and nobody applies twice.
+func TestApplyAfterRedisLosesQueue(t *testing.T) {
+	t.Parallel()
+	st := stacktest.Start(t)
+	id, _ := openDeal(t, st, -time.Second, time.Hour)
+	first, _ := st.Token(t, auth.RoleUser)
+	for range 3 {
+		token, _ := st.Token(t, auth.RoleUser)
+		if res, _ := apply(t, st, id, token); res.Status != http.StatusOK {
+			t.Fatalf("apply: %d %s", res.Status, res.Body)
+		}
+	}
+	if res, _ := apply(t, st, id, first); res.Status != http.StatusOK {
+		t.Fatalf("apply: %d %s", res.Status, res.Body)
+	}
+	if err := reservations.NewQueue(st.Kit.DB, st.Kit.Redis, 0).Forget(context.Background(), id); err != nil {
+		t.Fatal(err)
+	}
+	res, _ := apply(t, st, id, first)
+	wantCode(t, res, http.StatusConflict, "R008")
+	next, _ := st.Token(t, auth.RoleUser)
+	res, app := apply(t, st, id, next)
+	if res.Status != http.StatusOK || app.Status != "WAITING" || app.Position != 4 {
+		t.Fatalf("after the rebuild: %d %+v, want WAITING at place 4", res.Status, app)
+	}
+}

@@ -1,0 +1,291 @@
+package reservations
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/8949market/market/shared/events"
+	"github.com/8949market/market/shared/fault"
+	"github.com/8949market/market/shared/outbox"
+)
+
+// The faults of applying (reference codes, statuses corrected; R012–R014 are ours).
+var (
+	ErrNotFound       = fault.New(fault.NotFound, "R006", "reservation not found")
+	ErrAlreadyApplied = fault.New(fault.Conflict, "R008", "you have already applied to this deal")
+	ErrNotOpen        = fault.New(fault.Conflict, "R012", "the deal is not open yet")
+	ErrEnded          = fault.New(fault.Conflict, "R013", "the deal has ended")
+	ErrSellerApplies  = fault.New(fault.Forbidden, "R014", "a seller cannot apply to their own deal")
+	ErrClosed         = fault.New(fault.Conflict, "R004", "the reservation no longer takes applications")
+)
+
+// DefaultPaymentWindow is how long a buyer has to pay.
+const DefaultPaymentWindow = 60 * time.Minute
+
+// Application is the answer to an apply: the buyer (SELECTED, with a payment deadline) or
+// a queued applicant (WAITING, with its place: 1 is next in line).
+type Application struct {
+	ReservationID   uuid.UUID  `json:"reservationId"`
+	Status          string     `json:"status"`
+	Position        int64      `json:"position"`
+	PaymentDeadline *time.Time `json:"paymentDeadline,omitempty"`
+}
+
+// Applicant is who applies.
+type Applicant struct {
+	UserID   uuid.UUID
+	Nickname string
+}
+
+// Queue is the apply path: a Redis admission step that gives each applicant its place
+// atomically, and a Postgres statement that confirms it inside the window.
+//
+// Why this design: applicants of one deal all arrive in the same second. Serialising them
+// on the reservation row (a lock, or an UPDATE of a counter) makes every applicant wait
+// for the one before it to commit, so the deal's throughput is one commit at a time. Here
+// the order is decided in Redis in microseconds, and Postgres only appends a row keyed by
+// (reservation, position) and (reservation, user): appends of different applicants do not
+// wait for each other and share group commits. Only the first applicant touches the
+// reservation row, to become its buyer. The database constraints, not Redis, guarantee
+// one row per position and per user, so a lost or restarted Redis can cost a place but
+// never make two winners or two applications; its state is rebuilt from Postgres.
+type Queue struct {
+	db            *pgxpool.Pool
+	rdb           *redis.Client
+	paymentWindow time.Duration
+}
+
+// NewQueue returns the apply path on db and rdb.
+func NewQueue(db *pgxpool.Pool, rdb *redis.Client, paymentWindow time.Duration) *Queue {
+	if paymentWindow <= 0 {
+		paymentWindow = DefaultPaymentWindow
+	}
+	return &Queue{db: db, rdb: rdb, paymentWindow: paymentWindow}
+}
+
+func admissionKeys(id uuid.UUID) []string {
+	p := "resv:{" + id.String() + "}:" // one hash slot for the three keys
+	return []string{p + "meta", p + "users", p + "seq"}
+}
+
+// admit gives the applicant the next place, unless the deal is closed at Redis's clock,
+// the applicant is the seller or has applied already. It answers {code, position}: 1
+// admitted, 2 duplicate, 3 seller, 4 not open yet, 5 ended, 0 unknown (seed first).
+var admit = redis.NewScript(`
+local meta = redis.call('HMGET', KEYS[1], 'start', 'end', 'seller')
+if not meta[1] then return {0, 0} end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+if now < tonumber(meta[1]) then return {4, 0} end
+if now >= tonumber(meta[2]) then return {5, 0} end
+if ARGV[1] == meta[3] then return {3, 0} end
+if redis.call('SADD', KEYS[2], ARGV[1]) == 0 then return {2, 0} end
+return {1, redis.call('INCR', KEYS[3])}`)
+
+// seed loads a reservation's admission state unless another request did first.
+var seed = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'start', ARGV[1], 'end', ARGV[2], 'seller', ARGV[3])
+redis.call('SET', KEYS[3], ARGV[4])
+for i = 6, #ARGV do redis.call('SADD', KEYS[2], ARGV[i]) end
+for i = 1, 3 do redis.call('PEXPIREAT', KEYS[i], ARGV[5]) end
+return 1`)
+
+// Forget drops a reservation's admission state; the next apply rebuilds it from
+// Postgres. A changed window or a closed reservation calls it.
+func (q *Queue) Forget(ctx context.Context, id uuid.UUID) error {
+	if err := q.rdb.Del(ctx, admissionKeys(id)...).Err(); err != nil {
+		return fmt.Errorf("forget admission state of %s: %w", id, err)
+	}
+	return nil
+}
+
+// Apply applies who to reservation id at the deal's current instant.
+func (q *Queue) Apply(ctx context.Context, id uuid.UUID, who Applicant) (Application, error) {
+	keys := admissionKeys(id)
+	var pos int64
+	for attempt := 0; ; attempt++ {
+		res, err := admit.Run(ctx, q.rdb, keys, who.UserID.String()).Int64Slice()
+		if err != nil {
+			return Application{}, fault.ErrUnavailable.Wrap(fmt.Errorf("admit: %w", err))
+		}
+		switch res[0] {
+		case 1:
+			pos = res[1]
+		case 2:
+			return Application{}, ErrAlreadyApplied
+		case 3:
+			return Application{}, ErrSellerApplies
+		case 4:
+			return Application{}, ErrNotOpen
+		case 5:
+			return Application{}, ErrEnded
+		default:
+			if attempt > 0 {
+				return Application{}, fault.ErrUnavailable.Wrap(errors.New("admission state vanished while seeding"))
+			}
+			if err := q.seed(ctx, id); err != nil {
+				return Application{}, err
+			}
+			continue
+		}
+		break
+	}
+	app, err := q.confirm(ctx, id, pos, who)
+	if err != nil && !errors.Is(err, ErrAlreadyApplied) {
+		// Refused or failed in Postgres: the place is lost (a gap no read shows), but the
+		// applicant may try again.
+		if remErr := q.rdb.SRem(context.WithoutCancel(ctx), keys[1], who.UserID.String()).Err(); remErr != nil {
+			err = errors.Join(err, fault.ErrUnavailable.Wrap(remErr))
+		}
+	}
+	return app, err
+}
+
+// seed rebuilds the admission state of reservation id from Postgres: the window, the
+// seller, the highest position given and everyone who applied.
+func (q *Queue) seed(ctx context.Context, id uuid.UUID) error {
+	var start, end time.Time
+	var seller uuid.UUID
+	err := q.db.QueryRow(ctx, `SELECT start_time, end_time, seller_id FROM reservations.reservations WHERE id = $1`, id).
+		Scan(&start, &end, &seller)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("seed admission: %w", err)
+	}
+	rows, err := q.db.Query(ctx, `SELECT position, user_id FROM reservations.applications WHERE reservation_id = $1`, id)
+	if err != nil {
+		return fmt.Errorf("seed admission: %w", err)
+	}
+	var maxPos int64
+	var users []any
+	for rows.Next() {
+		var p int64
+		var u uuid.UUID
+		if err := rows.Scan(&p, &u); err != nil {
+			rows.Close()
+			return fmt.Errorf("seed admission: %w", err)
+		}
+		maxPos = max(maxPos, p)
+		users = append(users, u.String())
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("seed admission: %w", err)
+	}
+	expireAt := end.Add(24 * time.Hour).UnixMilli()
+	args := append([]any{start.UnixMicro(), end.UnixMicro(), seller.String(), maxPos, expireAt}, users...)
+	if err := seed.Run(ctx, q.rdb, admissionKeys(id), args...).Err(); err != nil {
+		return fault.ErrUnavailable.Wrap(fmt.Errorf("seed admission: %w", err))
+	}
+	return nil
+}
+
+// confirm appends the admitted application in Postgres, checking the window against the
+// database clock; the first applicant also becomes the buyer. One short transaction that
+// touches the reservation row only for the first applicant.
+func (q *Queue) confirm(ctx context.Context, id uuid.UUID, pos int64, who Applicant) (Application, error) {
+	app := Application{ReservationID: id, Status: "WAITING", Position: pos - 1}
+	err := pgx.BeginFunc(ctx, q.db, func(tx pgx.Tx) error {
+		status := "WAITING"
+		if pos == 1 {
+			status = "SELECTED"
+		}
+		var open, started, ended bool
+		err := tx.QueryRow(ctx, `
+			WITH r AS (
+			  SELECT id, status IN ('AVAILABLE', 'PENDING', 'PAID') AS open,
+			         start_time <= clock_timestamp() AS started, end_time <= clock_timestamp() AS ended, seller_id
+			    FROM reservations.reservations WHERE id = $1
+			), ins AS (
+			  INSERT INTO reservations.applications (reservation_id, position, user_id, nickname, status)
+			  SELECT id, $2, $3, $4, $5 FROM r WHERE open AND started AND NOT ended AND seller_id <> $3
+			  RETURNING 1
+			)
+			SELECT open, started, ended FROM r WHERE NOT EXISTS (SELECT 1 FROM ins)`,
+			id, pos, who.UserID, who.Nickname, status).Scan(&open, &started, &ended)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			// Inserted (or the reservation vanished, which the next query tells).
+		case err != nil:
+			return err
+		case !open:
+			return ErrClosed
+		case !started:
+			return ErrNotOpen
+		case ended:
+			return ErrEnded
+		default:
+			return ErrSellerApplies
+		}
+		if pos != 1 {
+			return nil
+		}
+		return q.selectBuyer(ctx, tx, id, pos, who, &app)
+	})
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+		if pgErr.ConstraintName == "applications_one_per_user" {
+			return Application{}, ErrAlreadyApplied
+		}
+		// The position was given twice: Redis lost state since. Start it over from here.
+		_ = q.Forget(context.WithoutCancel(ctx), id)
+		return Application{}, fault.ErrUnavailable.WithMessage("the queue was being rebuilt; apply again").Wrap(err)
+	}
+	if err != nil {
+		return Application{}, fmt.Errorf("apply to %s: %w", id, err)
+	}
+	return app, nil
+}
+
+// selectBuyer makes the first applicant the buyer: PENDING with a payment deadline, a
+// history row and reservation-applied for the product.
+func (q *Queue) selectBuyer(ctx context.Context, tx pgx.Tx, id uuid.UUID, pos int64, who Applicant, app *Application) error {
+	var productID, sellerID uuid.UUID
+	var version, price int64
+	var deadline time.Time
+	err := tx.QueryRow(ctx, `
+		UPDATE reservations.reservations
+		   SET status = 'PENDING', buyer_id = $2, buyer_nickname = $3, buyer_position = $4,
+		       payment_deadline = clock_timestamp() + make_interval(secs => $5),
+		       version = version + 1, modified_at = clock_timestamp()
+		 WHERE id = $1 AND status = 'AVAILABLE' AND buyer_id IS NULL
+		RETURNING product_id, seller_id, version, product_price, payment_deadline`,
+		id, who.UserID, who.Nickname, pos, q.paymentWindow.Seconds()).Scan(&productID, &sellerID, &version, &price, &deadline)
+	if errors.Is(err, pgx.ErrNoRows) {
+		// Someone holds the reservation already (a buyer promoted after a Redis rebuild):
+		// this applicant waits like the others.
+		_, err = tx.Exec(ctx, `UPDATE reservations.applications SET status = 'WAITING' WHERE reservation_id = $1 AND position = $2`, id, pos)
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `
+		INSERT INTO reservations.history (id, reservation_id, previous_status, new_status, comment, changed_by)
+		VALUES ($1, $2, 'AVAILABLE', 'PENDING', 'first applicant selected as buyer', $3)`,
+		uuid.New(), id, who.UserID); err != nil {
+		return err
+	}
+	buyer := who.UserID
+	if err := outbox.Write(ctx, tx, outbox.Event{
+		Topic: events.ReservationApplied, Source: events.SourceReservations, AggregateID: id.String(),
+		Data: events.ReservationData{
+			ReservationID: id, ProductID: productID, Version: version, Status: "PENDING",
+			SellerID: sellerID, BuyerID: &buyer, BuyerNickname: who.Nickname, Price: price,
+		},
+	}); err != nil {
+		return err
+	}
+	app.Status, app.Position, app.PaymentDeadline = "SELECTED", 0, &deadline
+	return nil
+}

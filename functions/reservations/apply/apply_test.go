@@ -285,3 +285,61 @@ func TestApplyAfterRedisLosesQueue(t *testing.T) {
 		t.Fatalf("after the rebuild: %d %+v, want WAITING at place 4", res.Status, app)
 	}
 }
+
+// A product listed through the API opens for applications at its startTime to the
+// millisecond with no scheduler running (the test stacks run no products-tick): applies
+// sent in a tight loop across the start are refused while sent before it and accepted
+// once the start has passed.
+func TestApplyOpensAtProductStart(t *testing.T) {
+	t.Parallel()
+	st := stacktest.Start(t)
+	sellerToken, _ := st.Token(t, auth.RoleUser)
+	startAt := time.Now().Add(1500 * time.Millisecond).UTC().Truncate(time.Millisecond)
+	res := st.Do(t, "POST", "/api/v1/products", map[string]any{
+		"name": "Lamp", "price": 5000,
+		"startTime": startAt.Format(time.RFC3339Nano), "endTime": startAt.Add(time.Hour).Format(time.RFC3339Nano),
+	}, sellerToken)
+	if res.Status != http.StatusCreated {
+		t.Fatalf("create: %d %s", res.Status, res.Body)
+	}
+	var product struct {
+		ProductID uuid.UUID `json:"productId"`
+	}
+	res.Data(t, &product)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := st.Settle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var id uuid.UUID
+	if err := st.Kit.DB.QueryRow(ctx, `SELECT id FROM reservations.reservations WHERE product_id = $1`, product.ProductID).Scan(&id); err != nil {
+		t.Fatalf("the reservation was not opened from product-created: %v", err)
+	}
+
+	token, _ := st.Token(t, auth.RoleUser)
+	refused := 0
+	for {
+		sent := time.Now()
+		res, app := apply(t, st, id, token)
+		if res.Status == http.StatusOK {
+			if got := time.Now(); got.Before(startAt) {
+				t.Fatalf("accepted at %v, before the start %v", got, startAt)
+			}
+			if app.Status != "SELECTED" {
+				t.Fatalf("first applicant: %+v", app)
+			}
+			break
+		}
+		wantCode(t, res, http.StatusConflict, "R012")
+		if !sent.Before(startAt) {
+			t.Fatalf("refused a request sent at %v, after the start %v", sent, startAt)
+		}
+		refused++
+		if time.Now().After(startAt.Add(5 * time.Second)) {
+			t.Fatal("never accepted")
+		}
+	}
+	if refused == 0 {
+		t.Fatal("no request was refused before the start: the test did not straddle it")
+	}
+}

@@ -1,0 +1,308 @@
+package my_test
+
+import (
+	"bytes"
+	"context"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/8949market/market/shared/api"
+	"github.com/8949market/market/shared/devstack/stacktest"
+	"github.com/8949market/market/shared/page"
+	"github.com/8949market/market/shared/products"
+)
+
+// seed inserts n products straight into the table with one statement, spread over every
+// state, window and price so that each filter selects a known part of them. Seller a has
+// two thirds of them, seller b the rest; one in fifty is deleted. Every time that a
+// filter compares with the clock is at least five minutes away from the boundary, so the
+// answers cannot change while the test runs.
+//
+// By g mod 8: 0 pending, opening 15..205 minutes from now (never within 5 minutes of
+// 2h); 1 window open, stored PENDING (tick not run); 2 window open, stored RESERVING;
+// 3 closed with no buyer, stored PENDING (reads EXPIRED); 4 closed while a buyer holds
+// it (reads RESERVING); 5 IN_TRADE; 6 EXPIRED; 7 COMPLETED, SALE_CANCELED or FAILED.
+func seed(t *testing.T, st *stacktest.Stack, n int, a, b uuid.UUID) {
+	t.Helper()
+	_, err := st.Kit.DB.Exec(context.Background(), `
+		INSERT INTO products.products
+		  (id, seller_id, seller_nickname, name, description, price, status, start_time, end_time,
+		   created_at, created_by, modified_at, modified_by, buyer_id, deleted_at, deleted_by)
+		SELECT gen_random_uuid(), s.seller, 'nick',
+		       CASE WHEN g % 250 = 0 THEN 'Wool 100% pure #' || g
+		            WHEN g % 333 = 0 THEN 'snake_case item #' || g
+		            WHEN g % 10 = 0 THEN 'Vintage Camera #' || g
+		            ELSE 'Item #' || g END,
+		       CASE WHEN g % 7 = 0 THEN 'comes with a LEATHER strap' ELSE 'plain' END,
+		       ((g * 37) % 500 + 1) * 100,
+		       CASE g % 8 WHEN 0 THEN 'PENDING_RESERVATION' WHEN 1 THEN 'PENDING_RESERVATION'
+		                  WHEN 2 THEN 'RESERVING' WHEN 3 THEN 'PENDING_RESERVATION' WHEN 4 THEN 'RESERVING'
+		                  WHEN 5 THEN 'IN_TRADE' WHEN 6 THEN 'EXPIRED'
+		                  ELSE (ARRAY['COMPLETED', 'SALE_CANCELED', 'FAILED'])[(g / 8) % 3 + 1] END,
+		       w.s,
+		       CASE g % 8 WHEN 0 THEN w.s + interval '1 hour'
+		                  WHEN 1 THEN now() + make_interval(mins => 30 + g % 5)
+		                  WHEN 2 THEN now() + interval '50 minutes'
+		                  WHEN 5 THEN now() + interval '1 hour'
+		                  ELSE now() - interval '2 hours' END,
+		       now() - make_interval(secs => g / 2), s.seller, now(), s.seller,
+		       CASE WHEN g % 8 IN (4, 5) THEN gen_random_uuid() END,
+		       CASE WHEN g % 50 = 1 THEN now() END,
+		       CASE WHEN g % 50 = 1 THEN s.seller END
+		  FROM generate_series(1, $3::int) g
+		 CROSS JOIN LATERAL (SELECT CASE WHEN g % 3 = 0 THEN $2::uuid ELSE $1::uuid END AS seller) s
+		 CROSS JOIN LATERAL (SELECT CASE g % 8
+		        WHEN 0 THEN now() + make_interval(mins => 15 + (g % 20) * 10)
+		        WHEN 1 THEN now() - interval '30 minutes'
+		        WHEN 2 THEN now() - make_interval(mins => 10 + g % 3)
+		        WHEN 5 THEN now() - interval '1 hour'
+		        ELSE now() - interval '3 hours' END AS s) w`, a, b, n)
+	if err != nil {
+		t.Fatalf("seed: %v", err)
+	}
+}
+
+// row is a live product as stored: the oracle the answers are checked against.
+type row struct {
+	ID                  uuid.UUID
+	Name, Description   string
+	Price               int64
+	Status              products.Status
+	SellerID            uuid.UUID
+	Start, End, Created time.Time
+	HasBuyer            bool
+}
+
+func live(t *testing.T, st *stacktest.Stack) map[uuid.UUID]row {
+	t.Helper()
+	rows, err := st.Kit.DB.Query(context.Background(), `
+		SELECT id, name, description, price, status, seller_id, start_time, end_time, created_at, buyer_id IS NOT NULL
+		  FROM products.products WHERE deleted_at IS NULL`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
+		var x row
+		err := r.Scan(&x.ID, &x.Name, &x.Description, &x.Price, &x.Status, &x.SellerID, &x.Start, &x.End, &x.Created, &x.HasBuyer)
+		return x, err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make(map[uuid.UUID]row, len(list))
+	for _, x := range list {
+		out[x.ID] = x
+	}
+	return out
+}
+
+// effective is the status a read must report at now: the window opens at start and
+// closes at end; a buyer holds a closed deal in RESERVING.
+func (r row) effective(now time.Time) products.Status {
+	if r.Status != products.PendingReservation && r.Status != products.Reserving {
+		return r.Status
+	}
+	switch {
+	case now.Before(r.Start):
+		return products.PendingReservation
+	case now.Before(r.End) || r.HasBuyer:
+		return products.Reserving
+	default:
+		return products.Expired
+	}
+}
+
+// query is a search as the oracle understands it, and as query parameters.
+type query struct {
+	Status   products.Status
+	Seller   *uuid.UUID
+	Text     string
+	Min, Max int64
+	OpenNow  bool
+	Within   time.Duration
+	Sort     string
+}
+
+func (q query) values() url.Values {
+	v := url.Values{}
+	if q.Status != "" {
+		v.Set("status", string(q.Status))
+	}
+	if q.Seller != nil {
+		v.Set("sellerId", q.Seller.String())
+	}
+	if q.Text != "" {
+		v.Set("q", q.Text)
+	}
+	if q.Min > 0 {
+		v.Set("minPrice", strconv.FormatInt(q.Min, 10))
+	}
+	if q.Max > 0 {
+		v.Set("maxPrice", strconv.FormatInt(q.Max, 10))
+	}
+	if q.OpenNow {
+		v.Set("openNow", "true")
+	}
+	if q.Within > 0 {
+		v.Set("startingWithin", q.Within.String())
+	}
+	if q.Sort != "" {
+		v.Set("sort", q.Sort)
+	}
+	return v
+}
+
+func (q query) matches(r row, now time.Time) bool {
+	open := r.Status == products.PendingReservation || r.Status == products.Reserving
+	text := strings.ToLower(r.Name + " " + r.Description)
+	return (q.Status == "" || r.effective(now) == q.Status) &&
+		(q.Seller == nil || r.SellerID == *q.Seller) &&
+		(q.Text == "" || strings.Contains(text, strings.ToLower(q.Text))) &&
+		(q.Min == 0 || r.Price >= q.Min) &&
+		(q.Max == 0 || r.Price <= q.Max) &&
+		(!q.OpenNow || (open && !r.Start.After(now) && now.Before(r.End))) &&
+		(q.Within == 0 || (r.Start.After(now) && !r.Start.After(now.Add(q.Within))))
+}
+
+// less is the sort order, each ending with the id (compared as PostgreSQL does: bytes).
+func (q query) less(a, b row) int {
+	id := bytes.Compare(a.ID[:], b.ID[:])
+	switch q.Sort {
+	case "startTime", "startTime,asc":
+		if c := a.Start.Compare(b.Start); c != 0 {
+			return c
+		}
+		return id
+	case "price", "price,asc":
+		if a.Price != b.Price {
+			return cmpInt(a.Price, b.Price)
+		}
+		return id
+	case "price,desc":
+		if a.Price != b.Price {
+			return -cmpInt(a.Price, b.Price)
+		}
+		return -id
+	default: // newest
+		if c := b.Created.Compare(a.Created); c != 0 {
+			return c
+		}
+		return -id
+	}
+}
+
+func cmpInt(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// expect is the oracle's answer to q over rows, in order.
+func (q query) expect(rows map[uuid.UUID]row, now time.Time) []uuid.UUID {
+	var hits []row
+	for _, r := range rows {
+		if q.matches(r, now) {
+			hits = append(hits, r)
+		}
+	}
+	slices.SortFunc(hits, q.less)
+	ids := make([]uuid.UUID, len(hits))
+	for i, r := range hits {
+		ids[i] = r.ID
+	}
+	return ids
+}
+
+// collect pages through path?params with size, following nextCursor until hasNext is
+// false, checking the shape of every page, and returns every item in order.
+func collect(t *testing.T, st *stacktest.Stack, token, path string, params url.Values, size int) []products.Item {
+	t.Helper()
+	var all []products.Item
+	cursor := ""
+	for pages := 0; ; pages++ {
+		if pages > 1000 {
+			t.Fatalf("%s?%s: more than 1000 pages", path, params.Encode())
+		}
+		v := url.Values{}
+		for k, vs := range params {
+			v[k] = vs
+		}
+		v.Set("size", strconv.Itoa(size))
+		if cursor != "" {
+			v.Set("cursor", cursor)
+		}
+		var pg page.Page[products.Item]
+		st.Do(t, "GET", path+"?"+v.Encode(), nil, token).Data(t, &pg)
+		if pg.Size != size || len(pg.Content) > size || pg.Content == nil {
+			t.Fatalf("page %d: size %d with %d items (content nil: %v), asked for %d", pages, pg.Size, len(pg.Content), pg.Content == nil, size)
+		}
+		all = append(all, pg.Content...)
+		if !pg.HasNext {
+			if pg.NextCursor != "" {
+				t.Errorf("last page carries a cursor")
+			}
+			return all
+		}
+		if pg.NextCursor == "" || len(pg.Content) != size {
+			t.Fatalf("page %d: hasNext with cursor %q and %d items", pages, pg.NextCursor, len(pg.Content))
+		}
+		cursor = pg.NextCursor
+	}
+}
+
+// check compares the items with the oracle's ids, in order, and each item's fields with
+// its row.
+func check(t *testing.T, items []products.Item, want []uuid.UUID, rows map[uuid.UUID]row, now time.Time) {
+	t.Helper()
+	got := make([]uuid.UUID, len(items))
+	seen := map[uuid.UUID]bool{}
+	for i, it := range items {
+		got[i] = it.ProductID
+		if seen[it.ProductID] {
+			t.Errorf("%s listed twice", it.ProductID)
+		}
+		seen[it.ProductID] = true
+		r, ok := rows[it.ProductID]
+		if !ok {
+			t.Errorf("%s listed but not a live product", it.ProductID)
+			continue
+		}
+		if it.Name != r.Name || it.Price != r.Price || it.Status != r.effective(now) || it.SellerID != r.SellerID ||
+			!it.StartTime.Equal(r.Start) || !it.EndTime.Equal(r.End) || !it.CreatedAt.Equal(r.Created) {
+			t.Errorf("item %+v does not match its row %+v (effective %s)", it, r, r.effective(now))
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %d items, want %d; first difference at %d", len(got), len(want), firstDiff(got, want))
+	}
+}
+
+func firstDiff(a, b []uuid.UUID) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return min(len(a), len(b))
+}
+
+// wantError asserts an error answer with status and code.
+func wantError(t *testing.T, res stacktest.Response, status int, code string) api.ErrorBody {
+	t.Helper()
+	e := res.Error(t)
+	if res.Status != status || e.Code != code {
+		t.Fatalf("status %d code %s, want %d %s: %s", res.Status, e.Code, status, code, res.Body)
+	}
+	return e
+}

@@ -71,13 +71,11 @@ func TestPasswordsCheckUnknownUserTakesAsLong(t *testing.T) {
 		wrong = append(wrong, measure(hash))
 		unknown = append(unknown, measure(""))
 	}
-	median := func(ds []time.Duration) time.Duration {
-		slices.Sort(ds)
-		return ds[len(ds)/2]
-	}
-	w, u := median(wrong), median(unknown)
+	// The fastest run of each: load from parallel tests only ever adds time, so the
+	// minimum is the check's own cost.
+	w, u := slices.Min(wrong), slices.Min(unknown)
 	if ratio := float64(u) / float64(w); ratio < 0.5 || ratio > 2 {
-		t.Errorf("median check: unknown user %v, wrong password %v (ratio %.2f, want 0.5 to 2)", u, w, ratio)
+		t.Errorf("fastest check: unknown user %v, wrong password %v (ratio %.2f, want 0.5 to 2)", u, w, ratio)
 	}
 }
 

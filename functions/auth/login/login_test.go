@@ -127,16 +127,13 @@ func TestLogin(t *testing.T) {
 			unknown = append(unknown, measure(creds(newUsername(), a.Password)))
 			wrong = append(wrong, measure(creds(a.Username, a.Password+"x")))
 		}
-		median := func(ds []time.Duration) time.Duration {
-			s := slices.Clone(ds)
-			slices.Sort(s)
-			return s[len(s)/2]
-		}
-		mu, mw := median(unknown), median(wrong)
+		// The fastest of each: load from parallel tests only ever adds time, so the
+		// minimum is the request's own cost.
+		mu, mw := slices.Min(unknown), slices.Min(wrong)
 		ratio := float64(mu) / float64(mw)
-		t.Logf("median unknown user %s, wrong password %s, ratio %.2f", mu, mw, ratio)
+		t.Logf("fastest unknown user %s, wrong password %s, ratio %.2f", mu, mw, ratio)
 		if ratio < 0.5 || ratio > 2 {
-			t.Errorf("unknown user takes %.2fx the time of a wrong password (medians %s vs %s); want 0.5x to 2x", ratio, mu, mw)
+			t.Errorf("unknown user takes %.2fx the time of a wrong password (fastest %s vs %s); want 0.5x to 2x", ratio, mu, mw)
 		}
 	})
 

@@ -11,57 +11,49 @@ import (
 
 	"github.com/8949market/market/shared/auth"
 	"github.com/8949market/market/shared/devstack/stacktest"
+	"github.com/8949market/market/shared/users/usertest"
 )
-
-type rangeView struct {
-	DayOfWeek string `json:"dayOfWeek"`
-	StartTime string `json:"startTime"`
-	EndTime   string `json:"endTime"`
-}
 
 func TestChatAvailability(t *testing.T) {
 	t.Parallel()
 	st := stacktest.Start(t)
-	seller := newAccount(t, st, auth.RoleUser, map[string]any{"chatTimeRanges": []map[string]string{
+	seller := usertest.NewAccount(t, st, auth.RoleUser, map[string]any{"chatTimeRanges": []map[string]string{
 		{"dayOfWeek": "MONDAY", "startTime": "12:00", "endTime": "13:30"},
 		{"dayOfWeek": "MONDAY", "startTime": "09:00", "endTime": "12:00"},
 		{"dayOfWeek": "MONDAY", "startTime": "20:00", "endTime": "21:00"},
 		{"dayOfWeek": "TUESDAY", "startTime": "10:00", "endTime": "11:00"},
 		{"dayOfWeek": "SUNDAY", "startTime": "23:00", "endTime": "23:59:59"},
 	}})
-	buyer := newAccount(t, st, auth.RoleUser, nil)
+	buyer := usertest.NewAccount(t, st, auth.RoleUser, nil)
 	ghost, _ := st.Token(t, auth.RoleUser)
-	gone := newAccount(t, st, auth.RoleUser, nil)
-	if res := st.Do(t, "DELETE", "/api/v1/users/"+gone.ID.String(), nil, gone.Token); res.Status != http.StatusOK {
-		t.Fatalf("delete: status %d: %s", res.Status, res.Body)
-	}
+	gone := usertest.Gone(t, st)
 
 	var (
-		morning   = rangeView{"MONDAY", "09:00:00", "12:00:00"}
-		noon      = rangeView{"MONDAY", "12:00:00", "13:30:00"}
-		evening   = rangeView{"MONDAY", "20:00:00", "21:00:00"}
-		tuesday   = rangeView{"TUESDAY", "10:00:00", "11:00:00"}
-		lateNight = rangeView{"SUNDAY", "23:00:00", "23:59:59"}
+		morning   = usertest.Range{DayOfWeek: "MONDAY", StartTime: "09:00:00", EndTime: "12:00:00"}
+		noon      = usertest.Range{DayOfWeek: "MONDAY", StartTime: "12:00:00", EndTime: "13:30:00"}
+		evening   = usertest.Range{DayOfWeek: "MONDAY", StartTime: "20:00:00", EndTime: "21:00:00"}
+		tuesday   = usertest.Range{DayOfWeek: "TUESDAY", StartTime: "10:00:00", EndTime: "11:00:00"}
+		lateNight = usertest.Range{DayOfWeek: "SUNDAY", StartTime: "23:00:00", EndTime: "23:59:59"}
 	)
 	// 2026-11-23 is a Monday, the 24th a Tuesday, the 25th a Wednesday, the 29th a Sunday.
 	found := []struct {
 		name, date, time string
-		want             []rangeView
+		want             []usertest.Range
 	}{
-		{"at the start", "2026-11-23", "09:00", []rangeView{morning}},
-		{"inside", "2026-11-23", "10:30:15", []rangeView{morning}},
-		{"a second before the end", "2026-11-23", "11:59:59", []rangeView{morning}},
-		{"at the end, which is the next range's start", "2026-11-23", "12:00:00", []rangeView{noon}},
+		{"at the start", "2026-11-23", "09:00", []usertest.Range{morning}},
+		{"inside", "2026-11-23", "10:30:15", []usertest.Range{morning}},
+		{"a second before the end", "2026-11-23", "11:59:59", []usertest.Range{morning}},
+		{"at the end, which is the next range's start", "2026-11-23", "12:00:00", []usertest.Range{noon}},
 		{"at the end of a range", "2026-11-23", "13:30", nil},
 		{"a second before the first start", "2026-11-23", "08:59:59", nil},
 		{"between ranges", "2026-11-23", "15:00", nil},
-		{"evening", "2026-11-23", "20:59", []rangeView{evening}},
+		{"evening", "2026-11-23", "20:59", []usertest.Range{evening}},
 		{"midnight", "2026-11-23", "00:00", nil},
-		{"another Monday", "2027-01-04", "09:30", []rangeView{morning}},
-		{"Tuesday", "2026-11-24", "10:00", []rangeView{tuesday}},
+		{"another Monday", "2027-01-04", "09:30", []usertest.Range{morning}},
+		{"Tuesday", "2026-11-24", "10:00", []usertest.Range{tuesday}},
 		{"Tuesday at Monday's time", "2026-11-24", "09:30", nil},
 		{"Wednesday, no ranges", "2026-11-25", "10:00", nil},
-		{"Sunday, last second inside", "2026-11-29", "23:59:58", []rangeView{lateNight}},
+		{"Sunday, last second inside", "2026-11-29", "23:59:58", []usertest.Range{lateNight}},
 		{"Sunday, end", "2026-11-29", "23:59:59", nil},
 	}
 	for _, tt := range found {
@@ -82,7 +74,7 @@ func TestChatAvailability(t *testing.T) {
 					t.Error("chatTimeRanges is null, want a list")
 				}
 				var got struct {
-					ChatTimeRanges []rangeView `json:"chatTimeRanges"`
+					ChatTimeRanges []usertest.Range `json:"chatTimeRanges"`
 				}
 				res.Data(t, &got)
 				if !slices.Equal(got.ChatTimeRanges, tt.want) {
@@ -121,11 +113,7 @@ func TestChatAvailability(t *testing.T) {
 	for _, tt := range refused {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			res := st.Do(t, "GET", tt.path, nil, tt.token)
-			e := res.Error(t)
-			if res.Status != tt.status || e.Code != tt.code {
-				t.Fatalf("status %d code %s, want %d %s: %s", res.Status, e.Code, tt.status, tt.code, res.Body)
-			}
+			e := st.Do(t, "GET", tt.path, nil, tt.token).Refused(t, tt.status, tt.code)
 			if tt.field != "" && (e.Field == nil || *e.Field != tt.field) {
 				t.Errorf("field %v, want %q", e.Field, tt.field)
 			}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/8949market/market/shared/auth"
 	"github.com/8949market/market/shared/devstack/stacktest"
+	"github.com/8949market/market/shared/users/usertest"
 )
 
 // TestAuthorisationMatrix checks, from outside, that one user can never reach another's
@@ -17,12 +18,12 @@ import (
 func TestAuthorisationMatrix(t *testing.T) {
 	t.Parallel()
 	st := stacktest.Start(t)
-	a := newAccount(t, st, auth.RoleUser, nil)
-	b := newAccount(t, st, auth.RoleUser, nil)
-	manager := newAccount(t, st, auth.RoleManager, nil)
-	master := bootstrapAdmin(t, st)
+	a := usertest.NewAccount(t, st, auth.RoleUser, nil)
+	b := usertest.NewAccount(t, st, auth.RoleUser, nil)
+	manager := usertest.NewAccount(t, st, auth.RoleManager, nil)
+	master := usertest.BootstrapAdmin(t, st)
 	ghost, _ := st.Token(t, auth.RoleUser)
-	before := rowOf(t, st, b.ID)
+	before := usertest.RowOf(t, st, b.ID)
 	bPath := "/api/v1/users/" + b.ID.String()
 	unknown := "/api/v1/users/" + uuid.NewString()
 
@@ -57,19 +58,15 @@ func TestAuthorisationMatrix(t *testing.T) {
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				t.Parallel()
-				res := st.Do(t, tt.method, tt.path, tt.body, tt.token)
-				e := res.Error(t)
-				if res.Status != tt.status || e.Code != tt.code {
-					t.Fatalf("status %d code %s, want %d %s: %s", res.Status, e.Code, tt.status, tt.code, res.Body)
-				}
+				st.Do(t, tt.method, tt.path, tt.body, tt.token).Refused(t, tt.status, tt.code)
 			})
 		}
 	})
 
 	t.Run("administrators read any user", func(t *testing.T) {
-		for _, admin := range []account{manager, master} {
+		for _, admin := range []usertest.Account{manager, master} {
 			res := st.Do(t, "GET", bPath, nil, admin.Token)
-			var d detail
+			var d usertest.Detail
 			res.Data(t, &d)
 			if res.Status != http.StatusOK || d.UserID != b.ID || d.Username != b.Username {
 				t.Errorf("%s read B: status %d %+v", admin.Role, res.Status, d)
@@ -103,7 +100,7 @@ func TestAuthorisationMatrix(t *testing.T) {
 			}
 			r := stacktest.Response{Status: res.StatusCode, Header: res.Header, Body: raw}
 			if res.StatusCode == http.StatusOK {
-				var d detail
+				var d usertest.Detail
 				r.Data(t, &d)
 				return res.StatusCode, d.UserID.String()
 			}
@@ -127,7 +124,7 @@ func TestAuthorisationMatrix(t *testing.T) {
 		}
 	})
 
-	if after := rowOf(t, st, b.ID); after != before {
+	if after := usertest.RowOf(t, st, b.ID); after != before {
 		t.Errorf("B's row changed:\nbefore %s\nafter  %s", before, after)
 	}
 	if res := st.Do(t, "GET", "/api/v1/users/me", nil, b.Token); res.Status != http.StatusOK {

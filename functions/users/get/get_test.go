@@ -3,49 +3,28 @@ package get_test
 import (
 	"net/http"
 	"testing"
-	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/8949market/market/shared/auth"
 	"github.com/8949market/market/shared/devstack/stacktest"
+	"github.com/8949market/market/shared/users/usertest"
 )
-
-// detail is GET /api/v1/users/{id} as a client reads it.
-type detail struct {
-	UserID         uuid.UUID `json:"userId"`
-	Username       string    `json:"username"`
-	Name           string    `json:"name"`
-	Nickname       string    `json:"nickname"`
-	UserRole       string    `json:"userRole"`
-	ChatTimeRanges []struct {
-		DayOfWeek string `json:"dayOfWeek"`
-		StartTime string `json:"startTime"`
-		EndTime   string `json:"endTime"`
-	} `json:"chatTimeRanges"`
-	CreatedAt  time.Time `json:"createdAt"`
-	CreatedBy  uuid.UUID `json:"createdBy"`
-	ModifiedAt time.Time `json:"modifiedAt"`
-	ModifiedBy uuid.UUID `json:"modifiedBy"`
-}
 
 func TestGet(t *testing.T) {
 	t.Parallel()
 	st := stacktest.Start(t)
-	admin := bootstrapAdmin(t, st)
-	manager := newAccount(t, st, auth.RoleManager, nil)
-	alice := newAccount(t, st, auth.RoleUser, nil)
-	bob := newAccount(t, st, auth.RoleUser, nil)
-	gone := newAccount(t, st, auth.RoleUser, nil)
-	if res := st.Do(t, "DELETE", "/api/v1/users/"+gone.ID.String(), nil, gone.Token); res.Status != http.StatusOK {
-		t.Fatalf("delete: status %d: %s", res.Status, res.Body)
-	}
+	admin := usertest.BootstrapAdmin(t, st)
+	manager := usertest.NewAccount(t, st, auth.RoleManager, nil)
+	alice := usertest.NewAccount(t, st, auth.RoleUser, nil)
+	bob := usertest.NewAccount(t, st, auth.RoleUser, nil)
+	gone := usertest.Gone(t, st)
 
 	t.Run("self and administrators read the account", func(t *testing.T) {
 		t.Parallel()
-		for _, caller := range []account{alice, manager, admin} {
+		for _, caller := range []usertest.Account{alice, manager, admin} {
 			res := st.Do(t, "GET", "/api/v1/users/"+alice.ID.String(), nil, caller.Token)
-			var d detail
+			var d usertest.Detail
 			res.Data(t, &d)
 			if res.Status != http.StatusOK || d.UserID != alice.ID || d.Username != alice.Username ||
 				d.UserRole != "USER" || d.Name != "Tester" || d.Nickname == "" {
@@ -63,7 +42,7 @@ func TestGet(t *testing.T) {
 	t.Run("an administrator reads an administrator", func(t *testing.T) {
 		t.Parallel()
 		res := st.Do(t, "GET", "/api/v1/users/"+admin.ID.String(), nil, manager.Token)
-		var d detail
+		var d usertest.Detail
 		res.Data(t, &d)
 		if d.UserID != admin.ID || d.UserRole != "MASTER" {
 			t.Errorf("%+v", d)
@@ -95,11 +74,7 @@ func TestGet(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			res := st.Do(t, "GET", tt.path, nil, tt.token)
-			e := res.Error(t)
-			if res.Status != tt.status || e.Code != tt.code {
-				t.Fatalf("status %d code %s, want %d %s: %s", res.Status, e.Code, tt.status, tt.code, res.Body)
-			}
+			st.Do(t, "GET", tt.path, nil, tt.token).Refused(t, tt.status, tt.code)
 		})
 	}
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/8949market/market/shared/auth"
 	"github.com/8949market/market/shared/devstack/stacktest"
+	"github.com/8949market/market/shared/users/usertest"
 )
 
 type summary struct {
@@ -59,9 +60,9 @@ func usernames(p listPage) []string {
 func TestListFilters(t *testing.T) {
 	t.Parallel()
 	st := stacktest.Start(t)
-	admin := bootstrapAdmin(t, st)
-	mk := func(username, name, nickname string, role auth.Role) account {
-		return newAccount(t, st, role, map[string]any{"username": username, "name": name, "nickname": nickname})
+	admin := usertest.BootstrapAdmin(t, st)
+	mk := func(username, name, nickname string, role auth.Role) usertest.Account {
+		return usertest.NewAccount(t, st, role, map[string]any{"username": username, "name": name, "nickname": nickname})
 	}
 	mk("kimchiuser", "Kimchi", "alphaNick", auth.RoleUser)
 	mk("betauser02", "Alphonse", "bravo", auth.RoleUser)
@@ -186,7 +187,7 @@ func ids(p listPage) []uuid.UUID {
 func TestListSortAndPages(t *testing.T) {
 	t.Parallel()
 	st := stacktest.Start(t)
-	admin := bootstrapAdmin(t, st)
+	admin := usertest.BootstrapAdmin(t, st)
 	userToken, _ := st.Token(t, auth.RoleUser)
 
 	// A tag no other account contains, so the filter selects exactly these seven; names
@@ -207,7 +208,7 @@ func TestListSortAndPages(t *testing.T) {
 		for i, s := range specs {
 			t.Run(strconv.Itoa(i), func(t *testing.T) {
 				t.Parallel()
-				a := newAccount(t, st, s.role, map[string]any{"name": string(tag) + s.name, "nickname": string(tag) + s.nickname})
+				a := usertest.NewAccount(t, st, s.role, map[string]any{"name": string(tag) + s.name, "nickname": string(tag) + s.nickname})
 				members[i] = member{id: a.ID, username: a.Username, name: string(tag) + s.name, nickname: string(tag) + s.nickname, role: string(s.role)}
 			})
 		}
@@ -345,11 +346,7 @@ func TestListSortAndPages(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			res := st.Do(t, "GET", "/api/v1/users?"+tt.query, nil, tt.token)
-			e := res.Error(t)
-			if res.Status != tt.status || e.Code != tt.code {
-				t.Fatalf("status %d code %s, want %d %s: %s", res.Status, e.Code, tt.status, tt.code, res.Body)
-			}
+			e := st.Do(t, "GET", "/api/v1/users?"+tt.query, nil, tt.token).Refused(t, tt.status, tt.code)
 			if tt.field != "" && (e.Field == nil || *e.Field != tt.field) {
 				t.Errorf("field %v, want %q", e.Field, tt.field)
 			}

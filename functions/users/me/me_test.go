@@ -8,39 +8,19 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/8949market/market/shared/auth"
 	"github.com/8949market/market/shared/devstack/stacktest"
+	"github.com/8949market/market/shared/users/usertest"
 )
-
-type rangeView struct {
-	DayOfWeek string `json:"dayOfWeek"`
-	StartTime string `json:"startTime"`
-	EndTime   string `json:"endTime"`
-}
-
-type detail struct {
-	UserID         uuid.UUID   `json:"userId"`
-	Username       string      `json:"username"`
-	Name           string      `json:"name"`
-	Nickname       string      `json:"nickname"`
-	UserRole       string      `json:"userRole"`
-	ChatTimeRanges []rangeView `json:"chatTimeRanges"`
-	CreatedAt      time.Time   `json:"createdAt"`
-	CreatedBy      uuid.UUID   `json:"createdBy"`
-	ModifiedAt     time.Time   `json:"modifiedAt"`
-	ModifiedBy     uuid.UUID   `json:"modifiedBy"`
-}
 
 func TestMe(t *testing.T) {
 	t.Parallel()
 	st := stacktest.Start(t)
-	admin := bootstrapAdmin(t, st)
+	admin := usertest.BootstrapAdmin(t, st)
 
 	before := time.Now().Add(-time.Second)
 	// Ranges out of order, with seconds and a Sunday, which sorts last (ISO week).
-	u := newAccount(t, st, auth.RoleUser, map[string]any{
+	u := usertest.NewAccount(t, st, auth.RoleUser, map[string]any{
 		"name": "김철수", "nickname": "Chulsoo7",
 		"chatTimeRanges": []map[string]string{
 			{"dayOfWeek": "SUNDAY", "startTime": "08:00", "endTime": "09:00"},
@@ -65,16 +45,16 @@ func TestMe(t *testing.T) {
 		if !slices.Equal(keys, want) {
 			t.Errorf("fields %v, want %v", keys, want)
 		}
-		var d detail
+		var d usertest.Detail
 		res.Data(t, &d)
 		if d.UserID != u.ID || d.Username != u.Username || d.Name != "김철수" || d.Nickname != "Chulsoo7" || d.UserRole != "USER" {
 			t.Errorf("detail = %+v", d)
 		}
-		wantRanges := []rangeView{
-			{"MONDAY", "09:00:15", "10:00:00"},
-			{"MONDAY", "18:00:00", "19:30:00"},
-			{"WEDNESDAY", "13:00:00", "14:00:30"},
-			{"SUNDAY", "08:00:00", "09:00:00"},
+		wantRanges := []usertest.Range{
+			{DayOfWeek: "MONDAY", StartTime: "09:00:15", EndTime: "10:00:00"},
+			{DayOfWeek: "MONDAY", StartTime: "18:00:00", EndTime: "19:30:00"},
+			{DayOfWeek: "WEDNESDAY", StartTime: "13:00:00", EndTime: "14:00:30"},
+			{DayOfWeek: "SUNDAY", StartTime: "08:00:00", EndTime: "09:00:00"},
 		}
 		if !slices.Equal(d.ChatTimeRanges, wantRanges) {
 			t.Errorf("ranges = %+v, want %+v", d.ChatTimeRanges, wantRanges)
@@ -93,8 +73,8 @@ func TestMe(t *testing.T) {
 
 	t.Run("an account created by an administrator", func(t *testing.T) {
 		t.Parallel()
-		m := newAccount(t, st, auth.RoleManager, nil)
-		var d detail
+		m := usertest.NewAccount(t, st, auth.RoleManager, nil)
+		var d usertest.Detail
 		st.Do(t, "GET", "/api/v1/users/me", nil, m.Token).Data(t, &d)
 		if d.UserID != m.ID || d.UserRole != "MANAGER" || d.CreatedBy != admin.ID || d.ModifiedBy != admin.ID {
 			t.Errorf("detail = %+v, want MANAGER created by %s", d, admin.ID)
@@ -103,7 +83,7 @@ func TestMe(t *testing.T) {
 
 	t.Run("the bootstrap administrator", func(t *testing.T) {
 		t.Parallel()
-		var d detail
+		var d usertest.Detail
 		st.Do(t, "GET", "/api/v1/users/me", nil, admin.Token).Data(t, &d)
 		if d.UserID != admin.ID || d.UserRole != "MASTER" || d.Username != admin.Username || d.ChatTimeRanges == nil {
 			t.Errorf("detail = %+v", d)
@@ -126,11 +106,7 @@ func TestMe(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			res := st.Do(t, "GET", "/api/v1/users/me", nil, tt.token)
-			e := res.Error(t)
-			if res.Status != tt.status || e.Code != tt.code {
-				t.Fatalf("status %d code %s, want %d %s: %s", res.Status, e.Code, tt.status, tt.code, res.Body)
-			}
+			st.Do(t, "GET", "/api/v1/users/me", nil, tt.token).Refused(t, tt.status, tt.code)
 		})
 	}
 }

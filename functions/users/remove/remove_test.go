@@ -18,6 +18,7 @@ import (
 	"github.com/8949market/market/shared/auth"
 	"github.com/8949market/market/shared/devstack/stacktest"
 	"github.com/8949market/market/shared/registry"
+	"github.com/8949market/market/shared/users/usertest"
 )
 
 type deleted struct {
@@ -31,50 +32,18 @@ func remove(t *testing.T, st *stacktest.Stack, id uuid.UUID, token string) stack
 	return st.Do(t, "DELETE", "/api/v1/users/"+id.String(), nil, token)
 }
 
-func rangeRows(t *testing.T, st *stacktest.Stack, id uuid.UUID) int {
-	t.Helper()
-	var n int
-	if err := st.Kit.DB.QueryRow(context.Background(),
-		`SELECT count(*) FROM users.chat_time_ranges WHERE user_id = $1`, id).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	return n
-}
-
-func liveMasters(t *testing.T, st *stacktest.Stack) []uuid.UUID {
-	t.Helper()
-	rows, err := st.Kit.DB.Query(context.Background(),
-		`SELECT id FROM users.users WHERE role = 'MASTER' AND deleted_at IS NULL ORDER BY id`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var out []uuid.UUID
-	for rows.Next() {
-		var id uuid.UUID
-		if err := rows.Scan(&id); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, id)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
 func TestRemoveSelf(t *testing.T) {
 	t.Parallel()
 	st := stacktest.Start(t)
-	admin := bootstrapAdmin(t, st)
-	u := newAccount(t, st, auth.RoleUser, map[string]any{"chatTimeRanges": []map[string]string{
+	admin := usertest.BootstrapAdmin(t, st)
+	u := usertest.NewAccount(t, st, auth.RoleUser, map[string]any{"chatTimeRanges": []map[string]string{
 		{"dayOfWeek": "MONDAY", "startTime": "09:00", "endTime": "12:00"},
 		{"dayOfWeek": "MONDAY", "startTime": "13:00", "endTime": "18:00"},
 		{"dayOfWeek": "FRIDAY", "startTime": "20:00", "endTime": "21:00"},
 	}})
 	first := st.Login(t, u.Username, u.Password)
 	second := st.Login(t, u.Username, u.Password)
-	if n := rangeRows(t, st, u.ID); n != 3 {
+	if n := usertest.RangeRows(t, st, u.ID); n != 3 {
 		t.Fatalf("%d range rows before, want 3", n)
 	}
 
@@ -106,7 +75,7 @@ func TestRemoveSelf(t *testing.T) {
 		t.Errorf("the answer's deletedAt %s is not the stored %s",
 			d.DeletedAt.Format(time.RFC3339Nano), deletedAt.UTC().Format(time.RFC3339Nano))
 	}
-	if n := rangeRows(t, st, u.ID); n != 0 {
+	if n := usertest.RangeRows(t, st, u.ID); n != 0 {
 		t.Errorf("%d range rows left", n)
 	}
 
@@ -171,7 +140,7 @@ func TestRemoveSelf(t *testing.T) {
 	})
 
 	t.Run("the username can be taken again", func(t *testing.T) {
-		again := newAccount(t, st, auth.RoleUser, map[string]any{"username": u.Username})
+		again := usertest.NewAccount(t, st, auth.RoleUser, map[string]any{"username": u.Username})
 		if again.ID == u.ID {
 			t.Fatal("the same id came back")
 		}
@@ -194,19 +163,19 @@ func TestRemoveSelf(t *testing.T) {
 func TestRemoveRules(t *testing.T) {
 	t.Parallel()
 	st := stacktest.Start(t)
-	master := bootstrapAdmin(t, st)
-	manager := newAccount(t, st, auth.RoleManager, nil)
+	master := usertest.BootstrapAdmin(t, st)
+	manager := usertest.NewAccount(t, st, auth.RoleManager, nil)
 
 	t.Run("a manager deletes a user", func(t *testing.T) {
 		t.Parallel()
-		u := newAccount(t, st, auth.RoleUser, nil)
+		u := usertest.NewAccount(t, st, auth.RoleUser, nil)
 		res := remove(t, st, u.ID, manager.Token)
 		var d deleted
 		res.Data(t, &d)
 		if res.Status != http.StatusOK || d.UserID != u.ID || d.DeletedBy != manager.ID {
 			t.Errorf("status %d answer %+v", res.Status, d)
 		}
-		if n := rangeRows(t, st, u.ID); n != 0 {
+		if n := usertest.RangeRows(t, st, u.ID); n != 0 {
 			t.Errorf("%d range rows left", n)
 		}
 		if res := st.Do(t, "GET", "/api/v1/users/me", nil, u.Token); res.Status != http.StatusUnauthorized {
@@ -216,25 +185,24 @@ func TestRemoveRules(t *testing.T) {
 
 	t.Run("a master deletes a manager", func(t *testing.T) {
 		t.Parallel()
-		m := newAccount(t, st, auth.RoleManager, nil)
+		m := usertest.NewAccount(t, st, auth.RoleManager, nil)
 		if res := remove(t, st, m.ID, master.Token); res.Status != http.StatusOK {
 			t.Errorf("status %d: %s", res.Status, res.Body)
 		}
 	})
 
 	t.Run("refusals", func(t *testing.T) {
-		alice := newAccount(t, st, auth.RoleUser, nil)
-		bob := newAccount(t, st, auth.RoleUser, nil)
-		gone := newAccount(t, st, auth.RoleUser, nil)
-		if res := remove(t, st, gone.ID, gone.Token); res.Status != http.StatusOK {
-			t.Fatalf("delete: status %d: %s", res.Status, res.Body)
-		}
+		alice := usertest.NewAccount(t, st, auth.RoleUser, nil)
+		bob := usertest.NewAccount(t, st, auth.RoleUser, nil)
+		gone := usertest.Gone(t, st)
 		ghostMaster, _ := st.Token(t, auth.RoleMaster)
-		watched := []uuid.UUID{master.ID, manager.ID, alice.ID, bob.ID}
-		before := make(map[uuid.UUID]string)
-		for _, id := range watched {
-			before[id] = rowOf(t, st, id)
-		}
+		// Cleanups run last first: the rows are compared, then the last master's token tried.
+		t.Cleanup(func() {
+			if res := st.Do(t, "GET", "/api/v1/users/me", nil, master.Token); res.Status != http.StatusOK {
+				t.Errorf("the last master's token after refusals: status %d", res.Status)
+			}
+		})
+		usertest.Unchanged(t, st, "a refused delete", master.ID, manager.ID, alice.ID, bob.ID)
 		tests := []struct {
 			name, id, token string
 			status          int
@@ -255,23 +223,9 @@ func TestRemoveRules(t *testing.T) {
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				t.Parallel()
-				res := st.Do(t, "DELETE", "/api/v1/users/"+tt.id, nil, tt.token)
-				e := res.Error(t)
-				if res.Status != tt.status || e.Code != tt.code {
-					t.Fatalf("status %d code %s, want %d %s: %s", res.Status, e.Code, tt.status, tt.code, res.Body)
-				}
+				st.Do(t, "DELETE", "/api/v1/users/"+tt.id, nil, tt.token).Refused(t, tt.status, tt.code)
 			})
 		}
-		t.Cleanup(func() {
-			for _, id := range watched {
-				if after := rowOf(t, st, id); after != before[id] {
-					t.Errorf("a refused delete changed %s:\nbefore %s\nafter  %s", id, before[id], after)
-				}
-			}
-			if res := st.Do(t, "GET", "/api/v1/users/me", nil, master.Token); res.Status != http.StatusOK {
-				t.Errorf("the last master's token after refusals: status %d", res.Status)
-			}
-		})
 	})
 }
 
@@ -314,14 +268,14 @@ func deleteAt(st *stacktest.Stack, start <-chan struct{}, id uuid.UUID, token st
 func TestRemoveMastersRace(t *testing.T) {
 	t.Parallel()
 	st := stacktest.Start(t)
-	admin := bootstrapAdmin(t, st)
-	a := newAccountBy(t, st, auth.RoleMaster, nil, admin.Token)
+	admin := usertest.BootstrapAdmin(t, st)
+	a := usertest.NewAccountBy(t, st, auth.RoleMaster, nil, admin.Token)
 	if res := remove(t, st, admin.ID, a.Token); res.Status != http.StatusOK {
 		t.Fatalf("delete the bootstrap master: status %d: %s", res.Status, res.Body)
 	}
 	for round := range 3 {
-		b := newAccountBy(t, st, auth.RoleMaster, nil, a.Token)
-		if got := liveMasters(t, st); len(got) != 2 {
+		b := usertest.NewAccountBy(t, st, auth.RoleMaster, nil, a.Token)
+		if got := usertest.LiveMasters(t, st); len(got) != 2 {
 			t.Fatalf("round %d: %d masters before the race, want 2", round, len(got))
 		}
 		start := make(chan struct{})
@@ -337,7 +291,7 @@ func TestRemoveMastersRace(t *testing.T) {
 		lost := func(o outcome) bool {
 			return (o.status == 409 && o.code == "U029") || (o.status == 401 && o.code == "C002")
 		}
-		var winner account
+		var winner usertest.Account
 		switch {
 		case byA.status == 200 && lost(byB):
 			winner = a
@@ -346,7 +300,7 @@ func TestRemoveMastersRace(t *testing.T) {
 		default:
 			t.Fatalf("round %d: A deleting B got %+v, B deleting A got %+v; want exactly one 200 and one 409 U029 or 401", round, byA, byB)
 		}
-		if got := liveMasters(t, st); !slices.Equal(got, []uuid.UUID{winner.ID}) {
+		if got := usertest.LiveMasters(t, st); !slices.Equal(got, []uuid.UUID{winner.ID}) {
 			t.Fatalf("round %d: live masters %v, want only the winner %s", round, got, winner.ID)
 		}
 		a = winner

@@ -4,19 +4,13 @@ import (
 	"context"
 	"net/http"
 	"testing"
-	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/8949market/market/shared/auth"
 	"github.com/8949market/market/shared/devstack/stacktest"
+	"github.com/8949market/market/shared/users/usertest"
 )
-
-type modified struct {
-	UserID     uuid.UUID `json:"userId"`
-	ModifiedAt time.Time `json:"modifiedAt"`
-	ModifiedBy uuid.UUID `json:"modifiedBy"`
-}
 
 type stored struct {
 	Name, Nickname, Role string
@@ -40,33 +34,20 @@ func patch(t *testing.T, st *stacktest.Stack, id uuid.UUID, body any, token stri
 	return st.Do(t, "PATCH", "/api/v1/users/"+id.String(), body, token)
 }
 
-func roleOnMe(t *testing.T, st *stacktest.Stack, token string) string {
-	t.Helper()
-	res := st.Do(t, "GET", "/api/v1/users/me", nil, token)
-	if res.Status != http.StatusOK {
-		t.Fatalf("me: status %d: %s", res.Status, res.Body)
-	}
-	var d struct {
-		UserRole string `json:"userRole"`
-	}
-	res.Data(t, &d)
-	return d.UserRole
-}
-
 func TestUpdate(t *testing.T) {
 	t.Parallel()
 	st := stacktest.Start(t)
-	master := bootstrapAdmin(t, st)
-	manager := newAccount(t, st, auth.RoleManager, nil)
+	master := usertest.BootstrapAdmin(t, st)
+	manager := usertest.NewAccount(t, st, auth.RoleManager, nil)
 
 	t.Run("a manager renames a user", func(t *testing.T) {
 		t.Parallel()
-		u := newAccount(t, st, auth.RoleUser, nil)
+		u := usertest.NewAccount(t, st, auth.RoleUser, nil)
 		res := patch(t, st, u.ID, map[string]any{"name": "Renamed", "nickname": "Renamed7"}, manager.Token)
 		if res.Status != http.StatusOK {
 			t.Fatalf("status %d: %s", res.Status, res.Body)
 		}
-		var m modified
+		var m usertest.Modified
 		res.Data(t, &m)
 		if m.UserID != u.ID || m.ModifiedBy != manager.ID || m.ModifiedAt.IsZero() {
 			t.Errorf("answer %+v", m)
@@ -75,20 +56,16 @@ func TestUpdate(t *testing.T) {
 			t.Errorf("row %+v", s)
 		}
 		// No role change: the user stays signed in.
-		if role := roleOnMe(t, st, u.Token); role != "USER" {
+		if role := usertest.Me(t, st, u.Token).UserRole; role != "USER" {
 			t.Errorf("role %s", role)
 		}
 	})
 
 	t.Run("refusals", func(t *testing.T) {
-		target := newAccount(t, st, auth.RoleUser, nil)
-		other := newAccount(t, st, auth.RoleManager, nil)
-		plain := newAccount(t, st, auth.RoleUser, nil)
-		watched := []uuid.UUID{target.ID, other.ID, master.ID, manager.ID}
-		before := make(map[uuid.UUID]string)
-		for _, id := range watched {
-			before[id] = rowOf(t, st, id)
-		}
+		target := usertest.NewAccount(t, st, auth.RoleUser, nil)
+		other := usertest.NewAccount(t, st, auth.RoleManager, nil)
+		plain := usertest.NewAccount(t, st, auth.RoleUser, nil)
+		usertest.Unchanged(t, st, "a refused update", target.ID, other.ID, master.ID, manager.ID)
 		tests := []struct {
 			name   string
 			id     string
@@ -126,25 +103,14 @@ func TestUpdate(t *testing.T) {
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				t.Parallel()
-				res := st.Do(t, "PATCH", "/api/v1/users/"+tt.id, tt.body, tt.token)
-				e := res.Error(t)
-				if res.Status != tt.status || e.Code != tt.code {
-					t.Fatalf("status %d code %s, want %d %s: %s", res.Status, e.Code, tt.status, tt.code, res.Body)
-				}
+				st.Do(t, "PATCH", "/api/v1/users/"+tt.id, tt.body, tt.token).Refused(t, tt.status, tt.code)
 			})
 		}
-		t.Cleanup(func() {
-			for _, id := range watched {
-				if after := rowOf(t, st, id); after != before[id] {
-					t.Errorf("a refused update changed %s:\nbefore %s\nafter  %s", id, before[id], after)
-				}
-			}
-		})
 	})
 
 	t.Run("a master promotes a user, who must sign in again", func(t *testing.T) {
 		t.Parallel()
-		u := newAccount(t, st, auth.RoleUser, nil)
+		u := usertest.NewAccount(t, st, auth.RoleUser, nil)
 		old := st.Login(t, u.Username, u.Password)
 		res := patch(t, st, u.ID, map[string]any{"userRole": "MANAGER"}, master.Token)
 		if res.Status != http.StatusOK {
@@ -164,7 +130,7 @@ func TestUpdate(t *testing.T) {
 			t.Errorf("reissue of the old session: status %d, want 401: %s", res.Status, res.Body)
 		}
 		fresh := st.Login(t, u.Username, u.Password)
-		if role := roleOnMe(t, st, fresh.AccessToken); role != "MANAGER" {
+		if role := usertest.Me(t, st, fresh.AccessToken).UserRole; role != "MANAGER" {
 			t.Errorf("role %s after a fresh login, want MANAGER", role)
 		}
 		if res := st.Do(t, "GET", "/api/v1/users", nil, fresh.AccessToken); res.Status != http.StatusOK {
@@ -174,7 +140,7 @@ func TestUpdate(t *testing.T) {
 
 	t.Run("a master demotes a manager, by the Korean label", func(t *testing.T) {
 		t.Parallel()
-		m := newAccount(t, st, auth.RoleManager, nil)
+		m := usertest.NewAccount(t, st, auth.RoleManager, nil)
 		if res := patch(t, st, m.ID, map[string]any{"userRole": "일반 사용자"}, master.Token); res.Status != http.StatusOK {
 			t.Fatalf("status %d: %s", res.Status, res.Body)
 		}
@@ -188,14 +154,14 @@ func TestUpdate(t *testing.T) {
 
 	t.Run("restating the current role signs nobody out", func(t *testing.T) {
 		t.Parallel()
-		u := newAccount(t, st, auth.RoleUser, nil)
+		u := usertest.NewAccount(t, st, auth.RoleUser, nil)
 		if res := patch(t, st, u.ID, map[string]any{"userRole": "ROLE_USER"}, manager.Token); res.Status != http.StatusOK {
 			t.Fatalf("status %d: %s", res.Status, res.Body)
 		}
 		if s := storedOf(t, st, u.ID); s.Role != "USER" || s.Version != 0 {
 			t.Errorf("row %+v", s)
 		}
-		if role := roleOnMe(t, st, u.Token); role != "USER" {
+		if role := usertest.Me(t, st, u.Token).UserRole; role != "USER" {
 			t.Errorf("role %s", role)
 		}
 	})
@@ -206,8 +172,8 @@ func TestUpdate(t *testing.T) {
 func TestUpdateLastMaster(t *testing.T) {
 	t.Parallel()
 	st := stacktest.Start(t)
-	admin := bootstrapAdmin(t, st)
-	before := rowOf(t, st, admin.ID)
+	admin := usertest.BootstrapAdmin(t, st)
+	before := usertest.RowOf(t, st, admin.ID)
 
 	for _, role := range []string{"MANAGER", "USER"} {
 		res := patch(t, st, admin.ID, map[string]any{"userRole": role}, admin.Token)
@@ -215,10 +181,10 @@ func TestUpdateLastMaster(t *testing.T) {
 			t.Fatalf("demote the only master to %s: status %d code %s, want 409 U029", role, res.Status, e.Code)
 		}
 	}
-	if after := rowOf(t, st, admin.ID); after != before {
+	if after := usertest.RowOf(t, st, admin.ID); after != before {
 		t.Errorf("a refused demotion changed the row:\nbefore %s\nafter  %s", before, after)
 	}
-	if role := roleOnMe(t, st, admin.Token); role != "MASTER" {
+	if role := usertest.Me(t, st, admin.Token).UserRole; role != "MASTER" {
 		t.Errorf("role %s", role)
 	}
 	// Changes other than the role are fine for the last master.
@@ -226,7 +192,7 @@ func TestUpdateLastMaster(t *testing.T) {
 		t.Errorf("rename the only master: status %d: %s", res.Status, res.Body)
 	}
 
-	second := newAccount(t, st, auth.RoleMaster, nil)
+	second := usertest.NewAccount(t, st, auth.RoleMaster, nil)
 	if res := patch(t, st, admin.ID, map[string]any{"userRole": "MANAGER"}, admin.Token); res.Status != http.StatusOK {
 		t.Fatalf("demote with a second master present: status %d: %s", res.Status, res.Body)
 	}
@@ -241,9 +207,7 @@ func TestUpdateLastMaster(t *testing.T) {
 	if e := res.Error(t); res.Status != 409 || e.Code != "U029" {
 		t.Errorf("demote the new only master: status %d code %s, want 409 U029", res.Status, e.Code)
 	}
-	var masters int
-	if err := st.Kit.DB.QueryRow(context.Background(),
-		`SELECT count(*) FROM users.users WHERE role = 'MASTER' AND deleted_at IS NULL`).Scan(&masters); err != nil || masters != 1 {
-		t.Errorf("%d masters (err %v), want 1", masters, err)
+	if masters := usertest.LiveMasters(t, st); len(masters) != 1 {
+		t.Errorf("%d masters, want 1", len(masters))
 	}
 }

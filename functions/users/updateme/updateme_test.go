@@ -12,30 +12,8 @@ import (
 
 	"github.com/8949market/market/shared/auth"
 	"github.com/8949market/market/shared/devstack/stacktest"
+	"github.com/8949market/market/shared/users/usertest"
 )
-
-type rangeView struct {
-	DayOfWeek string `json:"dayOfWeek"`
-	StartTime string `json:"startTime"`
-	EndTime   string `json:"endTime"`
-}
-
-type detail struct {
-	UserID         uuid.UUID   `json:"userId"`
-	Name           string      `json:"name"`
-	Nickname       string      `json:"nickname"`
-	UserRole       string      `json:"userRole"`
-	ChatTimeRanges []rangeView `json:"chatTimeRanges"`
-	CreatedAt      time.Time   `json:"createdAt"`
-	ModifiedAt     time.Time   `json:"modifiedAt"`
-	ModifiedBy     uuid.UUID   `json:"modifiedBy"`
-}
-
-type modified struct {
-	UserID     uuid.UUID `json:"userId"`
-	ModifiedAt time.Time `json:"modifiedAt"`
-	ModifiedBy uuid.UUID `json:"modifiedBy"`
-}
 
 func rng(day, start, end string) map[string]any {
 	r := map[string]any{}
@@ -49,24 +27,13 @@ func rng(day, start, end string) map[string]any {
 
 func ranges(rs ...map[string]any) map[string]any { return map[string]any{"chatTimeRanges": rs} }
 
-func me(t *testing.T, st *stacktest.Stack, token string) detail {
-	t.Helper()
-	res := st.Do(t, "GET", "/api/v1/users/me", nil, token)
-	if res.Status != http.StatusOK {
-		t.Fatalf("me: status %d: %s", res.Status, res.Body)
-	}
-	var d detail
-	res.Data(t, &d)
-	return d
-}
-
 func TestUpdateMeRefusals(t *testing.T) {
 	t.Parallel()
 	st := stacktest.Start(t)
-	u := newAccount(t, st, auth.RoleUser, map[string]any{"chatTimeRanges": []map[string]any{
+	u := usertest.NewAccount(t, st, auth.RoleUser, map[string]any{"chatTimeRanges": []map[string]any{
 		rng("MONDAY", "09:00", "12:00"), rng("FRIDAY", "18:00", "20:00"),
 	}})
-	before := rowOf(t, st, u.ID)
+	before := usertest.RowOf(t, st, u.ID)
 	many := make([]map[string]any, 51)
 	for i := range many {
 		many[i] = rng("TUESDAY", time.Time{}.Add(time.Duration(i)*10*time.Minute).Format("15:04"),
@@ -122,11 +89,7 @@ func TestUpdateMeRefusals(t *testing.T) {
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				t.Parallel()
-				res := st.Do(t, "PATCH", "/api/v1/users/me", tt.body, tt.token)
-				e := res.Error(t)
-				if res.Status != tt.status || e.Code != tt.code {
-					t.Fatalf("status %d code %s, want %d %s: %s", res.Status, e.Code, tt.status, tt.code, res.Body)
-				}
+				e := st.Do(t, "PATCH", "/api/v1/users/me", tt.body, tt.token).Refused(t, tt.status, tt.code)
 				field := ""
 				if e.Field != nil {
 					field = *e.Field
@@ -137,10 +100,10 @@ func TestUpdateMeRefusals(t *testing.T) {
 			})
 		}
 	})
-	if after := rowOf(t, st, u.ID); after != before {
+	if after := usertest.RowOf(t, st, u.ID); after != before {
 		t.Errorf("a refused update changed the row:\nbefore %s\nafter  %s", before, after)
 	}
-	if d := me(t, st, u.Token); d.UserRole != "USER" {
+	if d := usertest.Me(t, st, u.Token); d.UserRole != "USER" {
 		t.Errorf("role %s after refused updates", d.UserRole)
 	}
 }
@@ -151,21 +114,21 @@ func TestUpdateMe(t *testing.T) {
 
 	t.Run("only the given fields change", func(t *testing.T) {
 		t.Parallel()
-		u := newAccount(t, st, auth.RoleUser, nil)
-		orig := me(t, st, u.Token)
-		hash := passwordHash(t, st, u.ID)
+		u := usertest.NewAccount(t, st, auth.RoleUser, nil)
+		orig := usertest.Me(t, st, u.Token)
+		hash, _ := secrets(t, st, u.ID)
 
 		res := st.Do(t, "PATCH", "/api/v1/users/me", map[string]any{"nickname": "NewNick9"}, u.Token)
 		if res.Status != http.StatusOK {
 			t.Fatalf("status %d: %s", res.Status, res.Body)
 		}
-		var m modified
+		var m usertest.Modified
 		res.Data(t, &m)
 		if m.UserID != u.ID || m.ModifiedBy != u.ID || m.ModifiedAt.Before(orig.CreatedAt) {
 			t.Errorf("answer %+v", m)
 		}
 		// Not a password change: the same token keeps working.
-		got := me(t, st, u.Token)
+		got := usertest.Me(t, st, u.Token)
 		if got.Nickname != "NewNick9" || got.Name != orig.Name || !slices.Equal(got.ChatTimeRanges, orig.ChatTimeRanges) ||
 			got.UserRole != "USER" || got.ModifiedBy != u.ID || got.ModifiedAt.Before(orig.ModifiedAt) {
 			t.Errorf("after nickname change: %+v (was %+v)", got, orig)
@@ -175,7 +138,7 @@ func TestUpdateMe(t *testing.T) {
 			t.Errorf("the answer's modifiedAt %s is not the stored %s",
 				m.ModifiedAt.Format(time.RFC3339Nano), got.ModifiedAt.Format(time.RFC3339Nano))
 		}
-		if passwordHash(t, st, u.ID) != hash || tokenVersion(t, st, u.ID) != 0 {
+		if h, v := secrets(t, st, u.ID); h != hash || v != 0 {
 			t.Error("the password or token version changed without a password change")
 		}
 
@@ -186,21 +149,22 @@ func TestUpdateMe(t *testing.T) {
 		if res.Status != http.StatusOK {
 			t.Fatalf("status %d: %s", res.Status, res.Body)
 		}
-		got = me(t, st, u.Token)
-		want := []rangeView{{"TUESDAY", "10:00:00", "11:00:00"}, {"FRIDAY", "20:00:00", "22:00:30"}}
+		got = usertest.Me(t, st, u.Token)
+		want := []usertest.Range{
+			{DayOfWeek: "TUESDAY", StartTime: "10:00:00", EndTime: "11:00:00"},
+			{DayOfWeek: "FRIDAY", StartTime: "20:00:00", EndTime: "22:00:30"},
+		}
 		if got.Name != "새이름" || got.Nickname != "NewNick9" || !slices.Equal(got.ChatTimeRanges, want) {
 			t.Errorf("after range change: %+v", got)
 		}
-		var n int
-		if err := st.Kit.DB.QueryRow(context.Background(),
-			`SELECT count(*) FROM users.chat_time_ranges WHERE user_id = $1`, u.ID).Scan(&n); err != nil || n != 2 {
-			t.Errorf("%d range rows (err %v), want 2", n, err)
+		if n := usertest.RangeRows(t, st, u.ID); n != 2 {
+			t.Errorf("%d range rows, want 2", n)
 		}
 	})
 
 	t.Run("touching ranges are allowed", func(t *testing.T) {
 		t.Parallel()
-		u := newAccount(t, st, auth.RoleUser, nil)
+		u := usertest.NewAccount(t, st, auth.RoleUser, nil)
 		res := st.Do(t, "PATCH", "/api/v1/users/me", ranges(
 			rng("MONDAY", "10:00", "11:00"), rng("MONDAY", "09:00", "10:00"), rng("MONDAY", "11:00:00", "12:00"),
 			rng("TUESDAY", "09:00", "10:00"),
@@ -208,18 +172,20 @@ func TestUpdateMe(t *testing.T) {
 		if res.Status != http.StatusOK {
 			t.Fatalf("status %d: %s", res.Status, res.Body)
 		}
-		want := []rangeView{
-			{"MONDAY", "09:00:00", "10:00:00"}, {"MONDAY", "10:00:00", "11:00:00"}, {"MONDAY", "11:00:00", "12:00:00"},
-			{"TUESDAY", "09:00:00", "10:00:00"},
+		want := []usertest.Range{
+			{DayOfWeek: "MONDAY", StartTime: "09:00:00", EndTime: "10:00:00"},
+			{DayOfWeek: "MONDAY", StartTime: "10:00:00", EndTime: "11:00:00"},
+			{DayOfWeek: "MONDAY", StartTime: "11:00:00", EndTime: "12:00:00"},
+			{DayOfWeek: "TUESDAY", StartTime: "09:00:00", EndTime: "10:00:00"},
 		}
-		if got := me(t, st, u.Token).ChatTimeRanges; !slices.Equal(got, want) {
+		if got := usertest.Me(t, st, u.Token).ChatTimeRanges; !slices.Equal(got, want) {
 			t.Errorf("ranges %+v, want %+v", got, want)
 		}
 	})
 
 	t.Run("a new password ends every sign-in", func(t *testing.T) {
 		t.Parallel()
-		u := newAccount(t, st, auth.RoleUser, nil)
+		u := usertest.NewAccount(t, st, auth.RoleUser, nil)
 		first := st.Login(t, u.Username, u.Password)
 		second := st.Login(t, u.Username, u.Password)
 		newPassword := "N3w!" + uuid.NewString()[:12]
@@ -246,29 +212,21 @@ func TestUpdateMe(t *testing.T) {
 		}
 		// Within the same second as the change, a fresh login is good.
 		fresh := st.Login(t, u.Username, newPassword)
-		if d := me(t, st, fresh.AccessToken); d.UserID != u.ID || d.Name != "Tester" {
+		if d := usertest.Me(t, st, fresh.AccessToken); d.UserID != u.ID || d.Name != "Tester" {
 			t.Errorf("after the change: %+v", d)
 		}
-		if v := tokenVersion(t, st, u.ID); v != 1 {
+		if _, v := secrets(t, st, u.ID); v != 1 {
 			t.Errorf("token version %d, want 1", v)
 		}
 	})
 }
 
-func passwordHash(t *testing.T, st *stacktest.Stack, id uuid.UUID) string {
+// secrets is what a password change replaces: the stored hash and the token version.
+func secrets(t *testing.T, st *stacktest.Stack, id uuid.UUID) (hash string, version int64) {
 	t.Helper()
-	var h string
-	if err := st.Kit.DB.QueryRow(context.Background(), `SELECT password_hash FROM users.users WHERE id = $1`, id).Scan(&h); err != nil {
+	if err := st.Kit.DB.QueryRow(context.Background(),
+		`SELECT password_hash, token_version FROM users.users WHERE id = $1`, id).Scan(&hash, &version); err != nil {
 		t.Fatal(err)
 	}
-	return h
-}
-
-func tokenVersion(t *testing.T, st *stacktest.Stack, id uuid.UUID) int64 {
-	t.Helper()
-	var v int64
-	if err := st.Kit.DB.QueryRow(context.Background(), `SELECT token_version FROM users.users WHERE id = $1`, id).Scan(&v); err != nil {
-		t.Fatal(err)
-	}
-	return v
+	return hash, version
 }

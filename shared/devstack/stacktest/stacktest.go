@@ -186,6 +186,17 @@ func (r Response) Error(t testing.TB) api.ErrorBody {
 	return body
 }
 
+// Refused decodes the error body, failing the test unless the answer is one with status
+// and code.
+func (r Response) Refused(t testing.TB, status int, code string) api.ErrorBody {
+	t.Helper()
+	e := r.Error(t)
+	if r.Status != status || e.Code != code {
+		t.Fatalf("status %d code %s, want %d %s: %s", r.Status, e.Code, status, code, r.Body)
+	}
+	return e
+}
+
 // User is an account created through the API, with the tokens of its first login.
 type User struct {
 	ID       uuid.UUID

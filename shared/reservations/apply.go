@@ -77,7 +77,9 @@ func admissionKeys(id uuid.UUID) []string {
 }
 
 // admit gives the applicant the next place, unless the deal is closed at Redis's clock,
-// the applicant is the seller or has applied already. It answers {code, position}: 1
+// the applicant is the seller or has applied already; while the buyer's place is free
+// ('open'), the first admitted takes it; every other one is counted into the queue
+// ('waiting'), which gives its place. It answers {code, position, buyer, place}: code 1
 // admitted, 2 duplicate, 3 seller, 4 not open yet, 5 ended, 0 unknown (seed first).
 var admit = redis.NewScript(`
 local meta = redis.call('HMGET', KEYS[1], 'start', 'end', 'seller')
@@ -88,14 +90,19 @@ if now < tonumber(meta[1]) then return {4, 0} end
 if now >= tonumber(meta[2]) then return {5, 0} end
 if ARGV[1] == meta[3] then return {3, 0} end
 if redis.call('SADD', KEYS[2], ARGV[1]) == 0 then return {2, 0} end
-return {1, redis.call('INCR', KEYS[3])}`)
+local pos = redis.call('INCR', KEYS[3])
+if redis.call('HGET', KEYS[1], 'open') == '1' then
+  redis.call('HSET', KEYS[1], 'open', '0')
+  return {1, pos, 1, 0}
+end
+return {1, pos, 0, redis.call('HINCRBY', KEYS[1], 'waiting', 1)}`)
 
 // seed loads a reservation's admission state unless another request did first.
 var seed = redis.NewScript(`
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], 'start', ARGV[1], 'end', ARGV[2], 'seller', ARGV[3])
+redis.call('HSET', KEYS[1], 'start', ARGV[1], 'end', ARGV[2], 'seller', ARGV[3], 'open', ARGV[6], 'waiting', ARGV[7])
 redis.call('SET', KEYS[3], ARGV[4])
-for i = 6, #ARGV do redis.call('SADD', KEYS[2], ARGV[i]) end
+for i = 8, #ARGV do redis.call('SADD', KEYS[2], ARGV[i]) end
 for i = 1, 3 do redis.call('PEXPIREAT', KEYS[i], ARGV[5]) end
 return 1`)
 
@@ -111,7 +118,8 @@ func (q *Queue) Forget(ctx context.Context, id uuid.UUID) error {
 // Apply applies who to reservation id at the deal's current instant.
 func (q *Queue) Apply(ctx context.Context, id uuid.UUID, who Applicant) (Application, error) {
 	keys := admissionKeys(id)
-	var pos int64
+	var pos, place int64
+	var buyer bool
 	for attempt := 0; ; attempt++ {
 		res, err := admit.Run(ctx, q.rdb, keys, who.UserID.String()).Int64Slice()
 		if err != nil {
@@ -119,7 +127,7 @@ func (q *Queue) Apply(ctx context.Context, id uuid.UUID, who Applicant) (Applica
 		}
 		switch res[0] {
 		case 1:
-			pos = res[1]
+			pos, buyer, place = res[1], res[2] == 1, res[3]
 		case 2:
 			return Application{}, ErrAlreadyApplied
 		case 3:
@@ -139,7 +147,10 @@ func (q *Queue) Apply(ctx context.Context, id uuid.UUID, who Applicant) (Applica
 		}
 		break
 	}
-	app, err := q.confirm(ctx, id, pos, who)
+	app, err := q.confirm(ctx, id, pos, buyer, who)
+	if err == nil && app.Status == "WAITING" && app.Position == 0 {
+		app.Position = place
+	}
 	if err != nil && !errors.Is(err, ErrAlreadyApplied) {
 		// Refused or failed in Postgres: the place is lost (a gap no read shows), but the
 		// applicant may try again.
@@ -151,39 +162,53 @@ func (q *Queue) Apply(ctx context.Context, id uuid.UUID, who Applicant) (Applica
 }
 
 // seed rebuilds the admission state of reservation id from Postgres: the window, the
-// seller, the highest position given and everyone who applied.
+// seller, whether the buyer's place is free, the highest position given and everyone who
+// applied.
 func (q *Queue) seed(ctx context.Context, id uuid.UUID) error {
 	var start, end time.Time
 	var seller uuid.UUID
-	err := q.db.QueryRow(ctx, `SELECT start_time, end_time, seller_id FROM reservations.reservations WHERE id = $1`, id).
-		Scan(&start, &end, &seller)
+	var open bool
+	err := q.db.QueryRow(ctx, `
+		SELECT start_time, end_time, seller_id,
+		       status = 'AVAILABLE' AND buyer_id IS NULL AND NOT EXISTS (
+		         SELECT 1 FROM reservations.applications WHERE reservation_id = r.id AND status = 'WAITING')
+		  FROM reservations.reservations r WHERE id = $1`, id).
+		Scan(&start, &end, &seller, &open)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return ErrNotFound
 	}
 	if err != nil {
 		return fmt.Errorf("seed admission: %w", err)
 	}
-	rows, err := q.db.Query(ctx, `SELECT position, user_id FROM reservations.applications WHERE reservation_id = $1`, id)
+	rows, err := q.db.Query(ctx, `SELECT position, user_id, status FROM reservations.applications WHERE reservation_id = $1`, id)
 	if err != nil {
 		return fmt.Errorf("seed admission: %w", err)
 	}
-	var maxPos int64
+	var maxPos, waiting int64
 	var users []any
 	for rows.Next() {
 		var p int64
 		var u uuid.UUID
-		if err := rows.Scan(&p, &u); err != nil {
+		var st string
+		if err := rows.Scan(&p, &u, &st); err != nil {
 			rows.Close()
 			return fmt.Errorf("seed admission: %w", err)
 		}
 		maxPos = max(maxPos, p)
 		users = append(users, u.String())
+		if st == "WAITING" {
+			waiting++
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("seed admission: %w", err)
 	}
 	expireAt := end.Add(24 * time.Hour).UnixMilli()
-	args := append([]any{start.UnixMicro(), end.UnixMicro(), seller.String(), maxPos, expireAt}, users...)
+	openFlag := 0
+	if open {
+		openFlag = 1
+	}
+	args := append([]any{start.UnixMicro(), end.UnixMicro(), seller.String(), maxPos, expireAt, openFlag, waiting}, users...)
 	if err := seed.Run(ctx, q.rdb, admissionKeys(id), args...).Err(); err != nil {
 		return fault.ErrUnavailable.Wrap(fmt.Errorf("seed admission: %w", err))
 	}
@@ -191,13 +216,13 @@ func (q *Queue) seed(ctx context.Context, id uuid.UUID) error {
 }
 
 // confirm appends the admitted application in Postgres, checking the window against the
-// database clock; the first applicant also becomes the buyer. One short transaction that
-// touches the reservation row only for the first applicant.
-func (q *Queue) confirm(ctx context.Context, id uuid.UUID, pos int64, who Applicant) (Application, error) {
-	app := Application{ReservationID: id, Status: "WAITING", Position: pos - 1}
+// database clock; the applicant admitted to the buyer's place also becomes the buyer. One
+// short transaction that touches the reservation row only for that applicant.
+func (q *Queue) confirm(ctx context.Context, id uuid.UUID, pos int64, buyer bool, who Applicant) (Application, error) {
+	app := Application{ReservationID: id, Status: "WAITING"}
 	err := pgx.BeginFunc(ctx, q.db, func(tx pgx.Tx) error {
 		status := "WAITING"
-		if pos == 1 {
+		if buyer {
 			status = "SELECTED"
 		}
 		var open, started, ended bool
@@ -227,10 +252,10 @@ func (q *Queue) confirm(ctx context.Context, id uuid.UUID, pos int64, who Applic
 		default:
 			return ErrSellerApplies
 		}
-		if pos != 1 {
-			return nil
+		if buyer {
+			return q.selectBuyer(ctx, tx, id, pos, who, &app)
 		}
-		return q.selectBuyer(ctx, tx, id, pos, who, &app)
+		return nil
 	})
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "23505" {

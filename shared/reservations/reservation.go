@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/8949market/market/shared/events"
+	"github.com/8949market/market/shared/outbox"
 )
 
 // Status is a reservation's state.
@@ -37,14 +38,26 @@ type Reservation struct {
 	StartTime      time.Time
 	EndTime        time.Time
 	Status         Status
+	BuyerID        *uuid.UUID
+	BuyerNickname  string
 	CreatedAt      time.Time
+	ModifiedAt     time.Time
 }
 
 // OpenForProduct creates the reservation of a newly listed product in tx. It is
 // idempotent: a product that already has its reservation keeps it, and created is false.
+// A product that can never have a reservation (its announcement is invalid) is answered
+// with product-failed in the same transaction, so the product shows it instead of
+// waiting forever.
 func OpenForProduct(ctx context.Context, tx pgx.Tx, p events.ProductCreatedData) (created bool, err error) {
-	if p.ProductID == uuid.Nil || p.SellerID == uuid.Nil || p.Price <= 0 || !p.EndTime.After(p.StartTime) {
-		return false, fmt.Errorf("open reservation: invalid product-created payload for product %s", p.ProductID)
+	if p.ProductID == uuid.Nil {
+		return false, fmt.Errorf("open reservation: product-created without a productId")
+	}
+	if p.SellerID == uuid.Nil || p.Price <= 0 || !p.EndTime.After(p.StartTime) {
+		return false, outbox.Write(ctx, tx, outbox.Event{
+			Topic: events.ProductFailed, Source: events.SourceReservations, AggregateID: p.ProductID.String(),
+			Data: events.ProductFailedData{ProductID: p.ProductID, Reason: "the reservation could not be opened: invalid seller, price or window"},
+		})
 	}
 	tag, err := tx.Exec(ctx, `
 		INSERT INTO reservations.reservations

@@ -25,6 +25,7 @@ type backbone struct {
 	name  string
 	pub   bus.Publisher
 	relay *relay.Relay
+	db    *pgxpool.Pool
 	run   func(context.Context) error // delivery to consumers
 	// ensureSubs creates the consumers' subscriptions before the relay publishes anything
 	// (Pub/Sub delivers only what was published after a subscription existed).
@@ -42,7 +43,7 @@ func newBackbone(ctx context.Context, cfg config.Config, db *pgxpool.Pool, apiUR
 			subs = append(subs, bridge.Subscription{Name: f.Name, Topic: cfg.TopicPrefix + f.Topic, URL: apiURL + "/internal/functions/" + f.Name})
 		}
 	}
-	b := &backbone{name: cfg.Backbone, closeFake: func() {}}
+	b := &backbone{name: cfg.Backbone, db: db, closeFake: func() {}}
 	switch cfg.Backbone {
 	case "kafka":
 		brokers := cfg.KafkaBrokers
@@ -110,8 +111,24 @@ func newBackbone(ctx context.Context, cfg config.Config, db *pgxpool.Pool, apiUR
 
 // settle publishes whatever the outbox holds and waits until every consumer has it.
 func (b *backbone) settle(ctx context.Context) error {
-	if _, err := b.relay.Drain(ctx); err != nil {
-		return err
+	// Drain publishes what nobody holds; rows the running relay has claimed are on their
+	// way, so also wait until no row is pending at all before asking the consumers.
+	for {
+		if _, err := b.relay.Drain(ctx); err != nil {
+			return err
+		}
+		var pending bool
+		if err := b.db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM messaging.outbox WHERE status = 'PENDING')`).Scan(&pending); err != nil {
+			return fmt.Errorf("settle: %w", err)
+		}
+		if !pending {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
 	}
 	since := time.Now()
 	for {

@@ -152,14 +152,30 @@ func (q *Queue) Apply(ctx context.Context, id uuid.UUID, who Applicant) (Applica
 		app.Position = place
 	}
 	if err != nil && !errors.Is(err, ErrAlreadyApplied) {
-		// Refused or failed in Postgres: the place is lost (a gap no read shows), but the
-		// applicant may try again.
-		if remErr := q.rdb.SRem(context.WithoutCancel(ctx), keys[1], who.UserID.String()).Err(); remErr != nil {
-			err = errors.Join(err, fault.ErrUnavailable.Wrap(remErr))
+		// Refused or failed in Postgres: the position is lost (a gap no read shows), the
+		// applicant may try again, and the queue count or the buyer's place is given back
+		// so the next applicant is told the right place.
+		undoBuyer := 0
+		if buyer {
+			undoBuyer = 1
+		}
+		if uerr := undo.Run(context.WithoutCancel(ctx), q.rdb, keys, who.UserID.String(), undoBuyer).Err(); uerr != nil {
+			err = errors.Join(err, fault.ErrUnavailable.Wrap(uerr))
 		}
 	}
 	return app, err
 }
+
+// undo gives back what admit took for an application Postgres refused.
+var undo = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('SREM', KEYS[2], ARGV[1])
+if ARGV[2] == '1' then
+  redis.call('HSET', KEYS[1], 'open', '1')
+else
+  redis.call('HINCRBY', KEYS[1], 'waiting', -1)
+end
+return 1`)
 
 // seed rebuilds the admission state of reservation id from Postgres: the window, the
 // seller, whether the buyer's place is free, the highest position given and everyone who
@@ -216,47 +232,22 @@ func (q *Queue) seed(ctx context.Context, id uuid.UUID) error {
 }
 
 // confirm appends the admitted application in Postgres, checking the window against the
-// database clock; the applicant admitted to the buyer's place also becomes the buyer. One
-// short transaction that touches the reservation row only for that applicant.
+// database clock. A waiting applicant's confirmation is one autocommit statement; only
+// the applicant admitted to the buyer's place takes a transaction, to become the buyer
+// on the reservation row as well.
 func (q *Queue) confirm(ctx context.Context, id uuid.UUID, pos int64, buyer bool, who Applicant) (Application, error) {
 	app := Application{ReservationID: id, Status: "WAITING"}
-	err := pgx.BeginFunc(ctx, q.db, func(tx pgx.Tx) error {
-		status := "WAITING"
-		if buyer {
-			status = "SELECTED"
-		}
-		var open, started, ended bool
-		err := tx.QueryRow(ctx, `
-			WITH r AS (
-			  SELECT id, status IN ('AVAILABLE', 'PENDING', 'PAID') AS open,
-			         start_time <= clock_timestamp() AS started, end_time <= clock_timestamp() AS ended, seller_id
-			    FROM reservations.reservations WHERE id = $1
-			), ins AS (
-			  INSERT INTO reservations.applications (reservation_id, position, user_id, nickname, status)
-			  SELECT id, $2, $3, $4, $5 FROM r WHERE open AND started AND NOT ended AND seller_id <> $3
-			  RETURNING 1
-			)
-			SELECT open, started, ended FROM r WHERE NOT EXISTS (SELECT 1 FROM ins)`,
-			id, pos, who.UserID, who.Nickname, status).Scan(&open, &started, &ended)
-		switch {
-		case errors.Is(err, pgx.ErrNoRows):
-			// Inserted (or the reservation vanished, which the next query tells).
-		case err != nil:
-			return err
-		case !open:
-			return ErrClosed
-		case !started:
-			return ErrNotOpen
-		case ended:
-			return ErrEnded
-		default:
-			return ErrSellerApplies
-		}
-		if buyer {
+	var err error
+	if buyer {
+		err = pgx.BeginFunc(ctx, q.db, func(tx pgx.Tx) error {
+			if err := insertApplication(ctx, tx, id, pos, "SELECTED", who); err != nil {
+				return err
+			}
 			return q.selectBuyer(ctx, tx, id, pos, who, &app)
-		}
-		return nil
-	})
+		})
+	} else {
+		err = insertApplication(ctx, q.db, id, pos, "WAITING", who)
+	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
 		if pgErr.ConstraintName == "applications_one_per_user" {
@@ -270,6 +261,43 @@ func (q *Queue) confirm(ctx context.Context, id uuid.UUID, pos int64, buyer bool
 		return Application{}, fmt.Errorf("apply to %s: %w", id, err)
 	}
 	return app, nil
+}
+
+type queryRower interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// insertApplication inserts the application if the reservation takes applications now
+// (by the database clock) and the applicant is not its seller, in one statement; when it
+// does not, the statement says why.
+func insertApplication(ctx context.Context, db queryRower, id uuid.UUID, pos int64, status string, who Applicant) error {
+	var open, started, ended bool
+	err := db.QueryRow(ctx, `
+		WITH r AS (
+		  SELECT id, status IN ('AVAILABLE', 'PENDING', 'PAID') AS open,
+		         start_time <= clock_timestamp() AS started, end_time <= clock_timestamp() AS ended, seller_id
+		    FROM reservations.reservations WHERE id = $1
+		), ins AS (
+		  INSERT INTO reservations.applications (reservation_id, position, user_id, nickname, status)
+		  SELECT id, $2, $3, $4, $5 FROM r WHERE open AND started AND NOT ended AND seller_id <> $3
+		  RETURNING 1
+		)
+		SELECT open, started, ended FROM r WHERE NOT EXISTS (SELECT 1 FROM ins)`,
+		id, pos, who.UserID, who.Nickname, status).Scan(&open, &started, &ended)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return nil // inserted
+	case err != nil:
+		return err
+	case !open:
+		return ErrClosed
+	case !started:
+		return ErrNotOpen
+	case ended:
+		return ErrEnded
+	default:
+		return ErrSellerApplies
+	}
 }
 
 // selectBuyer makes the first applicant the buyer: PENDING with a payment deadline, a

@@ -2,7 +2,6 @@ package products_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"testing"
@@ -16,6 +15,7 @@ import (
 	"github.com/8949market/market/shared/fault"
 	"github.com/8949market/market/shared/postgres"
 	"github.com/8949market/market/shared/products"
+	"github.com/8949market/market/shared/products/producttest"
 	"github.com/8949market/market/shared/testenv"
 )
 
@@ -95,21 +95,11 @@ type outboxRow struct {
 // outbox returns the outbox rows about the product id, in write order.
 func (f *fixture) outbox(t *testing.T, id uuid.UUID) []outboxRow {
 	t.Helper()
-	rows, err := f.db.Query(context.Background(), `
-		SELECT topic, source, aggregate_id, payload FROM messaging.outbox WHERE aggregate_id = $1 ORDER BY seq`, id.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (outboxRow, error) {
-		var r outboxRow
-		var raw []byte
-		if err := row.Scan(&r.Topic, &r.Source, &r.AggregateID, &raw); err != nil {
-			return r, err
-		}
-		return r, json.Unmarshal(raw, &r.Payload)
-	})
-	if err != nil {
-		t.Fatal(err)
+	rows := producttest.Outbox(t, f.db, id.String(), "")
+	out := make([]outboxRow, len(rows))
+	for i, r := range rows {
+		out[i] = outboxRow{Topic: r.Topic, Source: r.Source, AggregateID: r.AggregateID}
+		r.Decode(t, &out[i].Payload)
 	}
 	return out
 }

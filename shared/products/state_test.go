@@ -95,6 +95,15 @@ func changeOps() []changeOp {
 	}
 }
 
+// opsByName is changeOps by name.
+func opsByName() map[string]changeOp {
+	ops := map[string]changeOp{}
+	for _, op := range changeOps() {
+		ops[op.name] = op
+	}
+	return ops
+}
+
 // Outcomes of a change, as the table names them.
 const (
 	updated   = "updated"   // information or window changed, product-updated
@@ -211,6 +220,28 @@ func checkChange(t *testing.T, f *fixture, before products.Product, op string, c
 	}
 }
 
+// tryChange stores seed, has caller apply op to it at the instant at through
+// Store.Update, and checks the outcome with checkChange.
+func (f *fixture) tryChange(t *testing.T, seed products.Product, op changeOp, caller auth.Identity, at time.Time, want string) {
+	t.Helper()
+	f.insert(t, seed)
+	before := f.read(t, seed.ID)
+	got, err := f.store.Update(context.Background(), seed.ID, func(p *products.Product) error {
+		return op.apply(p, caller, at)
+	})
+	checkChange(t, f, before, op.name, caller, at, got, err, want)
+}
+
+// owner is the seller of p, with the USER role.
+func owner(p products.Product) auth.Identity {
+	return identity(p.SellerID, auth.RoleUser, p.SellerNickname)
+}
+
+// emptyUpdate is an update that changes no field.
+var emptyUpdate = changeOp{name: "update", apply: func(p *products.Product, caller auth.Identity, now time.Time) error {
+	return p.Update(products.Change{}, caller, now)
+}}
+
 // Every change by the seller from every stored state: what is allowed, what is refused
 // with which fault, and what each writes.
 func TestChangesFromEachStoredStatus(t *testing.T) {
@@ -235,13 +266,7 @@ func TestChangesFromEachStoredStatus(t *testing.T) {
 			t.Run(fmt.Sprintf("%s/%s", row.status, op.name), func(t *testing.T) {
 				t.Parallel()
 				seed := seedFor(now, row.status)
-				f.insert(t, seed)
-				before := f.read(t, seed.ID)
-				owner := identity(seed.SellerID, auth.RoleUser, seed.SellerNickname)
-				got, err := f.store.Update(context.Background(), seed.ID, func(p *products.Product) error {
-					return op.apply(p, owner, now)
-				})
-				checkChange(t, f, before, op.name, owner, now, got, err, want)
+				f.tryChange(t, seed, op, owner(seed), now, want)
 			})
 		}
 	}
@@ -260,9 +285,7 @@ func TestChangesByCaller(t *testing.T) {
 		status products.Status
 		want   string // "" = the op's outcome
 	}{
-		{"seller", func(p products.Product) auth.Identity {
-			return identity(p.SellerID, auth.RoleUser, p.SellerNickname)
-		}, products.PendingReservation, ""},
+		{"seller", owner, products.PendingReservation, ""},
 		{"another user with the seller's nickname", func(p products.Product) auth.Identity {
 			return identity(uuid.New(), auth.RoleUser, p.SellerNickname)
 		}, products.PendingReservation, "P009"},
@@ -286,13 +309,7 @@ func TestChangesByCaller(t *testing.T) {
 			t.Run(fmt.Sprintf("%s/%s", c.name, op.name), func(t *testing.T) {
 				t.Parallel()
 				seed := seedFor(now, c.status)
-				f.insert(t, seed)
-				before := f.read(t, seed.ID)
-				caller := c.caller(seed)
-				got, err := f.store.Update(context.Background(), seed.ID, func(p *products.Product) error {
-					return op.apply(p, caller, now)
-				})
-				checkChange(t, f, before, op.name, caller, now, got, err, want)
+				f.tryChange(t, seed, op, c.caller(seed), now, want)
 			})
 		}
 	}
@@ -304,10 +321,7 @@ func TestChangeFreezeBoundary(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	now := refNow()
-	ops := map[string]changeOp{}
-	for _, op := range changeOps() {
-		ops[op.name] = op
-	}
+	ops := opsByName()
 	instants := []struct {
 		name   string
 		before time.Duration // how long before the start the change is made
@@ -326,14 +340,7 @@ func TestChangeFreezeBoundary(t *testing.T) {
 			t.Run(in.name+"/"+c.op, func(t *testing.T) {
 				t.Parallel()
 				seed := seedFor(now, products.PendingReservation)
-				f.insert(t, seed)
-				before := f.read(t, seed.ID)
-				at := seed.StartTime.Add(-in.before)
-				owner := identity(seed.SellerID, auth.RoleUser, seed.SellerNickname)
-				got, err := f.store.Update(context.Background(), seed.ID, func(p *products.Product) error {
-					return ops[c.op].apply(p, owner, at)
-				})
-				checkChange(t, f, before, c.op, owner, at, got, err, c.want)
+				f.tryChange(t, seed, ops[c.op], owner(seed), seed.StartTime.Add(-in.before), c.want)
 			})
 		}
 	}
@@ -350,16 +357,11 @@ func TestChangeFreezeBoundary(t *testing.T) {
 			{products.PendingReservation, false, "P009"},
 		} {
 			seed := seedFor(now, c.status)
-			f.insert(t, seed)
-			before := f.read(t, seed.ID)
 			caller := identity(uuid.New(), auth.RoleUser, "other")
 			if c.owner {
-				caller = identity(seed.SellerID, auth.RoleUser, seed.SellerNickname)
+				caller = owner(seed)
 			}
-			got, err := f.store.Update(context.Background(), seed.ID, func(p *products.Product) error {
-				return p.Update(products.Change{}, caller, now)
-			})
-			checkChange(t, f, before, "update", caller, now, got, err, c.want)
+			f.tryChange(t, seed, emptyUpdate, caller, now, c.want)
 		}
 	})
 }
@@ -652,10 +654,7 @@ func TestCancelFollowsTheClock(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	now := refNow()
-	ops := map[string]changeOp{}
-	for _, op := range changeOps() {
-		ops[op.name] = op
-	}
+	ops := opsByName()
 	table := []struct {
 		name       string
 		stored     products.Status
@@ -680,13 +679,7 @@ func TestCancelFollowsTheClock(t *testing.T) {
 				if tt.buyer {
 					seed.BuyerID = ptr(uuid.New())
 				}
-				f.insert(t, seed)
-				before := f.read(t, seed.ID)
-				owner := identity(seed.SellerID, auth.RoleUser, seed.SellerNickname)
-				got, err := f.store.Update(context.Background(), seed.ID, func(p *products.Product) error {
-					return ops[c.op].apply(p, owner, now)
-				})
-				checkChange(t, f, before, c.op, owner, now, got, err, c.want)
+				f.tryChange(t, seed, ops[c.op], owner(seed), now, c.want)
 			})
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/8949market/market/shared/auth"
 	"github.com/8949market/market/shared/devstack/stacktest"
 	"github.com/8949market/market/shared/products"
+	"github.com/8949market/market/shared/products/producttest"
 )
 
 func validBody() map[string]any {
@@ -74,9 +75,7 @@ func TestCreateThenGet(t *testing.T) {
 
 	// Anyone signed in reads it back through its own route.
 	other, _ := st.Token(t, auth.RoleUser)
-	got := st.Do(t, "GET", "/api/v1/products/"+created.ProductID.String(), nil, other)
-	var read products.View
-	got.Data(t, &read)
+	read := producttest.Get(t, st, other, created.ProductID)
 	if read.ProductID != created.ProductID || !read.StartTime.Equal(created.StartTime) || read.Status != products.PendingReservation {
 		t.Errorf("read = %+v", read)
 	}
@@ -127,13 +126,8 @@ func TestCreateRefusesBadInput(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			res := st.Do(t, "POST", "/api/v1/products", tt.body, tt.token)
-			e := res.Error(t)
-			if res.Status != tt.status || e.Code != tt.code {
-				t.Fatalf("status %d code %s, want %d %s: %s", res.Status, e.Code, tt.status, tt.code, res.Body)
-			}
-			if tt.field != "" && (e.Field == nil || *e.Field != tt.field) {
-				t.Errorf("field = %v, want %q", e.Field, tt.field)
-			}
+			e := res.Refused(t, tt.status, tt.code)
+			producttest.WantField(t, e, tt.field)
 			if e.TraceID == "" || e.Timestamp == "" {
 				t.Errorf("error body lacks traceId or timestamp: %s", res.Body)
 			}
@@ -162,10 +156,7 @@ func TestGetRefusals(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			res := st.Do(t, "GET", tt.path, nil, tt.token)
-			if e := res.Error(t); res.Status != tt.status || e.Code != tt.code {
-				t.Fatalf("status %d code %s, want %d %s", res.Status, e.Code, tt.status, tt.code)
-			}
+			st.Do(t, "GET", tt.path, nil, tt.token).Refused(t, tt.status, tt.code)
 		})
 	}
 }

@@ -1,7 +1,6 @@
 package get_test
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"testing"
@@ -13,26 +12,10 @@ import (
 	"github.com/8949market/market/shared/devstack/stacktest"
 	"github.com/8949market/market/shared/events"
 	"github.com/8949market/market/shared/products"
+	"github.com/8949market/market/shared/products/producttest"
 )
 
 func path(id uuid.UUID) string { return "/api/v1/products/" + id.String() }
-
-func get(t *testing.T, st *stacktest.Stack, token string, id uuid.UUID) products.View {
-	t.Helper()
-	var v products.View
-	st.Do(t, "GET", path(id), nil, token).Data(t, &v)
-	return v
-}
-
-// storedStatus is the status column, which only the tick and the events write.
-func storedStatus(t *testing.T, st *stacktest.Stack, id uuid.UUID) string {
-	t.Helper()
-	var s string
-	if err := st.Kit.DB.QueryRow(context.Background(), `SELECT status FROM products.products WHERE id = $1`, id).Scan(&s); err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
 
 // Any signed-in user reads a product with every field of the view; the deleted, the
 // unknown and the malformed are refused with their codes.
@@ -41,7 +24,7 @@ func TestGetShowsTheProduct(t *testing.T) {
 	st := stacktest.Start(t)
 	sellerTok, seller := st.Token(t, auth.RoleUser)
 	reader, _ := st.Token(t, auth.RoleUser)
-	p := list(t, st, sellerTok)
+	p := producttest.List(t, st, sellerTok)
 
 	res := st.Do(t, "GET", path(p.ProductID), nil, reader)
 	if res.Status != http.StatusOK {
@@ -63,17 +46,15 @@ func TestGetShowsTheProduct(t *testing.T) {
 			t.Errorf("view of a healthy product shows %q: %s", k, res.Body)
 		}
 	}
-	v := get(t, st, reader, p.ProductID)
+	v := producttest.Get(t, st, reader, p.ProductID)
 	if v.ProductID != p.ProductID || v.Name != "Film camera" || v.Description != "Works, with strap" || v.Price != 120000 ||
 		v.Status != products.PendingReservation || v.SellerID != seller.UserID || v.SellerNickname != seller.Nickname ||
 		!v.StartTime.Equal(p.StartTime) || !v.EndTime.Equal(p.EndTime) || !v.CreatedAt.Equal(p.CreatedAt) || !v.ModifiedAt.Equal(p.ModifiedAt) {
 		t.Errorf("GET = %+v, created %+v", v, p)
 	}
 
-	deleted := list(t, st, sellerTok)
-	if res := st.Do(t, "DELETE", path(deleted.ProductID), nil, sellerTok); res.Status != http.StatusOK {
-		t.Fatalf("delete: status %d: %s", res.Status, res.Body)
-	}
+	deleted := producttest.List(t, st, sellerTok)
+	producttest.Remove(t, st, sellerTok, deleted.ProductID)
 	tests := []struct {
 		name, path, token string
 		status            int
@@ -89,7 +70,7 @@ func TestGetShowsTheProduct(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			wantError(t, st.Do(t, "GET", tt.path, nil, tt.token), tt.status, tt.code)
+			st.Do(t, "GET", tt.path, nil, tt.token).Refused(t, tt.status, tt.code)
 		})
 	}
 }
@@ -97,14 +78,15 @@ func TestGetShowsTheProduct(t *testing.T) {
 // watch polls GET until the status flips from `from` to `to` around the instant at, and
 // asserts on every answer that the flip happened exactly at that instant: an answer given
 // entirely before at shows `from`, an answer asked for at or after at shows `to`. The
-// server and the test share a clock (one process).
+// server and the test share a clock (one process). The stored status must still be
+// PENDING_RESERVATION afterwards: reads must not depend on the tick having run.
 func watch(t *testing.T, st *stacktest.Stack, token string, id uuid.UUID, at time.Time, from, to products.Status) {
 	t.Helper()
 	deadline := at.Add(10 * time.Second)
 	sawFrom := false
 	for {
 		asked := time.Now()
-		v := get(t, st, token, id)
+		v := producttest.Get(t, st, token, id)
 		answered := time.Now()
 		switch {
 		case v.Status == from && !asked.Before(at):
@@ -120,6 +102,9 @@ func watch(t *testing.T, st *stacktest.Stack, token string, id uuid.UUID, at tim
 		if v.Status == to {
 			if !sawFrom {
 				t.Fatalf("never saw %s before %s", from, to)
+			}
+			if s := producttest.Read(t, st, id).Status; s != string(products.PendingReservation) {
+				t.Errorf("stored status %s: reads must not depend on the tick having run", s)
 			}
 			return
 		}
@@ -140,36 +125,30 @@ func TestWindowFollowsTheClock(t *testing.T) {
 
 	t.Run("opens at start", func(t *testing.T) {
 		t.Parallel()
-		p := list(t, st, sellerTok)
+		p := producttest.List(t, st, sellerTok)
 		start := time.Now().Add(2 * time.Second).UTC().Truncate(time.Microsecond)
-		setWindow(t, st, p.ProductID, start, start.Add(time.Hour))
-		v := get(t, st, reader, p.ProductID)
+		producttest.SetWindow(t, st, p.ProductID, start, start.Add(time.Hour))
+		v := producttest.Get(t, st, reader, p.ProductID)
 		if !v.StartTime.Equal(start) {
 			t.Fatalf("server start %s, set %s", v.StartTime, start)
 		}
 		watch(t, st, reader, p.ProductID, v.StartTime, products.PendingReservation, products.Reserving)
-		if s := storedStatus(t, st, p.ProductID); s != string(products.PendingReservation) {
-			t.Errorf("stored status %s: reads must not depend on the tick having run", s)
-		}
 	})
 
 	t.Run("expires at end with no buyer", func(t *testing.T) {
 		t.Parallel()
-		p := list(t, st, sellerTok)
+		p := producttest.List(t, st, sellerTok)
 		end := time.Now().Add(2 * time.Second).UTC().Truncate(time.Microsecond)
-		setWindow(t, st, p.ProductID, end.Add(-products.MinWindow), end)
-		v := get(t, st, reader, p.ProductID)
+		producttest.SetWindow(t, st, p.ProductID, end.Add(-products.MinWindow), end)
+		v := producttest.Get(t, st, reader, p.ProductID)
 		watch(t, st, reader, p.ProductID, v.EndTime, products.Reserving, products.Expired)
-		if s := storedStatus(t, st, p.ProductID); s != string(products.PendingReservation) {
-			t.Errorf("stored status %s: reads must not depend on the tick having run", s)
-		}
 	})
 
 	t.Run("closed window with no buyer reads EXPIRED", func(t *testing.T) {
 		t.Parallel()
-		p := list(t, st, sellerTok)
-		setWindow(t, st, p.ProductID, time.Now().Add(-2*time.Hour), time.Now().Add(-time.Hour))
-		if v := get(t, st, reader, p.ProductID); v.Status != products.Expired {
+		p := producttest.List(t, st, sellerTok)
+		producttest.SetWindow(t, st, p.ProductID, time.Now().Add(-2*time.Hour), time.Now().Add(-time.Hour))
+		if v := producttest.Get(t, st, reader, p.ProductID); v.Status != products.Expired {
 			t.Errorf("status %s, want EXPIRED", v.Status)
 		}
 	})
@@ -179,17 +158,17 @@ func TestWindowFollowsTheClock(t *testing.T) {
 	for _, order := range []string{"buyer then close", "close then buyer"} {
 		t.Run("closed window with a buyer stays RESERVING: "+order, func(t *testing.T) {
 			t.Parallel()
-			p := list(t, st, sellerTok)
+			p := producttest.List(t, st, sellerTok)
 			now := time.Now()
 			if order == "buyer then close" {
-				setWindow(t, st, p.ProductID, now.Add(-time.Minute), now.Add(time.Hour))
+				producttest.SetWindow(t, st, p.ProductID, now.Add(-time.Minute), now.Add(time.Hour))
 				applied(t, st, p.ProductID)
-				setWindow(t, st, p.ProductID, now.Add(-2*time.Hour), now.Add(-time.Hour))
+				producttest.SetWindow(t, st, p.ProductID, now.Add(-2*time.Hour), now.Add(-time.Hour))
 			} else {
-				setWindow(t, st, p.ProductID, now.Add(-2*time.Hour), now.Add(-time.Hour))
+				producttest.SetWindow(t, st, p.ProductID, now.Add(-2*time.Hour), now.Add(-time.Hour))
 				applied(t, st, p.ProductID)
 			}
-			if v := get(t, st, reader, p.ProductID); v.Status != products.Reserving {
+			if v := producttest.Get(t, st, reader, p.ProductID); v.Status != products.Reserving {
 				t.Errorf("status %s, want RESERVING while the buyer holds it", v.Status)
 			}
 		})
@@ -204,11 +183,7 @@ func applied(t *testing.T, st *stacktest.Stack, id uuid.UUID) {
 	data := events.ReservationData{
 		ReservationID: uuid.New(), ProductID: id, Version: 1, Status: "PENDING", BuyerID: &buyer, Price: 120000,
 	}
-	res := doWith(t, st, "POST", "/internal/functions/products-reservation-applied", data, "", map[string]string{
-		"ce-specversion": "1.0", "ce-id": uuid.NewString(), "ce-type": events.ReservationApplied,
-		"ce-source": events.SourceReservations,
-	})
-	if res.Status/100 != 2 {
-		t.Fatalf("reservation-applied: status %d: %s", res.Status, res.Body)
+	if code := producttest.Deliver(t, st, "products-reservation-applied", events.ReservationApplied, events.SourceReservations, uuid.New(), data); code/100 != 2 {
+		t.Fatalf("reservation-applied: status %d", code)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/8949market/market/shared/devstack/stacktest"
 	"github.com/8949market/market/shared/page"
 	"github.com/8949market/market/shared/products"
+	"github.com/8949market/market/shared/products/producttest"
 )
 
 const myPath = "/api/v1/products/my"
@@ -22,40 +23,40 @@ func TestMyProducts(t *testing.T) {
 	meTok, me := st.Token(t, auth.RoleUser)
 	otherTok, other := st.Token(t, auth.RoleUser)
 	adminTok, admin := st.Token(t, auth.RoleMaster)
-	seed(t, st, 1500, me.UserID, other.UserID)
-	rows := live(t, st)
+	producttest.Seed(t, st, 1500, me.UserID, other.UserID)
+	rows := producttest.Live(t, st)
 	mine, theirs := &me.UserID, &other.UserID
 
 	tests := []struct {
 		name   string
 		token  string
 		params url.Values
-		want   query // the oracle's query: the caller is the seller
+		want   producttest.Query // the oracle's query: the caller is the seller
 	}{
-		{"mine", meTok, nil, query{Seller: mine}},
-		{"mine, though sellerId names someone else", meTok, url.Values{"sellerId": {other.UserID.String()}}, query{Seller: mine}},
-		{"theirs", otherTok, nil, query{Seller: theirs}},
-		{"theirs, though sellerId names me", otherTok, url.Values{"sellerId": {me.UserID.String()}}, query{Seller: theirs}},
-		{"an administrator's own (none)", adminTok, url.Values{"sellerId": {me.UserID.String()}}, query{Seller: &admin.UserID}},
-		{"status RESERVING", meTok, query{Status: products.Reserving}.values(), query{Seller: mine, Status: products.Reserving}},
-		{"status EXPIRED", meTok, query{Status: products.Expired}.values(), query{Seller: mine, Status: products.Expired}},
-		{"status PENDING_RESERVATION", meTok, query{Status: products.PendingReservation}.values(), query{Seller: mine, Status: products.PendingReservation}},
-		{"status FAILED", meTok, query{Status: products.Failed}.values(), query{Seller: mine, Status: products.Failed}},
-		{"text", meTok, query{Text: "Camera"}.values(), query{Seller: mine, Text: "Camera"}},
-		{"price range", meTok, query{Min: 10000, Max: 20000}.values(), query{Seller: mine, Min: 10000, Max: 20000}},
-		{"open now", meTok, query{OpenNow: true}.values(), query{Seller: mine, OpenNow: true}},
-		{"starting within 2h, by start", meTok, query{Within: 2 * time.Hour, Sort: "startTime"}.values(), query{Seller: mine, Within: 2 * time.Hour, Sort: "startTime"}},
-		{"text and status, by price", otherTok, query{Text: "leather", Status: products.Reserving, Sort: "price"}.values(), query{Seller: theirs, Text: "leather", Status: products.Reserving, Sort: "price"}},
+		{"mine", meTok, nil, producttest.Query{Seller: mine}},
+		{"mine, though sellerId names someone else", meTok, url.Values{"sellerId": {other.UserID.String()}}, producttest.Query{Seller: mine}},
+		{"theirs", otherTok, nil, producttest.Query{Seller: theirs}},
+		{"theirs, though sellerId names me", otherTok, url.Values{"sellerId": {me.UserID.String()}}, producttest.Query{Seller: theirs}},
+		{"an administrator's own (none)", adminTok, url.Values{"sellerId": {me.UserID.String()}}, producttest.Query{Seller: &admin.UserID}},
+		{"status RESERVING", meTok, producttest.Query{Status: products.Reserving}.Values(), producttest.Query{Seller: mine, Status: products.Reserving}},
+		{"status EXPIRED", meTok, producttest.Query{Status: products.Expired}.Values(), producttest.Query{Seller: mine, Status: products.Expired}},
+		{"status PENDING_RESERVATION", meTok, producttest.Query{Status: products.PendingReservation}.Values(), producttest.Query{Seller: mine, Status: products.PendingReservation}},
+		{"status FAILED", meTok, producttest.Query{Status: products.Failed}.Values(), producttest.Query{Seller: mine, Status: products.Failed}},
+		{"text", meTok, producttest.Query{Text: "Camera"}.Values(), producttest.Query{Seller: mine, Text: "Camera"}},
+		{"price range", meTok, producttest.Query{Min: 10000, Max: 20000}.Values(), producttest.Query{Seller: mine, Min: 10000, Max: 20000}},
+		{"open now", meTok, producttest.Query{OpenNow: true}.Values(), producttest.Query{Seller: mine, OpenNow: true}},
+		{"starting within 2h, by start", meTok, producttest.Query{Within: 2 * time.Hour, Sort: "startTime"}.Values(), producttest.Query{Seller: mine, Within: 2 * time.Hour, Sort: "startTime"}},
+		{"text and status, by price", otherTok, producttest.Query{Text: "leather", Status: products.Reserving, Sort: "price"}.Values(), producttest.Query{Seller: theirs, Text: "leather", Status: products.Reserving, Sort: "price"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			want := tt.want.expect(rows, time.Now())
+			want := tt.want.Expect(rows, time.Now())
 			if len(want) == 0 && *tt.want.Seller != admin.UserID {
 				t.Fatalf("the seed gives this query nothing to find")
 			}
-			items := collect(t, st, tt.token, myPath, tt.params, 100)
-			check(t, items, want, rows, time.Now())
+			items := producttest.Collect(t, st, tt.token, myPath, tt.params, 100)
+			producttest.WantItems(t, items, want, rows, time.Now())
 		})
 	}
 
@@ -64,12 +65,12 @@ func TestMyProducts(t *testing.T) {
 	for _, sort := range []string{"", "startTime", "price", "price,desc"} {
 		t.Run("paging, sort "+sort, func(t *testing.T) {
 			t.Parallel()
-			q := query{Seller: mine, Sort: sort}
-			want := q.expect(rows, time.Now())
+			q := producttest.Query{Seller: mine, Sort: sort}
+			want := q.Expect(rows, time.Now())
 			if len(want) < 900 {
 				t.Fatalf("%d products of mine, want about 1000", len(want))
 			}
-			check(t, collect(t, st, meTok, myPath, query{Sort: sort}.values(), 50), want, rows, time.Now())
+			producttest.WantItems(t, producttest.Collect(t, st, meTok, myPath, producttest.Query{Sort: sort}.Values(), 50), want, rows, time.Now())
 		})
 	}
 
@@ -83,11 +84,9 @@ func TestMyProducts(t *testing.T) {
 			t.Fatal("no next cursor")
 		}
 		c := url.QueryEscape(pg.NextCursor)
-		e := wantError(t, st.Do(t, "GET", myPath+"?size=5&cursor="+c, nil, meTok), http.StatusBadRequest, "C015")
-		if e.Field == nil || *e.Field != "cursor" {
-			t.Errorf("field = %v, want cursor", e.Field)
-		}
-		wantError(t, st.Do(t, "GET", myPath+"?size=5&sort=price&cursor="+c, nil, otherTok), http.StatusBadRequest, "C015")
+		e := st.Do(t, "GET", myPath+"?size=5&cursor="+c, nil, meTok).Refused(t, http.StatusBadRequest, "C015")
+		producttest.WantField(t, e, "cursor")
+		st.Do(t, "GET", myPath+"?size=5&sort=price&cursor="+c, nil, otherTok).Refused(t, http.StatusBadRequest, "C015")
 		if res := st.Do(t, "GET", myPath+"?size=5&cursor="+c, nil, otherTok); res.Status != http.StatusOK {
 			t.Errorf("own cursor: status %d: %s", res.Status, res.Body)
 		}
@@ -96,13 +95,13 @@ func TestMyProducts(t *testing.T) {
 	t.Run("bad parameters", func(t *testing.T) {
 		t.Parallel()
 		for _, params := range []string{"status=NOPE", "minPrice=-1", "minPrice=500&maxPrice=100", "startingWithin=abc", "sort=name", "size=0", "size=101", "sellerId=bob", "cursor=xyz"} {
-			wantError(t, st.Do(t, "GET", myPath+"?"+params, nil, meTok), http.StatusBadRequest, "C015")
+			st.Do(t, "GET", myPath+"?"+params, nil, meTok).Refused(t, http.StatusBadRequest, "C015")
 		}
 	})
 
 	t.Run("no token", func(t *testing.T) {
 		t.Parallel()
-		wantError(t, st.Do(t, "GET", myPath, nil, ""), http.StatusUnauthorized, "C002")
+		st.Do(t, "GET", myPath, nil, "").Refused(t, http.StatusUnauthorized, "C002")
 	})
 }
 

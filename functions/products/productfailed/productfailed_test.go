@@ -12,16 +12,22 @@ import (
 	"github.com/8949market/market/shared/events"
 	"github.com/8949market/market/shared/page"
 	"github.com/8949market/market/shared/products"
+	"github.com/8949market/market/shared/products/producttest"
 )
 
-const consumer = "products-product-failed"
+// consumer is products-product-failed: a product the reservation domain could not open
+// for sale fails.
+var consumer = producttest.Consumer{
+	Name: "products-product-failed", Topic: events.ProductFailed, Source: events.SourceReservations,
+	Event: func(id uuid.UUID) any { return failure(id, "boom") },
+	Malformed: []producttest.Payload{
+		{Name: "no productId: refused for redelivery", Data: events.ProductFailedData{Reason: "x"}},
+	},
+}
 
-// failed delivers product-failed for product id with reason.
-func failed(t *testing.T, st *stacktest.Stack, eventID, id uuid.UUID, reason string) int {
-	t.Helper()
-	return deliver(t, st, consumer, events.ProductFailed, events.SourceReservations, eventID, events.ProductFailedData{
-		ProductID: id, Reason: reason,
-	})
+// failure is product-failed for product id with reason.
+func failure(id uuid.UUID, reason string) events.ProductFailedData {
+	return events.ProductFailedData{ProductID: id, Reason: reason}
 }
 
 func search(t *testing.T, st *stacktest.Stack, token string, q url.Values) []products.Item {
@@ -52,19 +58,17 @@ func TestProductFailed(t *testing.T) {
 		t.Run("FAILED: "+tt.name, func(t *testing.T) {
 			t.Parallel()
 			token, seller := st.Token(t, auth.RoleUser)
-			p := onSale(t, st, token, tt.status, tt.opened, tt.closes)
+			p := producttest.OnSale(t, st, token, tt.status, tt.opened, tt.closes)
 			if tt.buyer {
-				hold(t, st, p.ProductID, 1)
+				producttest.Hold(t, st, p.ProductID, 1)
 			}
 			eventID := uuid.New()
 			asked := time.Now()
-			if code := failed(t, st, eventID, p.ProductID, "reservation store unavailable"); code/100 != 2 {
-				t.Fatalf("status %d", code)
-			}
-			if r := read(t, st, p.ProductID); r.Status != string(products.Failed) || r.BuyerID != nil {
+			producttest.Acked(t, consumer.Deliver(t, st, eventID, failure(p.ProductID, "reservation store unavailable")))
+			if r := producttest.Read(t, st, p.ProductID); r.Status != string(products.Failed) || r.BuyerID != nil {
 				t.Errorf("row = %+v, want FAILED with no buyer", r)
 			}
-			v := get(t, st, reader, p.ProductID)
+			v := producttest.Get(t, st, reader, p.ProductID)
 			if v.Status != products.Failed || v.FailureReason != "reservation store unavailable" ||
 				v.FailedAt == nil || v.FailedAt.Before(asked.Add(-time.Second)) || v.FailedAt.After(time.Now()) {
 				t.Errorf("GET = %+v, want FAILED with the reason and when", v)
@@ -80,9 +84,7 @@ func TestProductFailed(t *testing.T) {
 					t.Errorf("search status=%s lists the failed product: %+v", other, items)
 				}
 			}
-			if n := inboxRows(t, st, consumer, eventID); n != 1 {
-				t.Errorf("%d inbox rows, want 1", n)
-			}
+			consumer.WantInbox(t, st, eventID, 1)
 		})
 	}
 
@@ -92,65 +94,14 @@ func TestProductFailed(t *testing.T) {
 		t.Run("status kept when "+string(s), func(t *testing.T) {
 			t.Parallel()
 			token, _ := st.Token(t, auth.RoleUser)
-			p := onSale(t, st, token, s, time.Minute, time.Hour)
-			if code := failed(t, st, uuid.New(), p.ProductID, "late failure"); code/100 != 2 {
-				t.Fatalf("status %d", code)
-			}
-			v := get(t, st, reader, p.ProductID)
+			p := producttest.OnSale(t, st, token, s, time.Minute, time.Hour)
+			producttest.Acked(t, consumer.Deliver(t, st, uuid.New(), failure(p.ProductID, "late failure")))
+			v := producttest.Get(t, st, reader, p.ProductID)
 			if v.Status != s || v.FailureReason != "late failure" {
 				t.Errorf("GET = %+v, want %s with the reason shown", v, s)
 			}
 		})
 	}
 
-	t.Run("the same event id twice has one effect", func(t *testing.T) {
-		t.Parallel()
-		token, _ := st.Token(t, auth.RoleUser)
-		p := list(t, st, token)
-		original := read(t, st, p.ProductID)
-		eventID := uuid.New()
-		if code := failed(t, st, eventID, p.ProductID, "boom"); code/100 != 2 {
-			t.Fatalf("first delivery: status %d", code)
-		}
-		restore(t, st, p.ProductID, original)
-		before := snapshot(t, st, p.ProductID)
-		if code := failed(t, st, eventID, p.ProductID, "boom"); code/100 != 2 {
-			t.Fatalf("second delivery: status %d, want 2xx", code)
-		}
-		if after := snapshot(t, st, p.ProductID); after != before {
-			t.Errorf("second delivery applied again:\nbefore %s\nafter  %s", before, after)
-		}
-		if n := inboxRows(t, st, consumer, eventID); n != 1 {
-			t.Errorf("%d inbox rows, want 1", n)
-		}
-	})
-
-	t.Run("deleted product: acknowledged, no change", func(t *testing.T) {
-		t.Parallel()
-		token, _ := st.Token(t, auth.RoleUser)
-		p := list(t, st, token)
-		remove(t, st, token, p.ProductID)
-		before := snapshot(t, st, p.ProductID)
-		eventID := uuid.New()
-		if code := failed(t, st, eventID, p.ProductID, "too late"); code/100 != 2 {
-			t.Fatalf("status %d, want 2xx", code)
-		}
-		if after := snapshot(t, st, p.ProductID); after != before {
-			t.Errorf("changed:\nbefore %s\nafter  %s", before, after)
-		}
-		if n := inboxRows(t, st, consumer, eventID); n != 1 {
-			t.Errorf("%d inbox rows, want 1", n)
-		}
-	})
-
-	t.Run("no productId: refused for redelivery", func(t *testing.T) {
-		t.Parallel()
-		eventID := uuid.New()
-		if code := deliver(t, st, consumer, events.ProductFailed, events.SourceReservations, eventID, events.ProductFailedData{Reason: "x"}); code/100 == 2 {
-			t.Fatalf("status %d, want an error so the event is retried", code)
-		}
-		if n := inboxRows(t, st, consumer, eventID); n != 0 {
-			t.Errorf("%d inbox rows for a refused event, want 0", n)
-		}
-	})
+	consumer.Check(t, st)
 }

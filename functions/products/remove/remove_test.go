@@ -14,6 +14,7 @@ import (
 	"github.com/8949market/market/shared/events"
 	"github.com/8949market/market/shared/page"
 	"github.com/8949market/market/shared/products"
+	"github.com/8949market/market/shared/products/producttest"
 )
 
 func path(id uuid.UUID) string { return "/api/v1/products/" + id.String() }
@@ -28,7 +29,7 @@ type answer struct {
 // the row is kept (soft delete) with deleted_at/by, GET is 404 P001, and neither the
 // search nor the seller's own list shows it. cancelled says whether the sale was still on
 // and so product-cancelled (deleted=true) was announced; an ended deal announces nothing.
-func checkDeleted(t *testing.T, st *stacktest.Stack, res stacktest.Response, id uuid.UUID, by uuid.UUID, sellerTok, reader string, cancelled bool) {
+func checkDeleted(t testing.TB, st *stacktest.Stack, res stacktest.Response, id uuid.UUID, by uuid.UUID, sellerTok, reader string, cancelled bool) {
 	t.Helper()
 	if res.Status != http.StatusOK {
 		t.Fatalf("delete: status %d: %s", res.Status, res.Body)
@@ -47,8 +48,8 @@ func checkDeleted(t *testing.T, st *stacktest.Stack, res stacktest.Response, id 
 	if deletedAt == nil || !deletedAt.Equal(a.DeletedAt) || deletedBy == nil || *deletedBy != by {
 		t.Errorf("row deleted_at %v deleted_by %v, want %s %s", deletedAt, deletedBy, a.DeletedAt, by)
 	}
-	wantError(t, st.Do(t, "GET", path(id), nil, reader), http.StatusNotFound, "P001")
-	wantError(t, st.Do(t, "GET", path(id), nil, sellerTok), http.StatusNotFound, "P001")
+	st.Do(t, "GET", path(id), nil, reader).Refused(t, http.StatusNotFound, "P001")
+	st.Do(t, "GET", path(id), nil, sellerTok).Refused(t, http.StatusNotFound, "P001")
 	var seller uuid.UUID
 	if err := st.Kit.DB.QueryRow(context.Background(), `SELECT seller_id FROM products.products WHERE id = $1`, id).Scan(&seller); err != nil {
 		t.Fatal(err)
@@ -64,7 +65,7 @@ func checkDeleted(t *testing.T, st *stacktest.Stack, res stacktest.Response, id 
 			}
 		}
 	}
-	cancels := outboxEvents[events.ProductCancelledData](t, st, id, events.ProductCancelled)
+	cancels := producttest.Events[events.ProductCancelledData](t, st.Kit.DB, id, events.ProductCancelled)
 	switch {
 	case cancelled && (len(cancels) != 1 || cancels[0].ProductID != id || !cancels[0].Deleted || cancels[0].By != by):
 		t.Errorf("product-cancelled events = %+v, want one {productId %s deleted true by %s}", cancels, id, by)
@@ -73,55 +74,29 @@ func checkDeleted(t *testing.T, st *stacktest.Stack, res stacktest.Response, id 
 	}
 }
 
+// removal is DELETE /api/v1/products/{id}, checked by checkDeleted: who's other user
+// reads the product back, and cancelled says whether the sale was still on.
+func removal(st *stacktest.Stack, who producttest.Parties, cancelled bool) producttest.Change {
+	return producttest.Change{
+		Method: "DELETE", Path: path, Malformed: "/api/v1/products/not-a-uuid",
+		Request: func() (any, producttest.Made) {
+			return nil, func(t testing.TB, res stacktest.Response, p products.View, by uuid.UUID) {
+				checkDeleted(t, st, res, p.ProductID, by, who.SellerToken, who.OtherToken, cancelled)
+			}
+		},
+	}
+}
+
 // Only the seller (by id) or an administrator may delete; identity claimed in headers
 // counts for nothing, only the token does.
 func TestDeleteOwnerOrAdmin(t *testing.T) {
 	t.Parallel()
 	st := stacktest.Start(t)
-	sellerTok, seller := st.Token(t, auth.RoleUser)
-	otherTok, _ := st.Token(t, auth.RoleUser)
-	managerTok, manager := st.Token(t, auth.RoleManager)
-	masterTok, master := st.Token(t, auth.RoleMaster)
-	own := path
-	malformed := func(uuid.UUID) string { return "/api/v1/products/not-a-uuid" }
-	unknown := func(uuid.UUID) string { return path(uuid.New()) }
-
-	tests := []struct {
-		name    string
-		token   string
-		headers map[string]string
-		path    func(uuid.UUID) string
-		status  int
-		code    string
-		by      uuid.UUID
-	}{
-		{"seller", sellerTok, nil, own, 200, "", seller.UserID},
-		{"manager", managerTok, nil, own, 200, "", manager.UserID},
-		{"master", masterTok, nil, own, 200, "", master.UserID},
-		{"another user", otherTok, nil, own, 403, "P009", uuid.Nil},
-		{"another user naming the seller in identity headers", otherTok, spoof(seller), own, 403, "P009", uuid.Nil},
-		{"no token", "", nil, own, 401, "C002", uuid.Nil},
-		{"no token, identity headers only", "", spoof(seller), own, 401, "C002", uuid.Nil},
-		{"malformed id", sellerTok, nil, malformed, 400, "C015", uuid.Nil},
-		{"unknown id", sellerTok, nil, unknown, 404, "P001", uuid.Nil},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			p := list(t, st, sellerTok)
-			before := capture(t, st, p.ProductID)
-			res := doWith(t, st, "DELETE", tt.path(p.ProductID), nil, tt.token, tt.headers)
-			if tt.status == http.StatusOK {
-				checkDeleted(t, st, res, p.ProductID, tt.by, sellerTok, otherTok, true)
-				return
-			}
-			wantError(t, res, tt.status, tt.code)
-			before.unchanged(t, st, p.ProductID)
-			// Still there for everyone.
-			var v products.View
-			st.Do(t, "GET", path(p.ProductID), nil, otherTok).Data(t, &v)
-		})
-	}
+	who := producttest.NewParties(t, st)
+	change := removal(st, who, true)
+	// A refused delete leaves the product there for everyone.
+	change.Kept = func(t testing.TB, p products.View) { producttest.Get(t, st, who.OtherToken, p.ProductID) }
+	producttest.OwnerOrAdmin(t, st, who, change)
 }
 
 // A deal on sale is cancelled with its listing (product-cancelled, deleted=true); an ended
@@ -130,82 +105,39 @@ func TestDeleteOwnerOrAdmin(t *testing.T) {
 func TestDeleteStateRules(t *testing.T) {
 	t.Parallel()
 	st := stacktest.Start(t)
-	token, seller := st.Token(t, auth.RoleUser)
-	reader, _ := st.Token(t, auth.RoleUser)
+	who := producttest.NewParties(t, st)
+	window, stored, withBuyer := producttest.Window, producttest.StoredIn, producttest.WithBuyer
+	deleted := func(t testing.TB, st *stacktest.Stack, id uuid.UUID, _ time.Time) {
+		checkDeleted(t, st, st.Do(t, "DELETE", path(id), nil, who.SellerToken), id, who.Seller.UserID, who.SellerToken, who.OtherToken, true)
+	}
 
-	type setup func(t *testing.T, id uuid.UUID, now time.Time)
-	window := func(start, end time.Duration) setup {
-		return func(t *testing.T, id uuid.UUID, now time.Time) { setWindow(t, st, id, now.Add(start), now.Add(end)) }
-	}
-	status := func(s products.Status, start, end time.Duration) setup {
-		return func(t *testing.T, id uuid.UUID, now time.Time) {
-			setWindow(t, st, id, now.Add(start), now.Add(end))
-			setStatus(t, st, id, s)
-		}
-	}
-	withBuyer := func(s setup) setup {
-		return func(t *testing.T, id uuid.UUID, now time.Time) {
-			s(t, id, now)
-			exec(t, st, `UPDATE products.products SET buyer_id = $2, reservation_version = 1 WHERE id = $1`, id, uuid.New())
-		}
-	}
-	const (
-		cancels = iota // deleted, and the sale cancelled with it
-		hides          // deleted, nothing to announce
-		refused        // 409 P005
-	)
-	tests := []struct {
-		name  string
-		setup setup
-		want  int
-	}{
-		{"pending", func(*testing.T, uuid.UUID, time.Time) {}, cancels},
-		{"window open, tick not run yet", window(-time.Minute, time.Hour), cancels},
-		{"stored RESERVING", status(products.Reserving, -time.Minute, time.Hour), cancels},
-		{"window closed while a buyer holds it", withBuyer(status(products.Reserving, -2*time.Hour, -time.Hour)), cancels},
-		{"stored EXPIRED", status(products.Expired, -2*time.Hour, -time.Hour), hides},
-		{"stored SALE_CANCELED", status(products.SaleCanceled, time.Hour, 2*time.Hour), hides},
-		{"stored FAILED", status(products.Failed, time.Hour, 2*time.Hour), hides},
+	// Deleted, and the sale cancelled with it; or refused with 409 P005.
+	producttest.StateRules(t, st, who, removal(st, who, true), []producttest.Case{
+		{Name: "pending", Setup: producttest.Listed, Status: http.StatusOK},
+		{Name: "window open, tick not run yet", Setup: window(-time.Minute, time.Hour), Status: http.StatusOK},
+		{Name: "stored RESERVING", Setup: stored(products.Reserving, -time.Minute, time.Hour), Status: http.StatusOK},
+		{Name: "window closed while a buyer holds it", Setup: withBuyer(stored(products.Reserving, -2*time.Hour, -time.Hour)), Status: http.StatusOK},
+		{Name: "stored IN_TRADE", Setup: stored(products.InTrade, -time.Minute, time.Hour), Status: http.StatusConflict, Code: "P005"},
+		{Name: "stored COMPLETED", Setup: stored(products.Completed, -2*time.Hour, -time.Hour), Status: http.StatusConflict, Code: "P005"},
+		{Name: "twice", Setup: deleted, Status: http.StatusNotFound, Code: "P001"},
+	})
+	// Deleted, with nothing to announce.
+	producttest.StateRules(t, st, who, removal(st, who, false), []producttest.Case{
+		{Name: "stored EXPIRED", Setup: stored(products.Expired, -2*time.Hour, -time.Hour), Status: http.StatusOK},
+		{Name: "stored SALE_CANCELED", Setup: stored(products.SaleCanceled, time.Hour, 2*time.Hour), Status: http.StatusOK},
+		{Name: "stored FAILED", Setup: stored(products.Failed, time.Hour, 2*time.Hour), Status: http.StatusOK},
 		// The window closes at end_time whatever the tick has written: the deal shows
 		// EXPIRED, so it has ended and there is no sale left to cancel.
-		{"window closed with no buyer, tick not run yet", window(-2*time.Hour, -time.Hour), hides},
-		{"stored IN_TRADE", status(products.InTrade, -time.Minute, time.Hour), refused},
-		{"stored COMPLETED", status(products.Completed, -2*time.Hour, -time.Hour), refused},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			p := list(t, st, token)
-			tt.setup(t, p.ProductID, time.Now())
-			before := capture(t, st, p.ProductID)
-			res := st.Do(t, "DELETE", path(p.ProductID), nil, token)
-			if tt.want == refused {
-				wantError(t, res, http.StatusConflict, "P005")
-				before.unchanged(t, st, p.ProductID)
-				return
-			}
-			checkDeleted(t, st, res, p.ProductID, seller.UserID, token, reader, tt.want == cancels)
-		})
-	}
-
-	t.Run("twice", func(t *testing.T) {
-		t.Parallel()
-		p := list(t, st, token)
-		checkDeleted(t, st, st.Do(t, "DELETE", path(p.ProductID), nil, token), p.ProductID, seller.UserID, token, reader, true)
-		before := capture(t, st, p.ProductID)
-		wantError(t, st.Do(t, "DELETE", path(p.ProductID), nil, token), http.StatusNotFound, "P001")
-		before.unchanged(t, st, p.ProductID)
+		{Name: "window closed with no buyer, tick not run yet", Setup: window(-2*time.Hour, -time.Hour), Status: http.StatusOK},
 	})
 
 	// The other listings of the seller stay visible.
 	t.Run("only that listing", func(t *testing.T) {
 		t.Parallel()
 		seller2Tok, _ := st.Token(t, auth.RoleUser)
-		keep := list(t, st, seller2Tok)
-		gone := list(t, st, seller2Tok)
-		if res := st.Do(t, "DELETE", path(gone.ProductID), nil, seller2Tok); res.Status != http.StatusOK {
-			t.Fatalf("delete: status %d: %s", res.Status, res.Body)
-		}
+		keep := producttest.List(t, st, seller2Tok)
+		gone := producttest.List(t, st, seller2Tok)
+		producttest.Remove(t, st, seller2Tok, gone.ProductID)
 		var pg page.Page[products.Item]
 		st.Do(t, "GET", "/api/v1/products/my", nil, seller2Tok).Data(t, &pg)
 		if len(pg.Content) != 1 || pg.Content[0].ProductID != keep.ProductID {

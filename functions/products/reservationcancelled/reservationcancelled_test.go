@@ -11,17 +11,21 @@ import (
 	"github.com/8949market/market/shared/devstack/stacktest"
 	"github.com/8949market/market/shared/events"
 	"github.com/8949market/market/shared/products"
+	"github.com/8949market/market/shared/products/producttest"
 )
 
-const consumer = "products-reservation-cancelled"
+// consumer is products-reservation-cancelled: the buyer's reservation was cancelled.
+var consumer = producttest.Consumer{
+	Name: "products-reservation-cancelled", Topic: events.ReservationCancelled, Source: events.SourceReservations,
+	Event:  func(id uuid.UUID) any { return cancellation(id, 2) },
+	Status: products.Reserving, Version: 1,
+}
 
-// cancel delivers reservation-cancelled for product id at version.
-func cancel(t *testing.T, st *stacktest.Stack, eventID, id uuid.UUID, version int64) int {
-	t.Helper()
-	return deliver(t, st, consumer, events.ReservationCancelled, events.SourceReservations, eventID, events.ReservationData{
-		ReservationID: uuid.New(), ProductID: id, Version: version, Status: "CANCELLED",
-		SellerID: uuid.New(), Price: 120000, Reason: "buyer cancelled",
-	})
+// cancellation is reservation-cancelled for product id at version.
+func cancellation(id uuid.UUID, version int64) events.ReservationData {
+	d := producttest.Reservation(id, version, "CANCELLED")
+	d.Reason = "buyer cancelled"
+	return d
 }
 
 func TestReservationCancelled(t *testing.T) {
@@ -47,22 +51,18 @@ func TestReservationCancelled(t *testing.T) {
 	for _, tt := range moves {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			p := onSale(t, st, token, tt.status, tt.opened, tt.closes)
-			hold(t, st, p.ProductID, 1)
+			p := producttest.OnSale(t, st, token, tt.status, tt.opened, tt.closes)
+			producttest.Hold(t, st, p.ProductID, 1)
 			eventID := uuid.New()
-			if code := cancel(t, st, eventID, p.ProductID, 2); code/100 != 2 {
-				t.Fatalf("status %d", code)
-			}
-			r := read(t, st, p.ProductID)
+			producttest.Acked(t, consumer.Deliver(t, st, eventID, cancellation(p.ProductID, 2)))
+			r := producttest.Read(t, st, p.ProductID)
 			if r.Status != string(tt.want) || r.BuyerID != nil || r.Version != 2 {
 				t.Errorf("row = %+v, want %s with no buyer at version 2", r, tt.want)
 			}
-			if v := get(t, st, reader, p.ProductID); v.Status != tt.want {
+			if v := producttest.Get(t, st, reader, p.ProductID); v.Status != tt.want {
 				t.Errorf("GET status %s, want %s", v.Status, tt.want)
 			}
-			if n := inboxRows(t, st, consumer, eventID); n != 1 {
-				t.Errorf("%d inbox rows, want 1", n)
-			}
+			consumer.WantInbox(t, st, eventID, 1)
 		})
 	}
 
@@ -71,20 +71,14 @@ func TestReservationCancelled(t *testing.T) {
 	for _, v := range []int64{2, 3} {
 		t.Run(fmt.Sprintf("version %d after 3 is ignored", v), func(t *testing.T) {
 			t.Parallel()
-			p := onSale(t, st, token, products.Reserving, 2*time.Hour, -time.Minute)
-			buyer := hold(t, st, p.ProductID, 3)
-			before := snapshot(t, st, p.ProductID)
-			if code := cancel(t, st, uuid.New(), p.ProductID, v); code/100 != 2 {
-				t.Fatalf("status %d, want 2xx (acknowledged, not applied)", code)
-			}
-			if after := snapshot(t, st, p.ProductID); after != before {
-				t.Errorf("changed:\nbefore %s\nafter  %s", before, after)
-			}
-			if r := read(t, st, p.ProductID); r.BuyerID == nil || *r.BuyerID != buyer {
+			p := producttest.OnSale(t, st, token, products.Reserving, 2*time.Hour, -time.Minute)
+			buyer := producttest.Hold(t, st, p.ProductID, 3)
+			producttest.Unmoved(t, st, p.ProductID, func() int { return consumer.Deliver(t, st, uuid.New(), cancellation(p.ProductID, v)) })
+			if r := producttest.Read(t, st, p.ProductID); r.BuyerID == nil || *r.BuyerID != buyer {
 				t.Errorf("buyer = %v, want %s", r.BuyerID, buyer)
 			}
 			// The window closed, but the buyer still holds the deal.
-			if got := get(t, st, reader, p.ProductID); got.Status != products.Reserving {
+			if got := producttest.Get(t, st, reader, p.ProductID); got.Status != products.Reserving {
 				t.Errorf("GET status %s, want RESERVING", got.Status)
 			}
 		})
@@ -93,53 +87,10 @@ func TestReservationCancelled(t *testing.T) {
 	for _, s := range []products.Status{products.SaleCanceled, products.Completed, products.Failed, products.Expired} {
 		t.Run("ignored when "+string(s), func(t *testing.T) {
 			t.Parallel()
-			p := onSale(t, st, token, s, time.Minute, time.Hour)
-			before := snapshot(t, st, p.ProductID)
-			if code := cancel(t, st, uuid.New(), p.ProductID, 1); code/100 != 2 {
-				t.Fatalf("status %d", code)
-			}
-			if after := snapshot(t, st, p.ProductID); after != before {
-				t.Errorf("changed:\nbefore %s\nafter  %s", before, after)
-			}
+			p := producttest.OnSale(t, st, token, s, time.Minute, time.Hour)
+			producttest.Unmoved(t, st, p.ProductID, func() int { return consumer.Deliver(t, st, uuid.New(), cancellation(p.ProductID, 1)) })
 		})
 	}
 
-	t.Run("the same event id twice has one effect", func(t *testing.T) {
-		t.Parallel()
-		p := onSale(t, st, token, products.Reserving, time.Minute, time.Hour)
-		hold(t, st, p.ProductID, 1)
-		original := read(t, st, p.ProductID)
-		eventID := uuid.New()
-		if code := cancel(t, st, eventID, p.ProductID, 2); code/100 != 2 {
-			t.Fatalf("first delivery: status %d", code)
-		}
-		restore(t, st, p.ProductID, original)
-		before := snapshot(t, st, p.ProductID)
-		if code := cancel(t, st, eventID, p.ProductID, 2); code/100 != 2 {
-			t.Fatalf("second delivery: status %d, want 2xx", code)
-		}
-		if after := snapshot(t, st, p.ProductID); after != before {
-			t.Errorf("second delivery applied again:\nbefore %s\nafter  %s", before, after)
-		}
-		if n := inboxRows(t, st, consumer, eventID); n != 1 {
-			t.Errorf("%d inbox rows, want 1", n)
-		}
-	})
-
-	t.Run("deleted product: acknowledged, no change", func(t *testing.T) {
-		t.Parallel()
-		p := list(t, st, token)
-		remove(t, st, token, p.ProductID)
-		before := snapshot(t, st, p.ProductID)
-		eventID := uuid.New()
-		if code := cancel(t, st, eventID, p.ProductID, 2); code/100 != 2 {
-			t.Fatalf("status %d, want 2xx", code)
-		}
-		if after := snapshot(t, st, p.ProductID); after != before {
-			t.Errorf("changed:\nbefore %s\nafter  %s", before, after)
-		}
-		if n := inboxRows(t, st, consumer, eventID); n != 1 {
-			t.Errorf("%d inbox rows, want 1", n)
-		}
-	})
+	consumer.Check(t, st)
 }

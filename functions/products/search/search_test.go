@@ -14,68 +14,77 @@ import (
 	"github.com/8949market/market/shared/devstack/stacktest"
 	"github.com/8949market/market/shared/page"
 	"github.com/8949market/market/shared/products"
+	"github.com/8949market/market/shared/products/producttest"
 )
 
 const searchPath = "/api/v1/products"
+
+// seeded starts a stack with n products of two new sellers, a and b, seeded by
+// producttest.Seed, and mints a reader's token.
+func seeded(t *testing.T, n int) (st *stacktest.Stack, reader string, a, b uuid.UUID) {
+	t.Helper()
+	st = stacktest.Start(t)
+	reader, _ = st.Token(t, auth.RoleUser)
+	a, b = uuid.New(), uuid.New()
+	producttest.Seed(t, st, n, a, b)
+	return st, reader, a, b
+}
 
 // Over three thousand products in every state, each filter and some combinations list
 // exactly the live products the oracle selects, in order, with their effective status.
 func TestSearchFilters(t *testing.T) {
 	t.Parallel()
-	st := stacktest.Start(t)
-	reader, _ := st.Token(t, auth.RoleUser)
-	a, b := uuid.New(), uuid.New()
-	seed(t, st, 3000, a, b)
-	rows := live(t, st)
+	st, reader, a, b := seeded(t, 3000)
+	rows := producttest.Live(t, st)
 
 	tests := []struct {
 		name string
-		q    query
+		q    producttest.Query
 	}{
-		{"everything", query{}},
-		{"status PENDING_RESERVATION", query{Status: products.PendingReservation}},
-		{"status RESERVING (open windows and held deals)", query{Status: products.Reserving}},
-		{"status IN_TRADE", query{Status: products.InTrade}},
-		{"status COMPLETED", query{Status: products.Completed}},
-		{"status SALE_CANCELED", query{Status: products.SaleCanceled}},
-		{"status EXPIRED (ticked or not)", query{Status: products.Expired}},
-		{"status FAILED", query{Status: products.Failed}},
-		{"seller", query{Seller: &b}},
-		{"text in the name, any case", query{Text: "vintage camera"}},
-		{"text in the description, any case", query{Text: "leather"}},
-		{"text across name and description", query{Text: "ITEM"}},
-		{"percent sign is literal", query{Text: "%"}},
-		{"underscore is literal", query{Text: "_"}},
-		{"text nobody wrote", query{Text: "zeppelin"}},
-		{"min price", query{Min: 40000}},
-		{"max price", query{Max: 5000}},
-		{"price range", query{Min: 10000, Max: 12000}},
-		{"exact price", query{Min: 25000, Max: 25000}},
-		{"open now", query{OpenNow: true}},
-		{"starting within 2h", query{Within: 2 * time.Hour}},
-		{"reserving, one seller, from a price", query{Status: products.Reserving, Seller: &a, Min: 20000}},
-		{"text and open now", query{Text: "camera", OpenNow: true}},
-		{"starting within 2h under a price, by price", query{Within: 2 * time.Hour, Max: 30000, Sort: "price"}},
-		{"expired with text, by start", query{Status: products.Expired, Text: "item", Sort: "startTime"}},
-		{"seller, text and price range, dearest first", query{Seller: &a, Text: "leather", Min: 5000, Max: 45000, Sort: "price,desc"}},
-		{"pending of a seller opening within 2h", query{Status: products.PendingReservation, Seller: &b, Within: 2 * time.Hour}},
+		{"everything", producttest.Query{}},
+		{"status PENDING_RESERVATION", producttest.Query{Status: products.PendingReservation}},
+		{"status RESERVING (open windows and held deals)", producttest.Query{Status: products.Reserving}},
+		{"status IN_TRADE", producttest.Query{Status: products.InTrade}},
+		{"status COMPLETED", producttest.Query{Status: products.Completed}},
+		{"status SALE_CANCELED", producttest.Query{Status: products.SaleCanceled}},
+		{"status EXPIRED (ticked or not)", producttest.Query{Status: products.Expired}},
+		{"status FAILED", producttest.Query{Status: products.Failed}},
+		{"seller", producttest.Query{Seller: &b}},
+		{"text in the name, any case", producttest.Query{Text: "vintage camera"}},
+		{"text in the description, any case", producttest.Query{Text: "leather"}},
+		{"text across name and description", producttest.Query{Text: "ITEM"}},
+		{"percent sign is literal", producttest.Query{Text: "%"}},
+		{"underscore is literal", producttest.Query{Text: "_"}},
+		{"text nobody wrote", producttest.Query{Text: "zeppelin"}},
+		{"min price", producttest.Query{Min: 40000}},
+		{"max price", producttest.Query{Max: 5000}},
+		{"price range", producttest.Query{Min: 10000, Max: 12000}},
+		{"exact price", producttest.Query{Min: 25000, Max: 25000}},
+		{"open now", producttest.Query{OpenNow: true}},
+		{"starting within 2h", producttest.Query{Within: 2 * time.Hour}},
+		{"reserving, one seller, from a price", producttest.Query{Status: products.Reserving, Seller: &a, Min: 20000}},
+		{"text and open now", producttest.Query{Text: "camera", OpenNow: true}},
+		{"starting within 2h under a price, by price", producttest.Query{Within: 2 * time.Hour, Max: 30000, Sort: "price"}},
+		{"expired with text, by start", producttest.Query{Status: products.Expired, Text: "item", Sort: "startTime"}},
+		{"seller, text and price range, dearest first", producttest.Query{Seller: &a, Text: "leather", Min: 5000, Max: 45000, Sort: "price,desc"}},
+		{"pending of a seller opening within 2h", producttest.Query{Status: products.PendingReservation, Seller: &b, Within: 2 * time.Hour}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			want := tt.q.expect(rows, time.Now())
+			want := tt.q.Expect(rows, time.Now())
 			if len(want) == 0 && tt.q.Text != "zeppelin" {
 				t.Fatalf("the seed gives this filter nothing to find")
 			}
-			items := collect(t, st, reader, searchPath, tt.q.values(), 100)
-			check(t, items, want, rows, time.Now())
+			items := producttest.Collect(t, st, reader, searchPath, tt.q.Values(), 100)
+			producttest.WantItems(t, items, want, rows, time.Now())
 		})
 	}
 
 	t.Run("status is read in any case", func(t *testing.T) {
 		t.Parallel()
-		items := collect(t, st, reader, searchPath, url.Values{"status": {"in_trade"}}, 100)
-		check(t, items, query{Status: products.InTrade}.expect(rows, time.Now()), rows, time.Now())
+		items := producttest.Collect(t, st, reader, searchPath, url.Values{"status": {"in_trade"}}, 100)
+		producttest.WantItems(t, items, producttest.Query{Status: products.InTrade}.Expect(rows, time.Now()), rows, time.Now())
 	})
 
 	t.Run("default page", func(t *testing.T) {
@@ -85,7 +94,7 @@ func TestSearchFilters(t *testing.T) {
 		if pg.Size != 20 || len(pg.Content) != 20 || !pg.HasNext || pg.NextCursor == "" {
 			t.Errorf("default page: size %d, %d items, hasNext %v", pg.Size, len(pg.Content), pg.HasNext)
 		}
-		check(t, pg.Content, query{}.expect(rows, time.Now())[:20], rows, time.Now())
+		producttest.WantItems(t, pg.Content, producttest.Query{}.Expect(rows, time.Now())[:20], rows, time.Now())
 	})
 
 	// The list item is the product's summary.
@@ -109,7 +118,7 @@ func TestSearchFilters(t *testing.T) {
 
 	t.Run("no token", func(t *testing.T) {
 		t.Parallel()
-		wantError(t, st.Do(t, "GET", searchPath, nil, ""), http.StatusUnauthorized, "C002")
+		st.Do(t, "GET", searchPath, nil, "").Refused(t, http.StatusUnauthorized, "C002")
 	})
 }
 
@@ -118,39 +127,33 @@ func TestSearchFilters(t *testing.T) {
 // are broken by the id, so no page boundary loses or repeats a product.
 func TestSearchPaging(t *testing.T) {
 	t.Parallel()
-	st := stacktest.Start(t)
-	reader, _ := st.Token(t, auth.RoleUser)
-	a, b := uuid.New(), uuid.New()
-	seed(t, st, 3000, a, b)
-	rows := live(t, st)
+	st, reader, a, _ := seeded(t, 3000)
+	rows := producttest.Live(t, st)
 
 	for _, sort := range []string{"", "newest", "startTime", "price", "price,desc", "price,asc", "startTime,asc"} {
 		t.Run("sort "+sort, func(t *testing.T) {
 			t.Parallel()
-			q := query{Seller: &a, Sort: sort}
-			want := q.expect(rows, time.Now())
+			q := producttest.Query{Seller: &a, Sort: sort}
+			want := q.Expect(rows, time.Now())
 			if len(want) < 1900 {
 				t.Fatalf("%d matching products, want about 2000", len(want))
 			}
-			check(t, collect(t, st, reader, searchPath, q.values(), 50), want, rows, time.Now())
+			producttest.WantItems(t, producttest.Collect(t, st, reader, searchPath, q.Values(), 50), want, rows, time.Now())
 		})
 	}
 
 	// A filter on the effective status pages the same way.
 	t.Run("reserving by start", func(t *testing.T) {
 		t.Parallel()
-		q := query{Status: products.Reserving, Sort: "startTime"}
-		check(t, collect(t, st, reader, searchPath, q.values(), 7), q.expect(rows, time.Now()), rows, time.Now())
+		q := producttest.Query{Status: products.Reserving, Sort: "startTime"}
+		producttest.WantItems(t, producttest.Collect(t, st, reader, searchPath, q.Values(), 7), q.Expect(rows, time.Now()), rows, time.Now())
 	})
 }
 
 // Bad parameters are 400 C015 naming the parameter, never a 500 and never an empty page.
 func TestSearchRefusesBadParameters(t *testing.T) {
 	t.Parallel()
-	st := stacktest.Start(t)
-	reader, _ := st.Token(t, auth.RoleUser)
-	a, b := uuid.New(), uuid.New()
-	seed(t, st, 200, a, b)
+	st, reader, a, b := seeded(t, 200)
 
 	cursorOf := func(params string) string {
 		var pg page.Page[products.Item]
@@ -194,10 +197,8 @@ func TestSearchRefusesBadParameters(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			e := wantError(t, st.Do(t, "GET", searchPath+"?"+tt.params, nil, reader), http.StatusBadRequest, "C015")
-			if e.Field == nil || *e.Field != tt.field {
-				t.Errorf("field = %v, want %q", e.Field, tt.field)
-			}
+			e := st.Do(t, "GET", searchPath+"?"+tt.params, nil, reader).Refused(t, http.StatusBadRequest, "C015")
+			producttest.WantField(t, e, tt.field)
 		})
 	}
 

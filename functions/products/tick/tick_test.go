@@ -18,6 +18,7 @@ import (
 	"github.com/8949market/market/shared/devstack/stacktest"
 	"github.com/8949market/market/shared/events"
 	"github.com/8949market/market/shared/products"
+	"github.com/8949market/market/shared/products/producttest"
 )
 
 // kind is a group of products seeded straight into the table: the tick reads only the
@@ -107,32 +108,16 @@ func outcome(t *testing.T, st *stacktest.Stack) map[uuid.UUID]moved {
 		out[id] = moved{status: s}
 	}
 	rows.Close()
-	rows, err = st.Kit.DB.Query(ctx, `
-		SELECT aggregate_id, payload FROM messaging.outbox WHERE topic = $1 ORDER BY seq`, events.ProductUpdated)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var agg string
-		var raw []byte
-		if err := rows.Scan(&agg, &raw); err != nil {
-			t.Fatal(err)
-		}
+	for _, r := range producttest.Outbox(t, st.Kit.DB, "", events.ProductUpdated) {
 		var e events.ProductUpdatedData
-		if err := json.Unmarshal(raw, &e); err != nil {
-			t.Fatal(err)
-		}
-		id := uuid.MustParse(agg)
+		r.Decode(t, &e)
+		id := uuid.MustParse(r.AggregateID)
 		if e.ProductID != id {
-			t.Errorf("product-updated for %s carries productId %s", agg, e.ProductID)
+			t.Errorf("product-updated for %s carries productId %s", r.AggregateID, e.ProductID)
 		}
 		m := out[id]
 		m.announced = append(m.announced, e.Status)
 		out[id] = m
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
 	}
 	return out
 }
@@ -192,9 +177,7 @@ func TestTickMovesDueProducts(t *testing.T) {
 	}
 	// Reads agree with what the tick wrote.
 	for i, want := range map[int]products.Status{0: products.Reserving, 2: products.Expired} {
-		var v products.View
-		st.Do(t, "GET", "/api/v1/products/"+ids[i][0].String(), nil, reader).Data(t, &v)
-		if v.Status != want {
+		if v := producttest.Get(t, st, reader, ids[i][0]); v.Status != want {
 			t.Errorf("%s: GET status %s, want %s", groups[i].name, v.Status, want)
 		}
 	}

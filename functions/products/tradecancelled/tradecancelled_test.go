@@ -10,17 +10,21 @@ import (
 	"github.com/8949market/market/shared/devstack/stacktest"
 	"github.com/8949market/market/shared/events"
 	"github.com/8949market/market/shared/products"
+	"github.com/8949market/market/shared/products/producttest"
 )
 
-const consumer = "products-trade-cancelled"
+// consumer is products-trade-cancelled: the deal's trade was cancelled.
+var consumer = producttest.Consumer{
+	Name: "products-trade-cancelled", Topic: events.TradeCancelled, Source: events.SourceTrades,
+	Event:  func(id uuid.UUID) any { return cancellation(id) },
+	Status: products.InTrade, Version: 2,
+}
 
-// cancelled delivers trade-cancelled for product id.
-func cancelled(t *testing.T, st *stacktest.Stack, eventID, id uuid.UUID) int {
-	t.Helper()
-	return deliver(t, st, consumer, events.TradeCancelled, events.SourceTrades, eventID, events.TradeData{
-		TradeID: uuid.New(), ReservationID: uuid.New(), ProductID: id, SellerID: uuid.New(), BuyerID: uuid.New(),
-		Reason: "buyer changed their mind",
-	})
+// cancellation is trade-cancelled for product id.
+func cancellation(id uuid.UUID) events.TradeData {
+	d := producttest.Trade(id)
+	d.Reason = "buyer changed their mind"
+	return d
 }
 
 func TestTradeCancelled(t *testing.T) {
@@ -42,22 +46,18 @@ func TestTradeCancelled(t *testing.T) {
 	for _, tt := range moves {
 		t.Run("IN_TRADE, "+tt.name, func(t *testing.T) {
 			t.Parallel()
-			p := onSale(t, st, token, products.InTrade, tt.opened, tt.closes)
-			hold(t, st, p.ProductID, 2)
+			p := producttest.OnSale(t, st, token, products.InTrade, tt.opened, tt.closes)
+			producttest.Hold(t, st, p.ProductID, 2)
 			eventID := uuid.New()
-			if code := cancelled(t, st, eventID, p.ProductID); code/100 != 2 {
-				t.Fatalf("status %d", code)
-			}
-			r := read(t, st, p.ProductID)
+			producttest.Acked(t, consumer.Deliver(t, st, eventID, cancellation(p.ProductID)))
+			r := producttest.Read(t, st, p.ProductID)
 			if r.Status != string(tt.want) || r.BuyerID != nil || r.Version != 2 {
 				t.Errorf("row = %+v, want %s with no buyer, version kept", r, tt.want)
 			}
-			if v := get(t, st, reader, p.ProductID); v.Status != tt.want {
+			if v := producttest.Get(t, st, reader, p.ProductID); v.Status != tt.want {
 				t.Errorf("GET status %s, want %s", v.Status, tt.want)
 			}
-			if n := inboxRows(t, st, consumer, eventID); n != 1 {
-				t.Errorf("%d inbox rows, want 1", n)
-			}
+			consumer.WantInbox(t, st, eventID, 1)
 		})
 	}
 
@@ -65,54 +65,11 @@ func TestTradeCancelled(t *testing.T) {
 	for _, s := range []products.Status{products.PendingReservation, products.Reserving, products.Completed, products.SaleCanceled, products.Expired, products.Failed} {
 		t.Run("ignored when "+string(s), func(t *testing.T) {
 			t.Parallel()
-			p := onSale(t, st, token, s, time.Minute, time.Hour)
-			hold(t, st, p.ProductID, 1)
-			before := snapshot(t, st, p.ProductID)
-			if code := cancelled(t, st, uuid.New(), p.ProductID); code/100 != 2 {
-				t.Fatalf("status %d", code)
-			}
-			if after := snapshot(t, st, p.ProductID); after != before {
-				t.Errorf("changed:\nbefore %s\nafter  %s", before, after)
-			}
+			p := producttest.OnSale(t, st, token, s, time.Minute, time.Hour)
+			producttest.Hold(t, st, p.ProductID, 1)
+			producttest.Unmoved(t, st, p.ProductID, func() int { return consumer.Deliver(t, st, uuid.New(), cancellation(p.ProductID)) })
 		})
 	}
 
-	t.Run("the same event id twice has one effect", func(t *testing.T) {
-		t.Parallel()
-		p := onSale(t, st, token, products.InTrade, time.Minute, time.Hour)
-		hold(t, st, p.ProductID, 2)
-		original := read(t, st, p.ProductID)
-		eventID := uuid.New()
-		if code := cancelled(t, st, eventID, p.ProductID); code/100 != 2 {
-			t.Fatalf("first delivery: status %d", code)
-		}
-		restore(t, st, p.ProductID, original)
-		before := snapshot(t, st, p.ProductID)
-		if code := cancelled(t, st, eventID, p.ProductID); code/100 != 2 {
-			t.Fatalf("second delivery: status %d, want 2xx", code)
-		}
-		if after := snapshot(t, st, p.ProductID); after != before {
-			t.Errorf("second delivery applied again:\nbefore %s\nafter  %s", before, after)
-		}
-		if n := inboxRows(t, st, consumer, eventID); n != 1 {
-			t.Errorf("%d inbox rows, want 1", n)
-		}
-	})
-
-	t.Run("deleted product: acknowledged, no change", func(t *testing.T) {
-		t.Parallel()
-		p := list(t, st, token)
-		remove(t, st, token, p.ProductID)
-		before := snapshot(t, st, p.ProductID)
-		eventID := uuid.New()
-		if code := cancelled(t, st, eventID, p.ProductID); code/100 != 2 {
-			t.Fatalf("status %d, want 2xx", code)
-		}
-		if after := snapshot(t, st, p.ProductID); after != before {
-			t.Errorf("changed:\nbefore %s\nafter  %s", before, after)
-		}
-		if n := inboxRows(t, st, consumer, eventID); n != 1 {
-			t.Errorf("%d inbox rows, want 1", n)
-		}
-	})
+	consumer.Check(t, st)
 }

@@ -10,16 +10,19 @@ import (
 	"github.com/8949market/market/shared/devstack/stacktest"
 	"github.com/8949market/market/shared/events"
 	"github.com/8949market/market/shared/products"
+	"github.com/8949market/market/shared/products/producttest"
 )
 
-const consumer = "products-reservation-tradefail"
+// consumer is products-reservation-tradefail: the deal's trade could not be opened.
+var consumer = producttest.Consumer{
+	Name: "products-reservation-tradefail", Topic: events.ReservationTradeFail, Source: events.SourceReservations,
+	Event:  func(id uuid.UUID) any { return failure(id, "first") },
+	Status: products.InTrade, Version: 2,
+}
 
-// tradeFailed delivers reservation-tradefail for product id with reason.
-func tradeFailed(t *testing.T, st *stacktest.Stack, eventID, id uuid.UUID, reason string) int {
-	t.Helper()
-	return deliver(t, st, consumer, events.ReservationTradeFail, events.SourceReservations, eventID, events.ReservationTradeFailData{
-		ReservationID: uuid.New(), ProductID: id, Reason: reason,
-	})
+// failure is reservation-tradefail for product id with reason.
+func failure(id uuid.UUID, reason string) events.ReservationTradeFailData {
+	return events.ReservationTradeFailData{ReservationID: uuid.New(), ProductID: id, Reason: reason}
 }
 
 func TestTradeFail(t *testing.T) {
@@ -45,64 +48,23 @@ func TestTradeFail(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			p := onSale(t, st, token, tt.status, tt.opened, tt.closes)
-			buyer := hold(t, st, p.ProductID, 2)
+			p := producttest.OnSale(t, st, token, tt.status, tt.opened, tt.closes)
+			buyer := producttest.Hold(t, st, p.ProductID, 2)
 			eventID := uuid.New()
 			asked := time.Now()
-			if code := tradeFailed(t, st, eventID, p.ProductID, "trade service rejected the reservation"); code/100 != 2 {
-				t.Fatalf("status %d", code)
-			}
-			r := read(t, st, p.ProductID)
+			producttest.Acked(t, consumer.Deliver(t, st, eventID, failure(p.ProductID, "trade service rejected the reservation")))
+			r := producttest.Read(t, st, p.ProductID)
 			if r.Status != string(tt.want) || (tt.buyerKept != (r.BuyerID != nil && *r.BuyerID == buyer)) {
 				t.Errorf("row = %+v, want %s (buyer kept: %v)", r, tt.want, tt.buyerKept)
 			}
-			v := get(t, st, reader, p.ProductID)
+			v := producttest.Get(t, st, reader, p.ProductID)
 			if v.Status != tt.want || v.FailureReason != "trade service rejected the reservation" ||
 				v.FailedAt == nil || v.FailedAt.Before(asked.Add(-time.Second)) || v.FailedAt.After(time.Now()) {
 				t.Errorf("GET = %+v, want %s with the failure reason and when", v, tt.want)
 			}
-			if n := inboxRows(t, st, consumer, eventID); n != 1 {
-				t.Errorf("%d inbox rows, want 1", n)
-			}
+			consumer.WantInbox(t, st, eventID, 1)
 		})
 	}
 
-	t.Run("the same event id twice has one effect", func(t *testing.T) {
-		t.Parallel()
-		p := onSale(t, st, token, products.InTrade, time.Minute, time.Hour)
-		hold(t, st, p.ProductID, 2)
-		original := read(t, st, p.ProductID)
-		eventID := uuid.New()
-		if code := tradeFailed(t, st, eventID, p.ProductID, "first"); code/100 != 2 {
-			t.Fatalf("first delivery: status %d", code)
-		}
-		restore(t, st, p.ProductID, original)
-		before := snapshot(t, st, p.ProductID)
-		if code := tradeFailed(t, st, eventID, p.ProductID, "first"); code/100 != 2 {
-			t.Fatalf("second delivery: status %d, want 2xx", code)
-		}
-		if after := snapshot(t, st, p.ProductID); after != before {
-			t.Errorf("second delivery applied again:\nbefore %s\nafter  %s", before, after)
-		}
-		if n := inboxRows(t, st, consumer, eventID); n != 1 {
-			t.Errorf("%d inbox rows, want 1", n)
-		}
-	})
-
-	t.Run("deleted product: acknowledged, no change", func(t *testing.T) {
-		t.Parallel()
-		p := list(t, st, token)
-		remove(t, st, token, p.ProductID)
-		before := snapshot(t, st, p.ProductID)
-		eventID := uuid.New()
-		if code := tradeFailed(t, st, eventID, p.ProductID, "too late"); code/100 != 2 {
-			t.Fatalf("status %d, want 2xx", code)
-		}
-		if after := snapshot(t, st, p.ProductID); after != before {
-			t.Errorf("changed:\nbefore %s\nafter  %s", before, after)
-		}
-		if n := inboxRows(t, st, consumer, eventID); n != 1 {
-			t.Errorf("%d inbox rows, want 1", n)
-		}
-	})
+	consumer.Check(t, st)
 }

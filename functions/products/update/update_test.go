@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -13,13 +12,14 @@ import (
 	"github.com/8949market/market/shared/devstack/stacktest"
 	"github.com/8949market/market/shared/events"
 	"github.com/8949market/market/shared/products"
+	"github.com/8949market/market/shared/products/producttest"
 )
 
 func path(id uuid.UUID) string { return "/api/v1/products/" + id.String() }
 
 // checkUpdated asserts that the product carries the change in its answer, its row and one
 // product-updated event, and that by is recorded as the one who made it.
-func checkUpdated(t *testing.T, st *stacktest.Stack, res stacktest.Response, id uuid.UUID, name string, price int64, by uuid.UUID) {
+func checkUpdated(t testing.TB, st *stacktest.Stack, res stacktest.Response, id uuid.UUID, name string, price int64, by uuid.UUID) {
 	t.Helper()
 	if res.Status != http.StatusOK {
 		t.Fatalf("update: status %d: %s", res.Status, res.Body)
@@ -39,7 +39,7 @@ func checkUpdated(t *testing.T, st *stacktest.Stack, res stacktest.Response, id 
 	if rowName != name || rowPrice != price || modifiedBy != by {
 		t.Errorf("row name %q price %d modified_by %s, want %q %d %s", rowName, rowPrice, modifiedBy, name, price, by)
 	}
-	updated := outboxEvents[events.ProductUpdatedData](t, st, id, events.ProductUpdated)
+	updated := producttest.Events[events.ProductUpdatedData](t, st.Kit.DB, id, events.ProductUpdated)
 	if len(updated) != 1 {
 		t.Fatalf("%d product-updated events, want 1", len(updated))
 	}
@@ -49,53 +49,27 @@ func checkUpdated(t *testing.T, st *stacktest.Stack, res stacktest.Response, id 
 	}
 }
 
+// updating is PATCH /api/v1/products/{id} with body, checked by checkUpdated for the
+// name and price the body sets.
+func updating(st *stacktest.Stack, body map[string]any) producttest.Change {
+	return producttest.Change{
+		Method: "PATCH", Path: path, Malformed: "/api/v1/products/not-a-uuid",
+		Request: func() (any, producttest.Made) {
+			return body, func(t testing.TB, res stacktest.Response, p products.View, by uuid.UUID) {
+				name, _ := body["name"].(string)
+				price, _ := body["price"].(int)
+				checkUpdated(t, st, res, p.ProductID, name, int64(price), by)
+			}
+		},
+	}
+}
+
 // Only the seller (by id) or an administrator may change a product; identity claimed in
 // headers counts for nothing, only the token does.
 func TestUpdateOwnerOrAdmin(t *testing.T) {
 	t.Parallel()
 	st := stacktest.Start(t)
-	sellerTok, seller := st.Token(t, auth.RoleUser)
-	otherTok, _ := st.Token(t, auth.RoleUser)
-	managerTok, manager := st.Token(t, auth.RoleManager)
-	masterTok, master := st.Token(t, auth.RoleMaster)
-	own := path
-	malformed := func(uuid.UUID) string { return "/api/v1/products/not-a-uuid" }
-	unknown := func(uuid.UUID) string { return path(uuid.New()) }
-
-	tests := []struct {
-		name    string
-		token   string
-		headers map[string]string
-		path    func(uuid.UUID) string
-		status  int
-		code    string
-		by      uuid.UUID
-	}{
-		{"seller", sellerTok, nil, own, 200, "", seller.UserID},
-		{"manager", managerTok, nil, own, 200, "", manager.UserID},
-		{"master", masterTok, nil, own, 200, "", master.UserID},
-		{"another user", otherTok, nil, own, 403, "P009", uuid.Nil},
-		{"another user naming the seller in identity headers", otherTok, spoof(seller), own, 403, "P009", uuid.Nil},
-		{"no token", "", nil, own, 401, "C002", uuid.Nil},
-		{"no token, identity headers only", "", spoof(seller), own, 401, "C002", uuid.Nil},
-		{"malformed id", sellerTok, nil, malformed, 400, "C015", uuid.Nil},
-		{"unknown id", sellerTok, nil, unknown, 404, "P001", uuid.Nil},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			p := list(t, st, sellerTok)
-			before := capture(t, st, p.ProductID)
-			body := map[string]any{"name": "Renamed camera", "price": 99000}
-			res := doWith(t, st, "PATCH", tt.path(p.ProductID), body, tt.token, tt.headers)
-			if tt.status == http.StatusOK {
-				checkUpdated(t, st, res, p.ProductID, "Renamed camera", 99000, tt.by)
-				return
-			}
-			wantError(t, res, tt.status, tt.code)
-			before.unchanged(t, st, p.ProductID)
-		})
-	}
+	producttest.OwnerOrAdmin(t, st, producttest.NewParties(t, st), updating(st, map[string]any{"name": "Renamed camera", "price": 99000}))
 }
 
 // Bad input is a 4xx with its code, and nothing is written: neither the row (not even the
@@ -104,46 +78,28 @@ func TestUpdateRefusesBadInput(t *testing.T) {
 	t.Parallel()
 	st := stacktest.Start(t)
 	token, _ := st.Token(t, auth.RoleUser)
-
-	tests := []struct {
-		name   string
-		body   any
-		status int
-		code   string
-		field  string
-	}{
-		{"zero price", map[string]any{"price": 0}, 400, "P002", "price"},
-		{"negative price", map[string]any{"price": -1}, 400, "P002", "price"},
-		{"price too high", map[string]any{"price": products.MaxPrice + 1}, 400, "P002", "price"},
-		{"valid name with a bad price", map[string]any{"name": "New name", "price": -5}, 400, "P002", "price"},
-		{"blank name", map[string]any{"name": "   "}, 400, "P008", "name"},
-		{"empty name", map[string]any{"name": ""}, 400, "P008", "name"},
-		{"long name", map[string]any{"name": strings.Repeat("가", 101)}, 400, "P008", "name"},
-		{"long description", map[string]any{"description": strings.Repeat("d", 2001)}, 400, "P011", "description"},
-		{"unknown field", map[string]any{"name": "x", "sellerId": uuid.NewString()}, 400, "C009", "sellerId"},
-		{"status is not writable", map[string]any{"status": "COMPLETED"}, 400, "C009", "status"},
-		{"price as string", map[string]any{"price": "1000"}, 400, "C010", "price"},
-		{"price as fraction", map[string]any{"price": 10.5}, 400, "C010", "price"},
-		{"name as number", map[string]any{"name": 7}, 400, "C010", "name"},
-		{"malformed json", `{"name": "x",`, 400, "C008", ""},
-		{"empty body", "", 400, "C008", ""},
-		{"two values", `{"price": 5} {"price": 6}`, 400, "C008", ""},
-		{"array", `[]`, 400, "C010", ""},
-		{"empty object", map[string]any{}, 400, "C001", ""},
-		{"only nulls", `{"name": null, "price": null}`, 400, "C001", ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			p := list(t, st, token)
-			before := capture(t, st, p.ProductID)
-			e := wantError(t, st.Do(t, "PATCH", path(p.ProductID), tt.body, token), tt.status, tt.code)
-			if tt.field != "" && (e.Field == nil || *e.Field != tt.field) {
-				t.Errorf("field = %v, want %q", e.Field, tt.field)
-			}
-			before.unchanged(t, st, p.ProductID)
-		})
-	}
+	// Each case sends its own body.
+	producttest.RefusesBadInput(t, st, token, updating(st, nil), []producttest.Bad{
+		{Name: "zero price", Body: map[string]any{"price": 0}, Status: 400, Code: "P002", Field: "price"},
+		{Name: "negative price", Body: map[string]any{"price": -1}, Status: 400, Code: "P002", Field: "price"},
+		{Name: "price too high", Body: map[string]any{"price": products.MaxPrice + 1}, Status: 400, Code: "P002", Field: "price"},
+		{Name: "valid name with a bad price", Body: map[string]any{"name": "New name", "price": -5}, Status: 400, Code: "P002", Field: "price"},
+		{Name: "blank name", Body: map[string]any{"name": "   "}, Status: 400, Code: "P008", Field: "name"},
+		{Name: "empty name", Body: map[string]any{"name": ""}, Status: 400, Code: "P008", Field: "name"},
+		{Name: "long name", Body: map[string]any{"name": strings.Repeat("가", 101)}, Status: 400, Code: "P008", Field: "name"},
+		{Name: "long description", Body: map[string]any{"description": strings.Repeat("d", 2001)}, Status: 400, Code: "P011", Field: "description"},
+		{Name: "unknown field", Body: map[string]any{"name": "x", "sellerId": uuid.NewString()}, Status: 400, Code: "C009", Field: "sellerId"},
+		{Name: "status is not writable", Body: map[string]any{"status": "COMPLETED"}, Status: 400, Code: "C009", Field: "status"},
+		{Name: "price as string", Body: map[string]any{"price": "1000"}, Status: 400, Code: "C010", Field: "price"},
+		{Name: "price as fraction", Body: map[string]any{"price": 10.5}, Status: 400, Code: "C010", Field: "price"},
+		{Name: "name as number", Body: map[string]any{"name": 7}, Status: 400, Code: "C010", Field: "name"},
+		{Name: "malformed json", Body: `{"name": "x",`, Status: 400, Code: "C008"},
+		{Name: "empty body", Body: "", Status: 400, Code: "C008"},
+		{Name: "two values", Body: `{"price": 5} {"price": 6}`, Status: 400, Code: "C008"},
+		{Name: "array", Body: `[]`, Status: 400, Code: "C010"},
+		{Name: "empty object", Body: map[string]any{}, Status: 400, Code: "C001"},
+		{Name: "only nulls", Body: `{"name": null, "price": null}`, Status: 400, Code: "C001"},
+	})
 }
 
 // An information change is allowed only while the deal is PENDING_RESERVATION and until a
@@ -152,58 +108,11 @@ func TestUpdateRefusesBadInput(t *testing.T) {
 func TestUpdateStateRules(t *testing.T) {
 	t.Parallel()
 	st := stacktest.Start(t)
-	token, seller := st.Token(t, auth.RoleUser)
-
-	type setup func(t *testing.T, id uuid.UUID, now time.Time)
-	window := func(start, end time.Duration) setup {
-		return func(t *testing.T, id uuid.UUID, now time.Time) { setWindow(t, st, id, now.Add(start), now.Add(end)) }
-	}
-	status := func(s products.Status) setup {
-		return func(t *testing.T, id uuid.UUID, _ time.Time) { setStatus(t, st, id, s) }
-	}
-	tests := []struct {
-		name  string
-		setup setup
-		ok    bool
-	}{
-		{"pending, opens in an hour", func(*testing.T, uuid.UUID, time.Time) {}, true},
-		{"pending, opens in a minute and 10 seconds", window(time.Minute+10*time.Second, time.Hour), true},
-		{"pending, opens in 50 seconds (inside the last minute)", window(50*time.Second, time.Hour), false},
-		{"pending, opens in a second", window(time.Second, time.Hour), false},
-		{"window open, tick not run yet", window(-time.Minute, time.Hour), false},
-		{"window closed, tick not run yet", window(-2*time.Hour, -time.Hour), false},
-		{"stored RESERVING", status(products.Reserving), false},
-		{"stored IN_TRADE", status(products.InTrade), false},
-		{"stored COMPLETED", status(products.Completed), false},
-		{"stored SALE_CANCELED", status(products.SaleCanceled), false},
-		{"stored EXPIRED", status(products.Expired), false},
-		{"stored FAILED", status(products.Failed), false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			p := list(t, st, token)
-			tt.setup(t, p.ProductID, time.Now())
-			before := capture(t, st, p.ProductID)
-			res := st.Do(t, "PATCH", path(p.ProductID), map[string]any{"name": "Too late?", "price": 777}, token)
-			if tt.ok {
-				checkUpdated(t, st, res, p.ProductID, "Too late?", 777, seller.UserID)
-				return
-			}
-			wantError(t, res, http.StatusConflict, "P005")
-			before.unchanged(t, st, p.ProductID)
-		})
-	}
-
-	t.Run("deleted", func(t *testing.T) {
-		t.Parallel()
-		p := list(t, st, token)
-		if res := st.Do(t, "DELETE", path(p.ProductID), nil, token); res.Status != http.StatusOK {
-			t.Fatalf("delete: status %d: %s", res.Status, res.Body)
-		}
-		before := capture(t, st, p.ProductID)
-		wantError(t, st.Do(t, "PATCH", path(p.ProductID), map[string]any{"price": 5}, token), 404, "P001")
-		before.unchanged(t, st, p.ProductID)
+	who := producttest.NewParties(t, st)
+	producttest.StateRules(t, st, who, updating(st, map[string]any{"name": "Too late?", "price": 777}), producttest.BeforeFreeze("P005"))
+	// A deleted product is not there to change.
+	producttest.StateRules(t, st, who, updating(st, map[string]any{"price": 5}), []producttest.Case{
+		{Name: "deleted", Setup: producttest.Deleted(who.SellerToken), Status: http.StatusNotFound, Code: "P001"},
 	})
 }
 
@@ -214,7 +123,7 @@ func TestUpdateWritesProductUpdated(t *testing.T) {
 	st := stacktest.Start(t)
 	token, seller := st.Token(t, auth.RoleUser)
 	reader, _ := st.Token(t, auth.RoleUser)
-	p := list(t, st, token)
+	p := producttest.List(t, st, token)
 
 	res := st.Do(t, "PATCH", path(p.ProductID), map[string]any{"price": 150000}, token)
 	var v products.View
@@ -232,13 +141,12 @@ func TestUpdateWritesProductUpdated(t *testing.T) {
 	}
 
 	// Anyone reads the same values back.
-	var got products.View
-	st.Do(t, "GET", path(p.ProductID), nil, reader).Data(t, &got)
+	got := producttest.Get(t, st, reader, p.ProductID)
 	if got.Name != "Rangefinder" || got.Description != "Mint, boxed" || got.Price != 150000 || !got.ModifiedAt.Equal(v.ModifiedAt) {
 		t.Errorf("GET after update = %+v", got)
 	}
 
-	updated := outboxEvents[events.ProductUpdatedData](t, st, p.ProductID, events.ProductUpdated)
+	updated := producttest.Events[events.ProductUpdatedData](t, st.Kit.DB, p.ProductID, events.ProductUpdated)
 	if len(updated) != 2 {
 		t.Fatalf("%d product-updated events, want 2", len(updated))
 	}

@@ -1,7 +1,8 @@
-package search_test
+package producttest
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"net/url"
 	"slices"
@@ -13,13 +14,12 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
-	"github.com/8949market/market/shared/api"
 	"github.com/8949market/market/shared/devstack/stacktest"
 	"github.com/8949market/market/shared/page"
 	"github.com/8949market/market/shared/products"
 )
 
-// seed inserts n products straight into the table with one statement, spread over every
+// Seed inserts n products straight into the table with one statement, spread over every
 // state, window and price so that each filter selects a known part of them. Seller a has
 // two thirds of them, seller b the rest; one in fifty is deleted. Every time that a
 // filter compares with the clock is at least five minutes away from the boundary, so the
@@ -29,7 +29,7 @@ import (
 // 2h); 1 window open, stored PENDING (tick not run); 2 window open, stored RESERVING;
 // 3 closed with no buyer, stored PENDING (reads EXPIRED); 4 closed while a buyer holds
 // it (reads RESERVING); 5 IN_TRADE; 6 EXPIRED; 7 COMPLETED, SALE_CANCELED or FAILED.
-func seed(t *testing.T, st *stacktest.Stack, n int, a, b uuid.UUID) {
+func Seed(t testing.TB, st *stacktest.Stack, n int, a, b uuid.UUID) {
 	t.Helper()
 	_, err := st.Kit.DB.Exec(context.Background(), `
 		INSERT INTO products.products
@@ -65,12 +65,12 @@ func seed(t *testing.T, st *stacktest.Stack, n int, a, b uuid.UUID) {
 		        WHEN 5 THEN now() - interval '1 hour'
 		        ELSE now() - interval '3 hours' END AS s) w`, a, b, n)
 	if err != nil {
-		t.Fatalf("seed: %v", err)
+		t.Fatalf("producttest: seed: %v", err)
 	}
 }
 
-// row is a live product as stored: the oracle the answers are checked against.
-type row struct {
+// Entry is a live product as stored: the oracle the answers are checked against.
+type Entry struct {
 	ID                  uuid.UUID
 	Name, Description   string
 	Price               int64
@@ -80,32 +80,33 @@ type row struct {
 	HasBuyer            bool
 }
 
-func live(t *testing.T, st *stacktest.Stack) map[uuid.UUID]row {
+// Live reads every live (not deleted) product, by id.
+func Live(t testing.TB, st *stacktest.Stack) map[uuid.UUID]Entry {
 	t.Helper()
 	rows, err := st.Kit.DB.Query(context.Background(), `
 		SELECT id, name, description, price, status, seller_id, start_time, end_time, created_at, buyer_id IS NOT NULL
 		  FROM products.products WHERE deleted_at IS NULL`)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("producttest: live products: %v", err)
 	}
-	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
-		var x row
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Entry, error) {
+		var x Entry
 		err := r.Scan(&x.ID, &x.Name, &x.Description, &x.Price, &x.Status, &x.SellerID, &x.Start, &x.End, &x.Created, &x.HasBuyer)
 		return x, err
 	})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("producttest: live products: %v", err)
 	}
-	out := make(map[uuid.UUID]row, len(list))
+	out := make(map[uuid.UUID]Entry, len(list))
 	for _, x := range list {
 		out[x.ID] = x
 	}
 	return out
 }
 
-// effective is the status a read must report at now: the window opens at start and
+// Effective is the status a read must report at now: the window opens at start and
 // closes at end; a buyer holds a closed deal in RESERVING.
-func (r row) effective(now time.Time) products.Status {
+func (r Entry) Effective(now time.Time) products.Status {
 	if r.Status != products.PendingReservation && r.Status != products.Reserving {
 		return r.Status
 	}
@@ -119,8 +120,8 @@ func (r row) effective(now time.Time) products.Status {
 	}
 }
 
-// query is a search as the oracle understands it, and as query parameters.
-type query struct {
+// Query is a search as the oracle understands it, and as query parameters.
+type Query struct {
 	Status   products.Status
 	Seller   *uuid.UUID
 	Text     string
@@ -130,7 +131,8 @@ type query struct {
 	Sort     string
 }
 
-func (q query) values() url.Values {
+// Values is the query as the API's parameters.
+func (q Query) Values() url.Values {
 	v := url.Values{}
 	if q.Status != "" {
 		v.Set("status", string(q.Status))
@@ -159,10 +161,10 @@ func (q query) values() url.Values {
 	return v
 }
 
-func (q query) matches(r row, now time.Time) bool {
+func (q Query) matches(r Entry, now time.Time) bool {
 	open := r.Status == products.PendingReservation || r.Status == products.Reserving
 	text := strings.ToLower(r.Name + " " + r.Description)
-	return (q.Status == "" || r.effective(now) == q.Status) &&
+	return (q.Status == "" || r.Effective(now) == q.Status) &&
 		(q.Seller == nil || r.SellerID == *q.Seller) &&
 		(q.Text == "" || strings.Contains(text, strings.ToLower(q.Text))) &&
 		(q.Min == 0 || r.Price >= q.Min) &&
@@ -172,7 +174,7 @@ func (q query) matches(r row, now time.Time) bool {
 }
 
 // less is the sort order, each ending with the id (compared as PostgreSQL does: bytes).
-func (q query) less(a, b row) int {
+func (q Query) less(a, b Entry) int {
 	id := bytes.Compare(a.ID[:], b.ID[:])
 	switch q.Sort {
 	case "startTime", "startTime,asc":
@@ -182,12 +184,12 @@ func (q query) less(a, b row) int {
 		return id
 	case "price", "price,asc":
 		if a.Price != b.Price {
-			return cmpInt(a.Price, b.Price)
+			return cmp.Compare(a.Price, b.Price)
 		}
 		return id
 	case "price,desc":
 		if a.Price != b.Price {
-			return -cmpInt(a.Price, b.Price)
+			return -cmp.Compare(a.Price, b.Price)
 		}
 		return -id
 	default: // newest
@@ -198,19 +200,9 @@ func (q query) less(a, b row) int {
 	}
 }
 
-func cmpInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
-// expect is the oracle's answer to q over rows, in order.
-func (q query) expect(rows map[uuid.UUID]row, now time.Time) []uuid.UUID {
-	var hits []row
+// Expect is the oracle's answer to q over rows, in order.
+func (q Query) Expect(rows map[uuid.UUID]Entry, now time.Time) []uuid.UUID {
+	var hits []Entry
 	for _, r := range rows {
 		if q.matches(r, now) {
 			hits = append(hits, r)
@@ -224,15 +216,15 @@ func (q query) expect(rows map[uuid.UUID]row, now time.Time) []uuid.UUID {
 	return ids
 }
 
-// collect pages through path?params with size, following nextCursor until hasNext is
+// Collect pages through path?params with size, following nextCursor until hasNext is
 // false, checking the shape of every page, and returns every item in order.
-func collect(t *testing.T, st *stacktest.Stack, token, path string, params url.Values, size int) []products.Item {
+func Collect(t testing.TB, st *stacktest.Stack, token, path string, params url.Values, size int) []products.Item {
 	t.Helper()
 	var all []products.Item
 	cursor := ""
 	for pages := 0; ; pages++ {
 		if pages > 1000 {
-			t.Fatalf("%s?%s: more than 1000 pages", path, params.Encode())
+			t.Fatalf("producttest: %s?%s: more than 1000 pages", path, params.Encode())
 		}
 		v := url.Values{}
 		for k, vs := range params {
@@ -245,46 +237,46 @@ func collect(t *testing.T, st *stacktest.Stack, token, path string, params url.V
 		var pg page.Page[products.Item]
 		st.Do(t, "GET", path+"?"+v.Encode(), nil, token).Data(t, &pg)
 		if pg.Size != size || len(pg.Content) > size || pg.Content == nil {
-			t.Fatalf("page %d: size %d with %d items (content nil: %v), asked for %d", pages, pg.Size, len(pg.Content), pg.Content == nil, size)
+			t.Fatalf("producttest: page %d: size %d with %d items (content nil: %v), asked for %d", pages, pg.Size, len(pg.Content), pg.Content == nil, size)
 		}
 		all = append(all, pg.Content...)
 		if !pg.HasNext {
 			if pg.NextCursor != "" {
-				t.Errorf("last page carries a cursor")
+				t.Errorf("producttest: last page carries a cursor")
 			}
 			return all
 		}
 		if pg.NextCursor == "" || len(pg.Content) != size {
-			t.Fatalf("page %d: hasNext with cursor %q and %d items", pages, pg.NextCursor, len(pg.Content))
+			t.Fatalf("producttest: page %d: hasNext with cursor %q and %d items", pages, pg.NextCursor, len(pg.Content))
 		}
 		cursor = pg.NextCursor
 	}
 }
 
-// check compares the items with the oracle's ids, in order, and each item's fields with
+// WantItems compares the items with the oracle's ids, in order, and each item's fields with
 // its row.
-func check(t *testing.T, items []products.Item, want []uuid.UUID, rows map[uuid.UUID]row, now time.Time) {
+func WantItems(t testing.TB, items []products.Item, want []uuid.UUID, rows map[uuid.UUID]Entry, now time.Time) {
 	t.Helper()
 	got := make([]uuid.UUID, len(items))
 	seen := map[uuid.UUID]bool{}
 	for i, it := range items {
 		got[i] = it.ProductID
 		if seen[it.ProductID] {
-			t.Errorf("%s listed twice", it.ProductID)
+			t.Errorf("producttest: %s listed twice", it.ProductID)
 		}
 		seen[it.ProductID] = true
 		r, ok := rows[it.ProductID]
 		if !ok {
-			t.Errorf("%s listed but not a live product", it.ProductID)
+			t.Errorf("producttest: %s listed but not a live product", it.ProductID)
 			continue
 		}
-		if it.Name != r.Name || it.Price != r.Price || it.Status != r.effective(now) || it.SellerID != r.SellerID ||
+		if it.Name != r.Name || it.Price != r.Price || it.Status != r.Effective(now) || it.SellerID != r.SellerID ||
 			!it.StartTime.Equal(r.Start) || !it.EndTime.Equal(r.End) || !it.CreatedAt.Equal(r.Created) {
-			t.Errorf("item %+v does not match its row %+v (effective %s)", it, r, r.effective(now))
+			t.Errorf("producttest: item %+v does not match its row %+v (effective %s)", it, r, r.Effective(now))
 		}
 	}
 	if !slices.Equal(got, want) {
-		t.Errorf("got %d items, want %d; first difference at %d", len(got), len(want), firstDiff(got, want))
+		t.Errorf("producttest: got %d items, want %d; first difference at %d", len(got), len(want), firstDiff(got, want))
 	}
 }
 
@@ -295,14 +287,4 @@ func firstDiff(a, b []uuid.UUID) int {
 		}
 	}
 	return min(len(a), len(b))
-}
-
-// wantError asserts an error answer with status and code.
-func wantError(t *testing.T, res stacktest.Response, status int, code string) api.ErrorBody {
-	t.Helper()
-	e := res.Error(t)
-	if res.Status != status || e.Code != code {
-		t.Fatalf("status %d code %s, want %d %s: %s", res.Status, e.Code, status, code, res.Body)
-	}
-	return e
 }

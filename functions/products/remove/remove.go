@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/8949market/market/shared/api"
 	"github.com/8949market/market/shared/auth"
 	"github.com/8949market/market/shared/platform"
 	"github.com/8949market/market/shared/products"
@@ -27,24 +26,9 @@ type answer struct {
 
 // New builds the handler.
 func New(kit *platform.Kit) http.Handler {
-	store := products.NewStore(kit.DB)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		who, ok := auth.FromContext(r.Context())
-		if !ok {
-			api.Fail(w, r, products.ErrUnauthenticated)
-			return
-		}
-		id, err := products.ParseID(r.PathValue("productId"))
-		if err != nil {
-			api.Fail(w, r, err)
-			return
-		}
-		now := time.Now()
-		p, err := store.Update(r.Context(), id, func(p *products.Product) error { return p.Cancel(who, now, true) })
-		if err != nil {
-			api.Fail(w, r, err)
-			return
-		}
-		api.OK(w, r, answer{ProductID: p.ID.String(), DeletedAt: p.DeletedAt.UTC(), DeletedBy: p.DeletedBy.String()})
+	return products.ChangeHandler(kit, false, func(p *products.Product, _ struct{}, who auth.Identity, now time.Time) error {
+		return p.Cancel(who, now, true)
+	}, func(p products.Product, _ time.Time) any {
+		return answer{ProductID: p.ID.String(), DeletedAt: p.DeletedAt.UTC(), DeletedBy: p.DeletedBy.String()}
 	})
 }

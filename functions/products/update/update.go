@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/8949market/market/shared/api"
 	"github.com/8949market/market/shared/auth"
 	"github.com/8949market/market/shared/platform"
 	"github.com/8949market/market/shared/products"
@@ -20,29 +19,7 @@ func init() {
 
 // New builds the handler.
 func New(kit *platform.Kit) http.Handler {
-	store := products.NewStore(kit.DB)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		who, ok := auth.FromContext(r.Context())
-		if !ok {
-			api.Fail(w, r, products.ErrUnauthenticated)
-			return
-		}
-		id, err := products.ParseID(r.PathValue("productId"))
-		if err != nil {
-			api.Fail(w, r, err)
-			return
-		}
-		var req products.Change
-		if err := api.Decode(w, r, kit.Config.MaxBodyBytes, &req); err != nil {
-			api.Fail(w, r, err)
-			return
-		}
-		now := time.Now()
-		p, err := store.Update(r.Context(), id, func(p *products.Product) error { return p.Update(req, who, now) })
-		if err != nil {
-			api.Fail(w, r, err)
-			return
-		}
-		api.OK(w, r, p.View(now))
-	})
+	return products.ChangeHandler(kit, true, func(p *products.Product, req products.Change, who auth.Identity, now time.Time) error {
+		return p.Update(req, who, now)
+	}, products.ViewOf)
 }

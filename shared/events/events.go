@@ -92,15 +92,16 @@ type ProductFailedData struct {
 // the change: the events of one reservation travel on several topics, so a consumer keeps
 // the highest version it applied and ignores older ones.
 type ReservationData struct {
-	ReservationID uuid.UUID  `json:"reservationId"`
-	ProductID     uuid.UUID  `json:"productId"`
-	Version       int64      `json:"version"`
-	Status        string     `json:"status"`
-	SellerID      uuid.UUID  `json:"sellerId"`
-	BuyerID       *uuid.UUID `json:"buyerId,omitempty"`
-	BuyerNickname string     `json:"buyerNickname,omitempty"`
-	Price         int64      `json:"price"`
-	Reason        string     `json:"reason,omitempty"`
+	ReservationID  uuid.UUID  `json:"reservationId"`
+	ProductID      uuid.UUID  `json:"productId"`
+	Version        int64      `json:"version"`
+	Status         string     `json:"status"`
+	SellerID       uuid.UUID  `json:"sellerId"`
+	SellerNickname string     `json:"sellerNickname"`
+	BuyerID        *uuid.UUID `json:"buyerId,omitempty"`
+	BuyerNickname  string     `json:"buyerNickname,omitempty"`
+	Price          int64      `json:"price"`
+	Reason         string     `json:"reason,omitempty"`
 }
 
 // ReservationTradeFailData says that a completed reservation could not become a trade.

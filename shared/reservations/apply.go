@@ -304,6 +304,7 @@ func insertApplication(ctx context.Context, db queryRower, id uuid.UUID, pos int
 // history row and reservation-applied for the product.
 func (q *Queue) selectBuyer(ctx context.Context, tx pgx.Tx, id uuid.UUID, pos int64, who Applicant, app *Application) error {
 	var productID, sellerID uuid.UUID
+	var sellerNickname string
 	var version, price int64
 	var deadline time.Time
 	err := tx.QueryRow(ctx, `
@@ -312,8 +313,8 @@ func (q *Queue) selectBuyer(ctx context.Context, tx pgx.Tx, id uuid.UUID, pos in
 		       payment_deadline = clock_timestamp() + make_interval(secs => $5),
 		       version = version + 1, modified_at = clock_timestamp()
 		 WHERE id = $1 AND status = 'AVAILABLE' AND buyer_id IS NULL
-		RETURNING product_id, seller_id, version, product_price, payment_deadline`,
-		id, who.UserID, who.Nickname, pos, q.paymentWindow.Seconds()).Scan(&productID, &sellerID, &version, &price, &deadline)
+		RETURNING product_id, seller_id, seller_nickname, version, product_price, payment_deadline`,
+		id, who.UserID, who.Nickname, pos, q.paymentWindow.Seconds()).Scan(&productID, &sellerID, &sellerNickname, &version, &price, &deadline)
 	if errors.Is(err, pgx.ErrNoRows) {
 		// Someone holds the reservation already (a buyer promoted after a Redis rebuild):
 		// this applicant waits like the others.
@@ -334,7 +335,7 @@ func (q *Queue) selectBuyer(ctx context.Context, tx pgx.Tx, id uuid.UUID, pos in
 		Topic: events.ReservationApplied, Source: events.SourceReservations, AggregateID: id.String(),
 		Data: events.ReservationData{
 			ReservationID: id, ProductID: productID, Version: version, Status: "PENDING",
-			SellerID: sellerID, BuyerID: &buyer, BuyerNickname: who.Nickname, Price: price,
+			SellerID: sellerID, SellerNickname: sellerNickname, BuyerID: &buyer, BuyerNickname: who.Nickname, Price: price,
 		},
 	}); err != nil {
 		return err

@@ -124,7 +124,7 @@ func (s *state) emit(ctx context.Context, topic, reason string) error {
 		Topic: topic, Source: events.SourceReservations, AggregateID: s.ID.String(),
 		Data: events.ReservationData{
 			ReservationID: s.ID, ProductID: s.ProductID, Version: s.Version, Status: string(s.Status),
-			SellerID: s.SellerID, BuyerID: s.BuyerID, BuyerNickname: s.BuyerNickname, Price: s.ProductPrice,
+			SellerID: s.SellerID, SellerNickname: s.SellerNickname, BuyerID: s.BuyerID, BuyerNickname: s.BuyerNickname, Price: s.ProductPrice,
 			Reason: reason,
 		},
 	})

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -377,7 +378,15 @@ func (l *Lifecycle) ProductCancelled(ctx context.Context, tx pgx.Tx, d events.Pr
 	var id uuid.UUID
 	err := l.change(ctx, tx, "product_id", d.ProductID, func(s *state) error {
 		id = s.ID
-		if s.Status == Cancelled {
+		switch s.Status {
+		case Cancelled:
+			return nil
+		case Completed, Closed:
+			// The cancellation lost the race to the trade (the seller completed the
+			// reservation before products saw it): the trade goes on, and the event is
+			// acknowledged rather than retried into the dead-letter topic.
+			slog.WarnContext(ctx, "product-cancelled after the reservation went to a trade; ignored",
+				"reservationId", s.ID, "productId", s.ProductID, "status", s.Status)
 			return nil
 		}
 		return l.close(ctx, s, nil, "the product was cancelled")

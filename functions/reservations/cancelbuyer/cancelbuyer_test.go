@@ -224,6 +224,30 @@ func TestCancelBuyerAccess(t *testing.T) {
 		})
 	}
 
+	// Withdrawing after paying (before the trade) also hands the deal to the next in line.
+	t.Run("paid buyer", func(t *testing.T) {
+		t.Parallel()
+		r := setup(t)
+		rt.MustAct(t, st, r.deal.ID, "paymentconfirm", nil, manager.Token)
+		rt.MustAct(t, st, r.deal.ID, "cancel/buyer", rt.Reason("refund please"), r.buyer.Token)
+		row := rt.Read(t, st, r.deal.ID)
+		if row.Status != "PENDING" || row.BuyerID == nil || *row.BuyerID != r.second.UserID || row.PaymentDeadline == nil {
+			t.Fatalf("after the paid buyer withdrew: %+v", row)
+		}
+		if h := rt.History(t, st, r.deal.ID); len(h) != 3 || h[2].From != "PAID" || h[2].To != "PENDING" {
+			t.Fatalf("history %+v", h)
+		}
+	})
+	t.Run("completed", func(t *testing.T) {
+		t.Parallel()
+		deal := rt.Open(t, st, -time.Second, time.Hour)
+		users := rt.Users(t, st, 2)
+		rt.Completed(t, st, deal, users...)
+		rt.Act(t, st, deal.ID, "cancel/buyer", rt.Reason("x"), users[0].Token).Refused(t, http.StatusConflict, "R004")
+		if row := rt.Read(t, st, deal.ID); row.Status != "COMPLETED" || *row.BuyerID != users[0].UserID {
+			t.Fatalf("completed reservation after a refused cancel: %+v", row)
+		}
+	})
 	t.Run("not awaiting payment", func(t *testing.T) {
 		t.Parallel()
 		deal := rt.Open(t, st, -time.Second, time.Hour)

@@ -46,6 +46,8 @@ func ActionHandler(kit *platform.Kit, withReason bool, act Action) http.Handler 
 		if req.Reason != nil {
 			why = *req.Reason
 		}
+		// No catch-up first: each step checks the clock itself, and a catch-up would move
+		// the reservation to the next buyer under a request meant for the previous one.
 		if err := act(r.Context(), lc, id, who, why); err != nil {
 			api.Fail(w, r, err)
 			return

@@ -439,65 +439,18 @@ func (l *Lifecycle) Sweep(ctx context.Context, batch int) (SweepResult, error) {
 	var res SweepResult
 	jobs := []struct {
 		query string
-		do    func(id uuid.UUID) (bool, error)
+		do    func(ctx context.Context, id uuid.UUID) (bool, error)
 		count *int
 	}{
 		{`SELECT id FROM reservations.reservations WHERE status = 'PENDING' AND payment_deadline <= clock_timestamp()
-		   ORDER BY payment_deadline LIMIT $1`,
-			func(id uuid.UUID) (bool, error) {
-				done := false
-				err := l.change(ctx, nil, "id", id, func(s *state) error {
-					if s.Status != Pending || s.PaymentDeadline == nil || time.Now().Before(*s.PaymentDeadline) {
-						return nil
-					}
-					if err := s.dropBuyer(ctx, "CANCELLED"); err != nil {
-						return err
-					}
-					done = true
-					err := l.promote(ctx, s, nil, "payment deadline passed")
-					return err
-				})
-				return done, err
-			}, &res.Expired},
+		   ORDER BY payment_deadline LIMIT $1`, l.expireIfDue, &res.Expired},
 		{`SELECT id FROM reservations.reservations WHERE status = 'AVAILABLE' AND end_time <= clock_timestamp()
-		   ORDER BY end_time LIMIT $1`,
-			func(id uuid.UUID) (bool, error) {
-				done := false
-				err := l.change(ctx, nil, "id", id, func(s *state) error {
-					if s.Status != Available || time.Now().Before(s.EndTime) {
-						return nil
-					}
-					var waiting bool
-					if err := s.tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM reservations.applications
-						WHERE reservation_id = $1 AND status = 'WAITING')`, s.ID).Scan(&waiting); err != nil {
-						return err
-					}
-					done = true
-					if waiting { // an applicant from inside the window still gets the deal
-						err := l.promote(ctx, s, nil, "deal ended with applicants waiting")
-						return err
-					}
-					return l.close(ctx, s, nil, "the deal ended with no buyer")
-				})
-				return done, err
-			}, &res.Ended},
+		   ORDER BY end_time LIMIT $1`, l.endIfDue, &res.Ended},
 		{`SELECT r.id FROM reservations.reservations r WHERE r.status = 'AVAILABLE' AND r.buyer_id IS NULL
 		     AND EXISTS (SELECT 1 FROM reservations.applications a WHERE a.reservation_id = r.id AND a.status = 'WAITING')
 		     AND NOT EXISTS (SELECT 1 FROM reservations.applications a WHERE a.reservation_id = r.id
 		                      AND a.status = 'WAITING' AND a.created_at > clock_timestamp() - interval '5 seconds')
-		   LIMIT $1`,
-			func(id uuid.UUID) (bool, error) {
-				done := false
-				err := l.change(ctx, nil, "id", id, func(s *state) error {
-					if s.Status != Available || s.BuyerID != nil {
-						return nil
-					}
-					done = true
-					err := l.promote(ctx, s, nil, "queue without a buyer repaired")
-					return err
-				})
-				return done, err
-			}, &res.Promoted},
+		   LIMIT $1`, l.repair, &res.Promoted},
 	}
 	for _, j := range jobs {
 		rows, err := l.db.Query(ctx, j.query, batch)
@@ -509,7 +462,7 @@ func (l *Lifecycle) Sweep(ctx context.Context, batch int) (SweepResult, error) {
 			return res, fmt.Errorf("sweep: %w", err)
 		}
 		for _, id := range ids {
-			done, err := j.do(id)
+			done, err := j.do(ctx, id)
 			if err != nil {
 				return res, fmt.Errorf("sweep %s: %w", id, err)
 			}
@@ -547,4 +500,81 @@ func Follow[T any](l *Lifecycle, consumer string, apply func(ctx context.Context
 		}
 		return nil
 	}
+}
+
+// expireIfDue ends the buyer's turn once the payment deadline has passed.
+func (l *Lifecycle) expireIfDue(ctx context.Context, id uuid.UUID) (bool, error) {
+	done := false
+	err := l.change(ctx, nil, "id", id, func(s *state) error {
+		if s.Status != Pending || s.PaymentDeadline == nil || time.Now().Before(*s.PaymentDeadline) {
+			return nil
+		}
+		if err := s.dropBuyer(ctx, "CANCELLED"); err != nil {
+			return err
+		}
+		done = true
+		return l.promote(ctx, s, nil, "payment deadline passed")
+	})
+	return done, err
+}
+
+// endIfDue ends an open deal whose window has closed: an applicant from inside the window
+// still gets it, otherwise it is over.
+func (l *Lifecycle) endIfDue(ctx context.Context, id uuid.UUID) (bool, error) {
+	done := false
+	err := l.change(ctx, nil, "id", id, func(s *state) error {
+		if s.Status != Available || time.Now().Before(s.EndTime) {
+			return nil
+		}
+		var waiting bool
+		if err := s.tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM reservations.applications
+			WHERE reservation_id = $1 AND status = 'WAITING')`, s.ID).Scan(&waiting); err != nil {
+			return err
+		}
+		done = true
+		if waiting {
+			return l.promote(ctx, s, nil, "deal ended with applicants waiting")
+		}
+		return l.close(ctx, s, nil, "the deal ended with no buyer")
+	})
+	return done, err
+}
+
+// repair gives an open reservation with people waiting but no buyer its buyer.
+func (l *Lifecycle) repair(ctx context.Context, id uuid.UUID) (bool, error) {
+	done := false
+	err := l.change(ctx, nil, "id", id, func(s *state) error {
+		if s.Status != Available || s.BuyerID != nil {
+			return nil
+		}
+		done = true
+		return l.promote(ctx, s, nil, "queue without a buyer repaired")
+	})
+	return done, err
+}
+
+// CatchUp applies the clock to one reservation before it is read or changed: a passed
+// payment deadline or a closed window takes effect on the request that notices it, not
+// only at the next sweep.
+func (l *Lifecycle) CatchUp(ctx context.Context, id uuid.UUID) error {
+	var due bool
+	err := l.db.QueryRow(ctx, `
+		SELECT (status = 'PENDING' AND payment_deadline <= clock_timestamp())
+		    OR (status = 'AVAILABLE' AND end_time <= clock_timestamp())
+		  FROM reservations.reservations WHERE id = $1`, id).Scan(&due)
+	if errors.Is(err, pgx.ErrNoRows) || (err == nil && !due) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("catch up %s: %w", id, err)
+	}
+	expired, err := l.expireIfDue(ctx, id)
+	if err != nil {
+		return err
+	}
+	ended, err := l.endIfDue(ctx, id)
+	if err != nil {
+		return err
+	}
+	return l.after(ctx, id, expired || ended, nil)
 }

@@ -77,8 +77,11 @@ type Item struct {
 }
 
 // Reader answers the reservation reads, always from Postgres and always after the
-// access check (the original cached details ahead of the check: gap 24).
+// access check (the original cached details ahead of the check: gap 24). A single
+// reservation is read after the clock is applied to it (Lifecycle.CatchUp), so a passed
+// payment deadline or a closed window shows at once.
 type Reader struct {
+	lc *Lifecycle
 	db interface {
 		QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 		Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
@@ -86,7 +89,7 @@ type Reader struct {
 }
 
 // NewReader returns a reader on the lifecycle's database.
-func NewReader(l *Lifecycle) *Reader { return &Reader{db: l.db} }
+func NewReader(l *Lifecycle) *Reader { return &Reader{lc: l, db: l.db} }
 
 func (r *Reader) state(ctx context.Context, where string, key uuid.UUID) (state, error) {
 	s, err := scanState(r.db.QueryRow(ctx, `SELECT `+stateColumns+` FROM reservations.reservations WHERE `+where+` = $1`, key))
@@ -129,6 +132,9 @@ func (r *Reader) queue(ctx context.Context, id, caller uuid.UUID) (int64, *MyApp
 // Get returns reservation id to caller: its seller, its buyer, anyone who applied, or an
 // administrator; anyone else is refused with R005.
 func (r *Reader) Get(ctx context.Context, id uuid.UUID, caller auth.Identity) (Detail, error) {
+	if err := r.lc.CatchUp(ctx, id); err != nil {
+		return Detail{}, err
+	}
 	s, err := r.state(ctx, "id", id)
 	if err != nil {
 		return Detail{}, err
@@ -163,6 +169,12 @@ func (r *Reader) Get(ctx context.Context, id uuid.UUID, caller auth.Identity) (D
 func (r *Reader) ForProduct(ctx context.Context, productID uuid.UUID, caller auth.Identity) (Summary, error) {
 	s, err := r.state(ctx, "product_id", productID)
 	if err != nil {
+		return Summary{}, err
+	}
+	if err := r.lc.CatchUp(ctx, s.ID); err != nil {
+		return Summary{}, err
+	}
+	if s, err = r.state(ctx, "id", s.ID); err != nil {
 		return Summary{}, err
 	}
 	length, mine, err := r.queue(ctx, s.ID, caller.UserID)

@@ -101,6 +101,7 @@ type ReservationData struct {
 	BuyerID        *uuid.UUID `json:"buyerId,omitempty"`
 	BuyerNickname  string     `json:"buyerNickname,omitempty"`
 	Price          int64      `json:"price"`
+	ProductName    string     `json:"productName,omitempty"`
 	Reason         string     `json:"reason,omitempty"`
 }
 
@@ -114,10 +115,19 @@ type ReservationTradeFailData struct {
 // TradeData is the payload of the trade events (trade-created, trade-completed,
 // trade-cancelled).
 type TradeData struct {
-	TradeID       uuid.UUID `json:"tradeId"`
-	ReservationID uuid.UUID `json:"reservationId"`
-	ProductID     uuid.UUID `json:"productId"`
-	SellerID      uuid.UUID `json:"sellerId"`
-	BuyerID       uuid.UUID `json:"buyerId"`
-	Reason        string    `json:"reason,omitempty"`
+	TradeID        uuid.UUID `json:"tradeId"`
+	ReservationID  uuid.UUID `json:"reservationId"`
+	ProductID      uuid.UUID `json:"productId"`
+	ProductName    string    `json:"productName,omitempty"`
+	SellerID       uuid.UUID `json:"sellerId"`
+	SellerNickname string    `json:"sellerNickname,omitempty"`
+	BuyerID        uuid.UUID `json:"buyerId"`
+	BuyerNickname  string    `json:"buyerNickname,omitempty"`
+	Reason         string    `json:"reason,omitempty"`
+}
+
+// ChatRoomCreatedData says which chat room a trade's parties talk in.
+type ChatRoomCreatedData struct {
+	RoomID  uuid.UUID `json:"roomId"`
+	TradeID uuid.UUID `json:"tradeId"`
 }

@@ -126,7 +126,8 @@ func (s *state) emit(ctx context.Context, topic, reason string) error {
 		Data: events.ReservationData{
 			ReservationID: s.ID, ProductID: s.ProductID, Version: s.Version, Status: string(s.Status),
 			SellerID: s.SellerID, SellerNickname: s.SellerNickname, BuyerID: s.BuyerID, BuyerNickname: s.BuyerNickname, Price: s.ProductPrice,
-			Reason: reason,
+			ProductName: s.ProductName,
+			Reason:      reason,
 		},
 	})
 }

@@ -1,0 +1,38 @@
+// Package reservationcompleted is the function trades-reservation-completed: it consumes
+// reservation-completed and opens the trade, once per reservation however often the
+// event comes (trade-created), or answers reservation-tradefail when the reservation
+// cannot become a trade.
+package reservationcompleted
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	cloudevents "github.com/cloudevents/sdk-go/v2"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/8949market/market/shared/events"
+	"github.com/8949market/market/shared/inbox"
+	"github.com/8949market/market/shared/platform"
+	"github.com/8949market/market/shared/registry"
+	"github.com/8949market/market/shared/trades"
+)
+
+const name = "trades-reservation-completed"
+
+func init() {
+	registry.Event(name, events.ReservationCompleted, New)
+}
+
+// New builds the consumer.
+func New(kit *platform.Kit) registry.EventHandler {
+	return inbox.Consume(kit.DB, name, func(ctx context.Context, tx pgx.Tx, e cloudevents.Event) error {
+		var d events.ReservationData
+		if err := json.Unmarshal(e.Data(), &d); err != nil {
+			return fmt.Errorf("decode reservation-completed: %w", err)
+		}
+		_, err := trades.Open(ctx, tx, d)
+		return err
+	})
+}

@@ -14,9 +14,9 @@ test: services
 	$(GO) vet $(PKGS)
 	$(GO) test -count=1 -timeout 20m $(PKGS)
 
-## bench: the benchmarks, printed as tables (never part of make test)
+## bench: the benchmarks, printed as tables, one package at a time so they do not compete for the cores (never part of make test)
 bench: services
-	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m $(PKGS)
+	$(GO) test -p 1 -run '^$$' -bench . -benchmem -timeout 30m $(PKGS)
 
 ## services: start (installing if needed) PostgreSQL and Redis unless DATABASE_URL / REDIS_URL point elsewhere
 services:

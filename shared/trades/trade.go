@@ -36,7 +36,26 @@ const (
 // The trade faults: the reference's registered codes where they fit, T025–T028 for the
 // keys the original used but never registered, and T029.
 var (
+	ErrProductID       = fault.New(fault.Invalid, "T001", "productId is required")
+	ErrProductName     = fault.New(fault.Invalid, "T002", "productName is required")
+	ErrProductNameLen  = fault.New(fault.Invalid, "T003", "productName must be at most 255 characters")
+	ErrPrice           = fault.New(fault.Invalid, "T004", "the price must be positive")
+	ErrPriceRange      = fault.New(fault.Invalid, "T005", "the price must be at most 1,000,000,000")
+	ErrBuyerID         = fault.New(fault.Invalid, "T006", "buyerId is required")
+	ErrBuyerName       = fault.New(fault.Invalid, "T007", "buyerName is required")
+	ErrBuyerNameLen    = fault.New(fault.Invalid, "T008", "buyerName must be at most 255 characters")
+	ErrSellerID        = fault.New(fault.Invalid, "T009", "sellerId is required")
+	ErrSellerName      = fault.New(fault.Invalid, "T010", "sellerName is required")
+	ErrSellerNameLen   = fault.New(fault.Invalid, "T011", "sellerName must be at most 255 characters")
+	ErrParticipants    = fault.New(fault.Invalid, "T012", "a trade needs a buyer and a seller")
 	ErrSamePerson      = fault.New(fault.Invalid, "T013", "buyer and seller must be different people")
+	ErrTradeID         = fault.New(fault.Invalid, "T014", "tradeId is required")
+	ErrNewStatus       = fault.New(fault.Invalid, "T015", "a new status is required")
+	ErrItem            = fault.New(fault.Invalid, "T016", "the traded item is required")
+	ErrReservationID   = fault.New(fault.Invalid, "T017", "reservationId is required")
+	ErrEventDecode     = fault.New(fault.Invalid, "T022", "the reservation event could not be read")
+	ErrEventProcess    = fault.New(fault.Internal, "T023", "the reservation event could not be processed")
+	ErrEventPublish    = fault.New(fault.Internal, "T024", "the trade event could not be published")
 	ErrReasonRequired  = fault.New(fault.Invalid, "T018", "cancelReasonType is required")
 	ErrDetailRequired  = fault.New(fault.Invalid, "T019", "cancelReasonDetail is required for ETC")
 	ErrReasonNotForYou = fault.New(fault.Invalid, "T020", "this reason is not available to your side of the trade")
@@ -152,16 +171,13 @@ func history(ctx context.Context, tx pgx.Tx, id uuid.UUID, from *Status, to Stat
 // with reservation-tradefail in the same transaction, so nothing waits for it.
 func Open(ctx context.Context, tx pgx.Tx, d events.ReservationData) (created bool, err error) {
 	if d.ReservationID == uuid.Nil {
-		return false, errors.New("open trade: reservation-completed without a reservationId")
+		return false, ErrReservationID.Wrap(errors.New("open trade: reservation-completed without a reservationId"))
 	}
+	// A reservation that cannot be a trade is answered, not retried: each rule names its
+	// code in the reason reservation-tradefail carries.
 	var why string
-	switch {
-	case d.BuyerID == nil || *d.BuyerID == uuid.Nil:
-		why = "the reservation has no buyer"
-	case *d.BuyerID == d.SellerID:
-		why = ErrSamePerson.Message
-	case d.Price <= 0:
-		why = "the price must be positive"
+	if f := validate(d); f != nil {
+		why = f.Code + ": " + f.Message
 	}
 	if why != "" {
 		return false, outbox.Write(ctx, tx, outbox.Event{
@@ -191,6 +207,31 @@ func Open(ctx context.Context, tx pgx.Tx, d events.ReservationData) (created boo
 		return false, err
 	}
 	return true, emit(ctx, tx, events.TradeCreated, t, "")
+}
+
+// validate checks a completed reservation against the trade's rules.
+func validate(d events.ReservationData) *fault.Error {
+	switch {
+	case d.ProductID == uuid.Nil:
+		return ErrProductID
+	case utf8.RuneCountInString(d.ProductName) > 255:
+		return ErrProductNameLen
+	case d.Price <= 0:
+		return ErrPrice
+	case d.Price > 1_000_000_000:
+		return ErrPriceRange
+	case d.BuyerID == nil || *d.BuyerID == uuid.Nil:
+		return ErrBuyerID
+	case utf8.RuneCountInString(d.BuyerNickname) > 255:
+		return ErrBuyerNameLen
+	case d.SellerID == uuid.Nil:
+		return ErrSellerID
+	case utf8.RuneCountInString(d.SellerNickname) > 255:
+		return ErrSellerNameLen
+	case *d.BuyerID == d.SellerID:
+		return ErrSamePerson
+	}
+	return nil
 }
 
 func nonEmpty(s, fallback string) string {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -75,3 +76,22 @@ func ContainsPattern(s string) string {
 // Time is t as a timestamptz column keeps it: UTC, to the microsecond. Domain code stamps
 // times with it so that what an answer shows is what a later read returns.
 func Time(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+
+// Params numbers the parameters of a query built from optional parts (list filters,
+// keyset cursors): Add appends a value and returns its placeholder.
+//
+//	var p postgres.Params
+//	where = append(where, "status = "+p.Add(status))
+//	rows, err := db.Query(ctx, sql, p.Values()...)
+type Params struct {
+	values []any
+}
+
+// Add appends v and returns its placeholder ("$1", "$2", …).
+func (p *Params) Add(v any) string {
+	p.values = append(p.values, v)
+	return "$" + strconv.Itoa(len(p.values))
+}
+
+// Values returns the values in placeholder order.
+func (p *Params) Values() []any { return p.values }

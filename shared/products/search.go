@@ -85,11 +85,8 @@ func (s *Store) Search(ctx context.Context, q Query, now time.Time, size int, cu
 	if err != nil {
 		return page.Page[Item]{}, err
 	}
-	var args []any
-	arg := func(v any) string {
-		args = append(args, v)
-		return "$" + strconv.Itoa(len(args))
-	}
+	var params postgres.Params
+	arg := params.Add
 	// now is bound once, and only when a filter uses it (an unused parameter has no type).
 	nowRef := ""
 	nowArg := func() string {
@@ -165,7 +162,7 @@ func (s *Store) Search(ctx context.Context, q Query, now time.Time, size int, cu
 	         LIMIT ` + arg(size+1)
 	// Planned for these values every time (no cached generic plan): how selective a text
 	// or price filter is decides between the trigram index and an index in sort order.
-	rows, err := s.db.Query(ctx, sql, append([]any{pgx.QueryExecModeExec}, args...)...)
+	rows, err := s.db.Query(ctx, sql, append([]any{pgx.QueryExecModeExec}, params.Values()...)...)
 	if err != nil {
 		return page.Page[Item]{}, fmt.Errorf("search products: %w", err)
 	}

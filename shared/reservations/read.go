@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -220,11 +219,8 @@ func (r *Reader) List(ctx context.Context, caller auth.Identity, f Filter, size 
 		return page.Page[Item]{}, err
 	}
 	var where []string
-	var args []any
-	arg := func(v any) string {
-		args = append(args, v)
-		return "$" + strconv.Itoa(len(args))
-	}
+	var params postgres.Params
+	arg := params.Add
 	where = append(where, "true")
 	if !caller.IsAdmin() {
 		me := arg(caller.UserID)
@@ -246,7 +242,7 @@ func (r *Reader) List(ctx context.Context, caller auth.Identity, f Filter, size 
 		       start_time, end_time, created_at
 		  FROM reservations.reservations
 		 WHERE `+strings.Join(where, " AND ")+`
-		 ORDER BY created_at DESC, id DESC LIMIT `+arg(size+1), args...)
+		 ORDER BY created_at DESC, id DESC LIMIT `+arg(size+1), params.Values()...)
 	if err != nil {
 		return page.Page[Item]{}, fmt.Errorf("list reservations: %w", err)
 	}

@@ -3,7 +3,6 @@ package trades
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -13,6 +12,7 @@ import (
 	"github.com/8949market/market/shared/auth"
 	"github.com/8949market/market/shared/fault"
 	"github.com/8949market/market/shared/page"
+	"github.com/8949market/market/shared/postgres"
 )
 
 // Filter narrows a trade list: a status, and the caller's side (BUYER or SELLER).
@@ -60,11 +60,8 @@ func (s *Store) List(ctx context.Context, caller auth.Identity, f Filter, size i
 		return page.Page[Trade]{}, err
 	}
 	var where []string
-	var args []any
-	arg := func(v any) string {
-		args = append(args, v)
-		return "$" + strconv.Itoa(len(args))
-	}
+	var params postgres.Params
+	arg := params.Add
 	where = append(where, "true")
 	switch {
 	case f.Side == Buyer:
@@ -82,7 +79,7 @@ func (s *Store) List(ctx context.Context, caller auth.Identity, f Filter, size i
 		where = append(where, fmt.Sprintf("(created_at, id) < (%s, %s)", arg(after.CreatedAt), arg(after.ID)))
 	}
 	rows, err := s.db.Query(ctx, `SELECT `+tradeColumns+` FROM trades.trades WHERE `+strings.Join(where, " AND ")+
-		` ORDER BY created_at DESC, id DESC LIMIT `+arg(size+1), args...)
+		` ORDER BY created_at DESC, id DESC LIMIT `+arg(size+1), params.Values()...)
 	if err != nil {
 		return page.Page[Trade]{}, fmt.Errorf("list trades: %w", err)
 	}

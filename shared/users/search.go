@@ -96,11 +96,8 @@ func (st *Store) Search(ctx context.Context, f Filter, s Sort, size int, cursor 
 	}
 	col := sortColumns[s.Field]
 	var where []string
-	var args []any
-	arg := func(v any) string {
-		args = append(args, v)
-		return fmt.Sprintf("$%d", len(args))
-	}
+	var params postgres.Params
+	arg := params.Add
 	where = append(where, "deleted_at IS NULL")
 	if f.Keyword != "" {
 		p := arg(postgres.ContainsPattern(f.Keyword))
@@ -134,7 +131,7 @@ func (st *Store) Search(ctx context.Context, f Filter, s Sort, size int, cursor 
 		 WHERE %s
 		 ORDER BY %s %s, id %s
 		 LIMIT %s`, strings.Join(where, " AND "), col, dir, dir, arg(size+1))
-	rows, err := st.db.Query(ctx, sql, args...)
+	rows, err := st.db.Query(ctx, sql, params.Values()...)
 	if err != nil {
 		return page.Page[Summary]{}, fmt.Errorf("search users: %w", err)
 	}

@@ -236,19 +236,8 @@ func (u *User) UpdateSelf(c SelfUpdate, pw *Passwords, now time.Time) error {
 	if c.Name == nil && c.Nickname == nil && c.Password == nil && c.ChatTimeRanges == nil {
 		return ErrNothingToUpdate
 	}
-	if c.Name != nil {
-		name, err := checkName(c.Name)
-		if err != nil {
-			return err
-		}
-		u.Name = name
-	}
-	if c.Nickname != nil {
-		nickname, err := checkNickname(c.Nickname)
-		if err != nil {
-			return err
-		}
-		u.Nickname = nickname
+	if err := u.rename(c.Name, c.Nickname); err != nil {
+		return err
 	}
 	if c.Password != nil {
 		password, err := checkPassword(c.Password)
@@ -296,19 +285,8 @@ func (u *User) UpdateByAdmin(c AdminUpdate, caller auth.Identity, now time.Time)
 	if u.Role == auth.RoleMaster && caller.Role != auth.RoleMaster {
 		return ErrMayNotUpdate
 	}
-	if c.Name != nil {
-		name, err := checkName(c.Name)
-		if err != nil {
-			return err
-		}
-		u.Name = name
-	}
-	if c.Nickname != nil {
-		nickname, err := checkNickname(c.Nickname)
-		if err != nil {
-			return err
-		}
-		u.Nickname = nickname
+	if err := u.rename(c.Name, c.Nickname); err != nil {
+		return err
 	}
 	if c.UserRole != nil {
 		role, ok := ParseRole(*c.UserRole)
@@ -342,6 +320,25 @@ func (u *User) Delete(caller auth.Identity, now time.Time) error {
 	u.ChatTimeRanges = nil
 	u.raiseVersion()
 	u.touch(by, now)
+	return nil
+}
+
+// rename sets the name and nickname that are given, each checked by its rule.
+func (u *User) rename(name, nickname *string) error {
+	if name != nil {
+		n, err := checkName(name)
+		if err != nil {
+			return err
+		}
+		u.Name = n
+	}
+	if nickname != nil {
+		n, err := checkNickname(nickname)
+		if err != nil {
+			return err
+		}
+		u.Nickname = n
+	}
 	return nil
 }
 

@@ -243,13 +243,7 @@ func TestLogin(t *testing.T) {
 			t.Run(tt.name, func(t *testing.T) {
 				t.Parallel()
 				res := st.Do(t, "POST", loginPath, tt.body, "")
-				e := res.Error(t)
-				if res.Status != tt.status || e.Code != tt.code {
-					t.Fatalf("status %d code %s, want %d %s: %s", res.Status, e.Code, tt.status, tt.code, res.Body)
-				}
-				if tt.field != "" && (e.Field == nil || *e.Field != tt.field) {
-					t.Errorf("field = %v, want %q", e.Field, tt.field)
-				}
+				res.RefusedOn(t, tt.status, tt.code, tt.field)
 			})
 		}
 	})

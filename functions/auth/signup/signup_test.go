@@ -201,12 +201,9 @@ func TestSignupRefusesBadInput(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			res := st.Do(t, "POST", signupPath, tt.body, tt.token)
-			e := res.Error(t)
-			if res.Status != tt.status || e.Status != tt.status || e.Code != tt.code {
-				t.Fatalf("status %d code %s, want %d %s: %s", res.Status, e.Code, tt.status, tt.code, res.Body)
-			}
-			if tt.field != "" && (e.Field == nil || *e.Field != tt.field) {
-				t.Errorf("field = %v, want %q: %s", e.Field, tt.field, res.Body)
+			e := res.RefusedOn(t, tt.status, tt.code, tt.field)
+			if e.Status != tt.status {
+				t.Fatalf("body status %d, want %d", e.Status, tt.status)
 			}
 			if e.Message == "" || e.TraceID == "" || e.Timestamp == "" {
 				t.Errorf("error body lacks message, traceId or timestamp: %s", res.Body)

@@ -126,8 +126,7 @@ func TestCreateRefusesBadInput(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			res := st.Do(t, "POST", "/api/v1/products", tt.body, tt.token)
-			e := res.Refused(t, tt.status, tt.code)
-			producttest.WantField(t, e, tt.field)
+			e := res.RefusedOn(t, tt.status, tt.code, tt.field)
 			if e.TraceID == "" || e.Timestamp == "" {
 				t.Errorf("error body lacks traceId or timestamp: %s", res.Body)
 			}

@@ -84,8 +84,7 @@ func TestMyProducts(t *testing.T) {
 			t.Fatal("no next cursor")
 		}
 		c := url.QueryEscape(pg.NextCursor)
-		e := st.Do(t, "GET", myPath+"?size=5&cursor="+c, nil, meTok).Refused(t, http.StatusBadRequest, "C015")
-		producttest.WantField(t, e, "cursor")
+		st.Do(t, "GET", myPath+"?size=5&cursor="+c, nil, meTok).RefusedOn(t, http.StatusBadRequest, "C015", "cursor")
 		st.Do(t, "GET", myPath+"?size=5&sort=price&cursor="+c, nil, otherTok).Refused(t, http.StatusBadRequest, "C015")
 		if res := st.Do(t, "GET", myPath+"?size=5&cursor="+c, nil, otherTok); res.Status != http.StatusOK {
 			t.Errorf("own cursor: status %d: %s", res.Status, res.Body)

@@ -113,10 +113,7 @@ func TestChatAvailability(t *testing.T) {
 	for _, tt := range refused {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			e := st.Do(t, "GET", tt.path, nil, tt.token).Refused(t, tt.status, tt.code)
-			if tt.field != "" && (e.Field == nil || *e.Field != tt.field) {
-				t.Errorf("field %v, want %q", e.Field, tt.field)
-			}
+			st.Do(t, "GET", tt.path, nil, tt.token).RefusedOn(t, tt.status, tt.code, tt.field)
 		})
 	}
 }

@@ -197,6 +197,17 @@ func (r Response) Refused(t testing.TB, status int, code string) api.ErrorBody {
 	return e
 }
 
+// RefusedOn is Refused that also checks the field named at fault; an empty field accepts
+// any.
+func (r Response) RefusedOn(t testing.TB, status int, code, field string) api.ErrorBody {
+	t.Helper()
+	e := r.Refused(t, status, code)
+	if field != "" && (e.Field == nil || *e.Field != field) {
+		t.Errorf("field = %v, want %q: %s", e.Field, field, r.Body)
+	}
+	return e
+}
+
 // User is an account created through the API, with the tokens of its first login.
 type User struct {
 	ID       uuid.UUID

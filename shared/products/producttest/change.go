@@ -119,7 +119,7 @@ func (c Change) run(t *testing.T, st *stacktest.Stack, sellerToken string, a att
 			made(t, res, p, a.by)
 			return
 		}
-		WantField(t, res.Refused(t, a.status, a.code), a.field)
+		res.RefusedOn(t, a.status, a.code, a.field)
 		before.Unchanged(t, st, p.ProductID)
 		if a.kept != nil {
 			a.kept(t, p)

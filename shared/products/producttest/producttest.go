@@ -23,7 +23,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/8949market/market/shared/api"
 	"github.com/8949market/market/shared/auth"
 	"github.com/8949market/market/shared/devstack/stacktest"
 	"github.com/8949market/market/shared/products"
@@ -219,12 +218,4 @@ func (h withHeaders) RoundTrip(req *http.Request) (*http.Response, error) {
 		req.Header.Set(k, v)
 	}
 	return http.DefaultTransport.RoundTrip(req)
-}
-
-// WantField fails the test unless the error names field; an empty field asks for nothing.
-func WantField(t testing.TB, e api.ErrorBody, field string) {
-	t.Helper()
-	if field != "" && (e.Field == nil || *e.Field != field) {
-		t.Errorf("producttest: field = %v, want %q", e.Field, field)
-	}
 }

@@ -79,6 +79,9 @@ func serveTarget(ctx context.Context, kit *platform.Kit, target string) error {
 	if !ok {
 		return fmt.Errorf("FUNCTION_TARGET %q is not a registered function", target)
 	}
+	if fn.Host != "" {
+		return fmt.Errorf("function %s is served by %s, not as a service of its own", fn.Name, fn.Host)
+	}
 	if fn.Signs && kit.Signer == nil {
 		return fmt.Errorf("function %s issues tokens: set JWT_SIGNING_KEY", fn.Name)
 	}

@@ -126,7 +126,11 @@ func Router(kit *platform.Kit, chat *url.URL, ready func() bool) http.Handler {
 	}
 	mux.Handle("/api/v1/chat/", proxy)
 	for _, f := range fns {
-		if f.Kind != registry.KindHTTP {
+		switch {
+		case f.Kind == registry.KindHTTP:
+		case f.Host == "chat-server":
+			mux.Handle("POST /internal/functions/"+f.Name, proxy)
+		default:
 			mux.Handle("POST /internal/functions/"+f.Name, f.Handler(kit))
 		}
 	}

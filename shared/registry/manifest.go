@@ -15,6 +15,7 @@ type ManifestEntry struct {
 	Signs    bool   `json:"signs,omitempty"`
 	Topic    string `json:"topic,omitempty"`
 	Schedule string `json:"schedule,omitempty"`
+	Host     string `json:"host,omitempty"`
 	Package  string `json:"package"`
 }
 
@@ -25,7 +26,7 @@ type ManifestEntry struct {
 func Manifest(fns []Function) ([]byte, error) {
 	entries := make([]ManifestEntry, 0, len(fns))
 	for _, f := range fns {
-		e := ManifestEntry{Name: f.Name, Kind: f.Kind, Public: f.Public, Signs: f.Signs, Topic: f.Topic, Schedule: f.Schedule, Package: f.Package}
+		e := ManifestEntry{Name: f.Name, Kind: f.Kind, Public: f.Public, Signs: f.Signs, Topic: f.Topic, Schedule: f.Schedule, Host: f.Host, Package: f.Package}
 		if f.Kind == KindHTTP {
 			e.Method, e.Path = f.Method, f.Pattern.String()
 		}

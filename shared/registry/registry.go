@@ -51,6 +51,7 @@ type Function struct {
 	Signs    bool    // HTTP: issues tokens, so needs the private signing key
 	Topic    string  // event: the topic without prefix
 	Schedule string  // scheduled: when, in cron syntax (Cloud Scheduler)
+	Host     string  // event: the service that serves it ("" = its own Cloud Run service)
 	Package  string  // import path of the function's package
 
 	newHTTP  func(*platform.Kit) http.Handler
@@ -75,6 +76,11 @@ func Public() Option { return func(f *Function) { f.Public = true } }
 // signing key (JWT_SIGNING_KEY); every other function verifies with public keys only.
 func Signs() Option { return func(f *Function) { f.Signs = true } }
 
+// HostedBy makes an event function part of a named service instead of a Cloud Run
+// service of its own: the chat server consumes trade events itself, because it is the
+// process holding the rooms. The service serves it at POST /internal/functions/{name}.
+func HostedBy(service string) Option { return func(f *Function) { f.Host = service } }
+
 // Set is a collection of functions. The package keeps the default one; tests build their
 // own.
 type Set struct {
@@ -92,8 +98,8 @@ func HTTP(name, route string, build func(*platform.Kit) http.Handler, opts ...Op
 }
 
 // Event registers a consumer of topic (without prefix).
-func Event(name, topic string, build func(*platform.Kit) EventHandler) {
-	defaultSet.Event(name, topic, build)
+func Event(name, topic string, build func(*platform.Kit) EventHandler, opts ...Option) {
+	defaultSet.Event(name, topic, build, opts...)
 }
 
 // Scheduled registers a job run on schedule (cron syntax, UTC).
@@ -141,12 +147,27 @@ func (s *Set) HTTP(name, route string, build func(*platform.Kit) http.Handler, o
 }
 
 // Event registers a topic consumer in s.
-func (s *Set) Event(name, topic string, build func(*platform.Kit) EventHandler) {
+func (s *Set) Event(name, topic string, build func(*platform.Kit) EventHandler, opts ...Option) {
 	if topic == "" {
 		s.fail(fmt.Errorf("function %s: topic required", name))
 		return
 	}
-	s.add(Function{Name: name, Kind: KindEvent, Topic: topic, newEvent: build, Package: packageOf(build)})
+	f := Function{Name: name, Kind: KindEvent, Topic: topic, newEvent: build, Package: packageOf(build)}
+	for _, o := range opts {
+		o(&f)
+	}
+	s.add(f)
+}
+
+// Hosted returns the event functions that service serves itself.
+func Hosted(service string) []Function {
+	var out []Function
+	for _, f := range All() {
+		if f.Host == service {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // Scheduled registers a scheduled job in s.

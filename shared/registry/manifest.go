@@ -3,6 +3,8 @@ package registry
 import (
 	"encoding/json"
 	"fmt"
+
+	"github.com/8949market/market/shared/events"
 )
 
 // ManifestEntry is one function as the infrastructure sees it.
@@ -21,8 +23,10 @@ type ManifestEntry struct {
 
 // Manifest is the registry as JSON for Terraform (infra/terraform/functions.json): one
 // Cloud Run service per entry, a route per HTTP entry, a subscription per event entry and
-// a scheduler job per scheduled entry. `make manifest` writes it; a test fails when the
-// committed file differs.
+// a scheduler job per scheduled entry. It also carries the event catalogue's topics (every
+// topic gets a stream topic and a dead-letter topic, consumed or not), so Terraform reads
+// one file for all of it. `make manifest` writes it; a test fails when the committed file
+// differs.
 func Manifest(fns []Function) ([]byte, error) {
 	entries := make([]ManifestEntry, 0, len(fns))
 	for _, f := range fns {
@@ -33,9 +37,11 @@ func Manifest(fns []Function) ([]byte, error) {
 		entries = append(entries, e)
 	}
 	out, err := json.MarshalIndent(struct {
-		Comment   string          `json:"//"`
-		Functions []ManifestEntry `json:"functions"`
-	}{"Generated from the function registry by `make manifest`; do not edit.", entries}, "", "  ")
+		Comment          string          `json:"//"`
+		Functions        []ManifestEntry `json:"functions"`
+		Topics           []string        `json:"topics"`
+		DeadLetterSuffix string          `json:"deadLetterSuffix"`
+	}{"Generated from the function registry by `make manifest`; do not edit.", entries, events.Topics(), events.DeadLetterSuffix}, "", "  ")
 	if err != nil {
 		return nil, fmt.Errorf("encode manifest: %w", err)
 	}

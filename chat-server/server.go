@@ -1,29 +1,78 @@
-// Package chatserver is the chat container: one stateful service that will hold the
-// WebSocket rooms between buyer and seller (issue 8). Today it serves its health checks
-// and the /api/v1/chat/ namespace, so the dev router and deployments already route to it.
+// Package chatserver is the chat container: one stateful service holding the WebSocket
+// connections between the buyer and the seller of each trade. A message is stored in
+// PostgreSQL before anyone sees it, numbered within its room, and fanned out to the other
+// replicas through Redis; a client that reconnects with the last id it saw gets what it
+// missed. The same container serves the chat REST routes and consumes the trade events
+// that open and close rooms (registry.HostedBy("chat-server")).
 package chatserver
 
 import (
 	"context"
+	"errors"
+	"log/slog"
 	"net/http"
+	"slices"
+	"strings"
+	"sync"
 	"time"
 
+	"github.com/coder/websocket"
+	"github.com/google/uuid"
+	"golang.org/x/time/rate"
+
 	"github.com/8949market/market/shared/api"
+	"github.com/8949market/market/shared/auth"
+	"github.com/8949market/market/shared/chat"
 	"github.com/8949market/market/shared/fault"
 	"github.com/8949market/market/shared/platform"
+	"github.com/8949market/market/shared/registry"
+	"github.com/8949market/market/shared/serve"
 )
 
-// Server is the chat container's HTTP surface.
+// Server is the chat container's HTTP surface and its connections.
 type Server struct {
-	kit *platform.Kit
-	mux *http.ServeMux
+	kit      *platform.Kit
+	store    *chat.Store
+	hub      *hub
+	presence *presence
+	mux      *http.ServeMux
+
+	// ctx is the connections' parent: cancelled when the server has drained.
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	mu       sync.Mutex
+	conns    map[*conn]struct{}
+	draining bool
+	wg       sync.WaitGroup
 }
 
-// New builds the chat server on kit.
+// New builds the chat server on kit and starts its Redis subscription; Run serves it.
 func New(kit *platform.Kit) *Server {
-	s := &Server{kit: kit, mux: http.NewServeMux()}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Server{
+		kit:   kit,
+		store: chat.NewStore(kit.DB),
+		hub:   newHub(kit.Redis),
+		presence: &presence{rdb: kit.Redis, max: kit.Config.ChatMaxConnsPerUser,
+			ttl: 3 * kit.Config.ChatPingInterval},
+		mux:    http.NewServeMux(),
+		ctx:    ctx,
+		cancel: cancel,
+		conns:  map[*conn]struct{}{},
+	}
+	go s.hub.run(ctx)
+
 	s.mux.HandleFunc("GET /healthz", s.health)
 	s.mux.HandleFunc("GET /api/v1/chat/healthz", s.health)
+	s.mux.Handle("GET /api/v1/chat/ws", http.HandlerFunc(s.upgrade))
+	s.mux.Handle("GET /api/v1/chat/rooms", kit.Verifier.Require(http.HandlerFunc(s.listRooms)))
+	s.mux.Handle("GET /api/v1/chat/rooms/{roomId}", kit.Verifier.Require(http.HandlerFunc(s.getRoom)))
+	s.mux.Handle("GET /api/v1/chat/rooms/{roomId}/messages", kit.Verifier.Require(http.HandlerFunc(s.messages)))
+	s.mux.Handle("POST /api/v1/chat/rooms/{roomId}/read", kit.Verifier.Require(http.HandlerFunc(s.markRead)))
+	for _, f := range registry.Hosted("chat-server") {
+		s.mux.Handle("POST /internal/functions/"+f.Name, s.pushAuth(f.Handler(kit)))
+	}
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		api.Fail(w, r, fault.ErrNotFound.WithMessage("no chat route for %s %s", r.Method, r.URL.Path))
 	})
@@ -32,6 +81,49 @@ func New(kit *platform.Kit) *Server {
 
 // Handler serves the chat routes, instrumented like every function.
 func (s *Server) Handler() http.Handler { return api.Instrument("chat-server", s.mux) }
+
+// Run serves on srv until ctx ends, then drains: it stops accepting, tells every client
+// to reconnect (elsewhere), closes the connections and waits up to drain for them.
+func (s *Server) Run(ctx context.Context, srv *serve.Server, drain time.Duration) error {
+	srv.RegisterOnShutdown(func() {
+		sctx, cancel := context.WithTimeout(context.Background(), drain)
+		defer cancel()
+		s.Shutdown(sctx)
+	})
+	err := srv.Run(ctx, drain)
+	sctx, cancel := context.WithTimeout(context.Background(), drain)
+	defer cancel()
+	s.Shutdown(sctx)
+	return err
+}
+
+// Shutdown refuses new connections, asks the open ones to reconnect and waits for them to
+// close (or ctx to end), then stops the Redis subscription. It may be called again.
+func (s *Server) Shutdown(ctx context.Context) {
+	s.mu.Lock()
+	s.draining = true
+	open := make([]*conn, 0, len(s.conns))
+	for c := range s.conns {
+		open = append(open, c)
+	}
+	s.mu.Unlock()
+	for _, c := range open {
+		c.enqueue(item{frame: &Frame{Type: TypeReconnect, Error: "server restarting; reconnect with your last ids"}})
+		c.close(websocket.StatusServiceRestart, "server restarting")
+	}
+	done := make(chan struct{})
+	go func() {
+		s.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		slog.Warn("chat: drain timed out; dropping connections", "open", len(open))
+	}
+	s.cancel()
+	<-s.hub.done
+}
 
 func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
@@ -44,5 +136,111 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 		api.Fail(w, r, fault.ErrUnavailable.WithMessage("redis unreachable").Wrap(err))
 		return
 	}
-	api.OK(w, r, map[string]string{"status": "ok", "service": "chat-server"})
+	s.mu.Lock()
+	n := len(s.conns)
+	s.mu.Unlock()
+	api.OK(w, r, map[string]any{"status": "ok", "service": "chat-server", "connections": n})
 }
+
+// upgrade authenticates the caller and turns the request into a chat connection. The
+// token comes from the Authorization header or, for browsers, the subprotocol
+// "bearer.<token>"; never from the URL, which ends up in logs.
+func (s *Server) upgrade(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	if q.Has("token") || q.Has("access_token") {
+		api.Fail(w, r, fault.ErrBadParameter.WithMessage("send the token in the Authorization header or the Sec-WebSocket-Protocol, not the URL"))
+		return
+	}
+	token, ok := auth.BearerToken(r)
+	if !ok {
+		token, ok = subprotocolToken(r)
+	}
+	if !ok {
+		api.Fail(w, r, auth.ErrTokenMissing)
+		return
+	}
+	who, err := s.kit.Verifier.Verify(r.Context(), token)
+	if err != nil {
+		api.Fail(w, r, err)
+		return
+	}
+	c := &conn{s: s, id: uuid.NewString(), token: token, who: who,
+		queue:   make(chan item, s.kit.Config.ChatSendBuffer),
+		joined:  map[uuid.UUID]bool{},
+		last:    map[uuid.UUID]int64{},
+		limiter: rate.NewLimiter(rate.Limit(s.kit.Config.ChatMessagesPerSecond), s.kit.Config.ChatBurst),
+	}
+	s.mu.Lock()
+	draining := s.draining
+	s.mu.Unlock()
+	if draining {
+		api.Fail(w, r, fault.ErrUnavailable.WithMessage("server restarting; reconnect"))
+		return
+	}
+	admitted, err := s.presence.add(r.Context(), who.UserID, c.id)
+	if err != nil {
+		api.Fail(w, r, fault.ErrUnavailable.Wrap(err))
+		return
+	}
+	if !admitted {
+		api.Fail(w, r, chat.ErrTooManyConns)
+		return
+	}
+	defer func() {
+		if err := s.presence.remove(context.WithoutCancel(r.Context()), who.UserID, c.id); err != nil {
+			slog.Warn("chat: presence remove", "conn", c.id, "error", err.Error())
+		}
+	}()
+	opts := &websocket.AcceptOptions{Subprotocols: []string{Subprotocol}}
+	if slices.Contains(s.kit.Config.ChatOrigins, "*") {
+		opts.InsecureSkipVerify = true // tokens, not cookies: a foreign page gains nothing
+	} else {
+		opts.OriginPatterns = s.kit.Config.ChatOrigins
+	}
+	ws, err := websocket.Accept(w, r, opts)
+	if err != nil {
+		return // Accept has answered
+	}
+	c.ws = ws
+	c.ctx, c.cancel = context.WithCancelCause(s.ctx)
+	if !s.track(c) {
+		_ = ws.Close(websocket.StatusServiceRestart, "server restarting")
+		return
+	}
+	defer s.untrack(c)
+	slog.InfoContext(r.Context(), "chat: connected", "conn", c.id, "user", who.UserID)
+	c.serve()
+	slog.InfoContext(r.Context(), "chat: disconnected", "conn", c.id, "user", who.UserID, "cause", context.Cause(c.ctx))
+}
+
+func subprotocolToken(r *http.Request) (string, bool) {
+	for _, header := range r.Header.Values("Sec-WebSocket-Protocol") {
+		for p := range strings.SplitSeq(header, ",") {
+			if t, ok := strings.CutPrefix(strings.TrimSpace(p), "bearer."); ok && t != "" {
+				return t, true
+			}
+		}
+	}
+	return "", false
+}
+
+func (s *Server) track(c *conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.draining {
+		return false
+	}
+	s.conns[c] = struct{}{}
+	s.wg.Add(1)
+	return true
+}
+
+func (s *Server) untrack(c *conn) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+	s.wg.Done()
+}
+
+// errPushDenied is a push delivery without a valid token from an allowed service account.
+var errPushDenied = errors.New("push caller not allowed")

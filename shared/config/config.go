@@ -91,6 +91,32 @@ type Config struct {
 	ChatServerURL string `env:"CHAT_SERVER_URL" envDefault:"http://127.0.0.1:8081"`
 	// ChatPort is where the dev stack's chat-server listens.
 	ChatPort int `env:"CHAT_PORT" envDefault:"8081"`
+	// ChatMaxConnsPerUser caps one user's open chat connections across replicas.
+	ChatMaxConnsPerUser int64 `env:"CHAT_MAX_CONNS_PER_USER" envDefault:"5"`
+	// ChatMessagesPerSecond and ChatBurst limit the frames one connection may send.
+	ChatMessagesPerSecond float64 `env:"CHAT_MESSAGES_PER_SECOND" envDefault:"5"`
+	ChatBurst             int     `env:"CHAT_BURST" envDefault:"10"`
+	// ChatPingInterval is how often an idle connection is pinged; no pong within
+	// ChatWriteTimeout closes it.
+	ChatPingInterval time.Duration `env:"CHAT_PING_INTERVAL" envDefault:"30s"`
+	// ChatWriteTimeout bounds every write, so a client that stops reading cannot hold a
+	// room's delivery.
+	ChatWriteTimeout time.Duration `env:"CHAT_WRITE_TIMEOUT" envDefault:"5s"`
+	// ChatSendBuffer is how many frames may wait for a slow client before it is cut off
+	// (it reconnects with its last id and misses nothing).
+	ChatSendBuffer int `env:"CHAT_SEND_BUFFER" envDefault:"256"`
+	// ChatOrigins lists the browser origins (host patterns) allowed to open a WebSocket
+	// from another host. Tokens, not cookies, authenticate, so a foreign page gains
+	// nothing; "*" allows every origin.
+	ChatOrigins []string `env:"CHAT_ALLOWED_ORIGINS" envSeparator:"," envDefault:"*"`
+	// PushAuth is how the chat server checks the callers of its event functions
+	// (/internal/functions/...): "none" locally, "oidc" on GCP, where the chat server has
+	// public ingress and only the push service account may deliver events.
+	PushAuth string `env:"PUSH_AUTH" envDefault:"none"`
+	// PushAudience is the audience of the push subscriptions' OIDC tokens.
+	PushAudience string `env:"PUSH_AUDIENCE"`
+	// PushInvokers are the service account emails allowed to deliver events.
+	PushInvokers []string `env:"PUSH_INVOKERS" envSeparator:","`
 }
 
 // Load reads the configuration from the environment.
@@ -111,6 +137,12 @@ func Parse(environ map[string]string) (Config, error) {
 	}
 	if c.Backbone != "kafka" && c.Backbone != "pubsub" {
 		return Config{}, fmt.Errorf("read configuration: BACKBONE must be kafka or pubsub, got %q", c.Backbone)
+	}
+	if c.PushAuth != "none" && c.PushAuth != "oidc" {
+		return Config{}, fmt.Errorf("read configuration: PUSH_AUTH must be none or oidc, got %q", c.PushAuth)
+	}
+	if c.PushAuth == "oidc" && (c.PushAudience == "" || len(c.PushInvokers) == 0) {
+		return Config{}, fmt.Errorf("read configuration: PUSH_AUTH=oidc needs PUSH_AUDIENCE and PUSH_INVOKERS")
 	}
 	if c.BcryptCost < 10 || c.BcryptCost > 31 {
 		return Config{}, fmt.Errorf("read configuration: BCRYPT_COST must be 10 to 31, got %d", c.BcryptCost)

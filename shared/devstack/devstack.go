@@ -53,6 +53,7 @@ type Stack struct {
 	Kit     *platform.Kit
 
 	api, chat   *serve.Server
+	chatServer  *chatserver.Server
 	backbone    *backbone
 	ready       atomic.Bool
 	drain       time.Duration
@@ -89,8 +90,10 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 	slog.InfoContext(ctx, "redis ready", "redis", config.Redact(cfg.RedisURL))
 
 	s := &Stack{Kit: kit, drain: cfg.ShutdownTimeout, noSchedules: opts.NoSchedules}
-	s.chat, err = serve.Listen(opts.ChatListen, chatserver.New(kit).Handler())
+	s.chatServer = chatserver.New(kit)
+	s.chat, err = serve.Listen(opts.ChatListen, s.chatServer.Handler())
 	if err != nil {
+		s.chatServer.Shutdown(ctx)
 		kit.Close()
 		return nil, err
 	}
@@ -171,7 +174,7 @@ func (s *Stack) Run(ctx context.Context) error {
 	defer stopServing()
 
 	g := new(errgroup.Group)
-	g.Go(func() error { return s.chat.Run(serveCtx, s.drain) })
+	g.Go(func() error { return s.chatServer.Run(serveCtx, s.chat, s.drain) })
 	g.Go(func() error { return s.api.Run(serveCtx, s.drain) })
 	g.Go(func() error { return s.backbone.relay.Run(relayCtx) })
 	g.Go(func() error { return s.backbone.run(deliverCtx) })

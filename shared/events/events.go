@@ -131,3 +131,15 @@ type ChatRoomCreatedData struct {
 	RoomID  uuid.UUID `json:"roomId"`
 	TradeID uuid.UUID `json:"tradeId"`
 }
+
+// ChatMessageSentData announces a stored chat message (for analytics and moderation; no
+// domain consumes it). MessageID counts within the room.
+type ChatMessageSentData struct {
+	RoomID     uuid.UUID `json:"roomId"`
+	TradeID    uuid.UUID `json:"tradeId"`
+	MessageID  int64     `json:"messageId"`
+	SenderID   uuid.UUID `json:"senderId"`
+	SenderType string    `json:"senderType"`
+	Message    string    `json:"message"`
+	CreatedAt  time.Time `json:"createdAt"`
+}

@@ -37,10 +37,12 @@ func run() error {
 		return err
 	}
 	defer kit.Close()
-	srv, err := serve.Listen(":"+strconv.Itoa(cfg.Port), chatserver.New(kit).Handler())
+	chat := chatserver.New(kit)
+	srv, err := serve.Listen(":"+strconv.Itoa(cfg.Port), chat.Handler())
 	if err != nil {
+		chat.Shutdown(ctx)
 		return err
 	}
 	slog.Info("chat-server listening", "url", srv.URL())
-	return srv.Run(ctx, cfg.ShutdownTimeout)
+	return chat.Run(ctx, srv, cfg.ShutdownTimeout)
 }

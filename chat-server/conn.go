@@ -1,0 +1,406 @@
+package chatserver
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/google/uuid"
+	"golang.org/x/time/rate"
+
+	"github.com/8949market/market/shared/auth"
+	"github.com/8949market/market/shared/chat"
+	"github.com/8949market/market/shared/fault"
+)
+
+// Close codes beyond RFC 6455's, in the range it leaves to applications.
+const (
+	// CloseTokenInvalid: the access token expired or was revoked; reconnect with a new one.
+	CloseTokenInvalid websocket.StatusCode = 4401
+	// CloseTooSlow: the client did not read its frames fast enough; reconnect with the last
+	// ids seen, nothing is lost.
+	CloseTooSlow websocket.StatusCode = 4408
+)
+
+// maxStrikes is how many refused frames in a row (flooding, oversize content) a
+// connection may send before it is closed with StatusPolicyViolation.
+const maxStrikes = 10
+
+// readLimit is the largest frame accepted: a message at its longest in 4-byte characters,
+// plus the envelope. A larger frame closes the connection with StatusMessageTooBig.
+const readLimit = chat.MaxMessageRunes*4 + 1024
+
+// replayPage is how many missed messages are read from PostgreSQL at a time.
+const replayPage = 200
+
+// item is one unit of a connection's outgoing queue. Everything a connection is sent
+// goes through the queue, in order, written by one goroutine; messages are delivered per
+// room strictly by id.
+type item struct {
+	frame   *Frame       // written as is
+	notice  *chat.Notice // a room's news from the hub
+	join    *joinItem    // start delivering a room
+	catchUp uuid.UUID    // read the room's missed messages from PostgreSQL
+	leave   uuid.UUID    // stop delivering a room
+}
+
+type joinItem struct {
+	room   chat.Room
+	lastID *int64
+}
+
+// conn is one client's WebSocket.
+type conn struct {
+	s     *Server
+	ws    *websocket.Conn
+	id    string
+	token string
+	who   auth.Identity
+
+	queue  chan item
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	// closing is set once the connection is being closed, so a full queue is not reported
+	// twice.
+	closeOnce sync.Once
+
+	// Owned by the reader goroutine.
+	joined  map[uuid.UUID]bool
+	limiter *rate.Limiter
+	strikes int
+
+	// Owned by the writer goroutine: the last message id delivered per joined room.
+	last map[uuid.UUID]int64
+}
+
+// enqueue hands it to the writer without ever blocking the caller (the hub, or another
+// connection's send): a client too slow to keep up is cut off and, reconnecting with its
+// last ids, misses nothing.
+func (c *conn) enqueue(it item) {
+	select {
+	case c.queue <- it:
+	default:
+		c.close(CloseTooSlow, "too slow; reconnect with your last ids")
+	}
+}
+
+// close ends the connection with code; the reader and writer then stop.
+func (c *conn) close(code websocket.StatusCode, reason string) {
+	c.closeOnce.Do(func() {
+		go func() {
+			_ = c.ws.Close(code, reason)
+			c.cancel(errors.New(reason))
+		}()
+	})
+}
+
+// serve runs the connection until either side ends it.
+func (c *conn) serve() {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c.write()
+	}()
+	go c.ping()
+	c.read()
+	c.cancel(nil)
+	<-done
+	for id := range c.joined {
+		c.s.hub.leave(id, c)
+	}
+}
+
+func (c *conn) read() {
+	c.ws.SetReadLimit(readLimit)
+	for {
+		typ, data, err := c.ws.Read(c.ctx)
+		if err != nil {
+			var ce websocket.CloseError
+			if !errors.As(err, &ce) && c.ctx.Err() == nil {
+				slog.Debug("chat: read ended", "conn", c.id, "error", err.Error())
+			}
+			return
+		}
+		if typ != websocket.MessageText {
+			c.refuse(nil, "", chat.ErrFrame.WithMessage("frames are JSON text"))
+			continue
+		}
+		var f Frame
+		if err := json.Unmarshal(data, &f); err != nil {
+			c.refuse(nil, "", chat.ErrFrame.WithMessage("frame is not JSON"))
+			continue
+		}
+		if !c.limiter.Allow() {
+			c.refuse(f.RoomID, f.ClientID, chat.ErrFlood)
+			continue
+		}
+		// The token is checked on every frame (a cache hit and an in-memory denylist), so
+		// a logout or an expiry ends the session, not only the next connection.
+		if _, err := c.s.kit.Verifier.Verify(c.ctx, c.token); err != nil {
+			c.enqueue(item{frame: errorFrame(nil, "", err)})
+			c.close(CloseTokenInvalid, "access token expired or revoked")
+			return
+		}
+		if err := c.handle(f); err != nil {
+			c.refuse(f.RoomID, f.ClientID, err)
+			continue
+		}
+		c.strikes = 0
+	}
+}
+
+// refuse answers a frame with an error and counts a strike for the client's own faults;
+// too many in a row close the connection.
+func (c *conn) refuse(roomID *uuid.UUID, clientID string, err error) {
+	c.enqueue(item{frame: errorFrame(roomID, clientID, err)})
+	var f *fault.Error
+	if !errors.As(err, &f) || f.Kind == fault.Unavailable || f.Kind == fault.Internal {
+		return
+	}
+	c.strikes++
+	if c.strikes >= maxStrikes {
+		c.close(websocket.StatusPolicyViolation, "too many refused frames")
+	}
+}
+
+func errorFrame(roomID *uuid.UUID, clientID string, err error) *Frame {
+	var f *fault.Error
+	if !errors.As(err, &f) {
+		slog.Error("chat: frame failed", "error", err.Error())
+		f = fault.ErrInternal
+	}
+	return &Frame{Type: TypeError, RoomID: roomID, ClientID: clientID, Code: f.Code, Error: f.Message, Field: f.Field}
+}
+
+func (c *conn) handle(f Frame) error {
+	ctx, cancel := context.WithTimeout(c.ctx, 10*time.Second)
+	defer cancel()
+	if f.RoomID == nil {
+		return chat.ErrRoomID
+	}
+	roomID := *f.RoomID
+	switch f.Type {
+	case TypeJoin:
+		return c.join(ctx, roomID, f.LastID)
+	case TypeLeave:
+		if c.joined[roomID] {
+			delete(c.joined, roomID)
+			c.s.hub.leave(roomID, c)
+			c.enqueue(item{leave: roomID})
+		}
+		return nil
+	case TypeSend:
+		if !c.joined[roomID] {
+			return chat.ErrNotJoined
+		}
+		m, dup, err := c.s.store.Send(ctx, c.who, roomID, f.ClientID, f.Content)
+		if err != nil {
+			return err
+		}
+		c.enqueue(item{frame: &Frame{Type: TypeAck, RoomID: &roomID, ClientID: f.ClientID, Message: &m, Duplicate: dup}})
+		if !dup {
+			c.s.hub.broadcast(ctx, chat.Notice{Kind: chat.NoticeMessage, RoomID: roomID, Message: &m})
+		}
+		return nil
+	case TypeRead:
+		if !c.joined[roomID] {
+			return chat.ErrNotJoined
+		}
+		if f.LastID == nil {
+			return fault.ErrBadParameter.WithMessage("lastId is required").OnField("lastId")
+		}
+		r, err := c.s.store.MarkRead(ctx, c.who, roomID, *f.LastID)
+		if err != nil {
+			return err
+		}
+		c.s.hub.broadcast(ctx, chat.Notice{Kind: chat.NoticeRead, RoomID: roomID, UserID: c.who.UserID, LastReadID: *r.LastReadID})
+		return nil
+	case TypeTyping:
+		if !c.joined[roomID] {
+			return chat.ErrNotJoined
+		}
+		c.s.hub.broadcast(ctx, chat.Notice{Kind: chat.NoticeTyping, RoomID: roomID, UserID: c.who.UserID})
+		return nil
+	default:
+		return chat.ErrFrame.WithMessage("unknown frame type %q", f.Type).OnField("type")
+	}
+}
+
+// join lets the connection into a room of its user's trade: it subscribes, then the
+// writer replays what came after lastID (or, without one, starts from now).
+func (c *conn) join(ctx context.Context, roomID uuid.UUID, lastID *int64) error {
+	if lastID != nil && *lastID < 0 {
+		return fault.ErrBadParameter.WithMessage("lastId must not be negative").OnField("lastId")
+	}
+	r, err := c.s.store.Room(ctx, roomID)
+	if err != nil {
+		return err
+	}
+	if _, member := r.Side(c.who.UserID); !member {
+		return chat.ErrNotMember
+	}
+	if !c.joined[roomID] {
+		if err := c.s.hub.join(ctx, roomID, c); err != nil {
+			return fault.ErrUnavailable.Wrap(err)
+		}
+		c.joined[roomID] = true
+	}
+	// The room is read after the subscription is live: messages after r.LastMessageID
+	// arrive as notices, and the writer fills any gap from PostgreSQL.
+	if r, err = c.s.store.RoomFor(ctx, c.who, roomID); err != nil {
+		return err
+	}
+	c.enqueue(item{join: &joinItem{room: r, lastID: lastID}})
+	return nil
+}
+
+// write sends the queue to the client, one frame at a time, each within the write
+// timeout.
+func (c *conn) write() {
+	for {
+		select {
+		case <-c.ctx.Done():
+			return
+		case it := <-c.queue:
+			if err := c.writeItem(it); err != nil {
+				if c.ctx.Err() == nil {
+					slog.Debug("chat: write failed", "conn", c.id, "error", err.Error())
+				}
+				c.close(websocket.StatusGoingAway, "write failed")
+				return
+			}
+		}
+	}
+}
+
+func (c *conn) writeItem(it item) error {
+	switch {
+	case it.frame != nil:
+		return c.send(it.frame)
+	case it.join != nil:
+		r := it.join.room
+		last := r.LastMessageID
+		if it.join.lastID != nil {
+			last = min(*it.join.lastID, r.LastMessageID)
+		}
+		if prev, ok := c.last[r.ID]; ok && prev > last {
+			last = prev
+		}
+		c.last[r.ID] = last
+		if err := c.send(&Frame{Type: TypeJoined, RoomID: &r.ID, Room: &r, LastID: &r.LastMessageID}); err != nil {
+			return err
+		}
+		return c.catchUp(r.ID, -1)
+	case it.catchUp != uuid.Nil:
+		return c.catchUp(it.catchUp, -1)
+	case it.leave != uuid.Nil:
+		delete(c.last, it.leave)
+		return nil
+	case it.notice != nil:
+		return c.writeNotice(it.notice)
+	}
+	return nil
+}
+
+func (c *conn) writeNotice(n *chat.Notice) error {
+	last, joined := c.last[n.RoomID]
+	if !joined {
+		return nil // left, or not yet joined: the join replays from the database
+	}
+	switch n.Kind {
+	case chat.NoticeMessage:
+		switch id := n.Message.ID; {
+		case id <= last:
+			return nil // seen: a replay overtook its notice
+		case id > last+1:
+			// A notice was lost or overtaken: read the gap, in order, before this one.
+			if err := c.catchUp(n.RoomID, id-1); err != nil {
+				return err
+			}
+			if c.last[n.RoomID] != id-1 {
+				return nil // the gap was not there yet (cannot happen: ids commit in order)
+			}
+		}
+		c.last[n.RoomID] = n.Message.ID
+		return c.send(&Frame{Type: TypeMessage, RoomID: &n.RoomID, Message: n.Message})
+	case chat.NoticeTyping:
+		if n.UserID == c.who.UserID {
+			return nil
+		}
+		return c.send(&Frame{Type: TypeTyping, RoomID: &n.RoomID, UserID: &n.UserID})
+	case chat.NoticeRead:
+		return c.send(&Frame{Type: TypeRead, RoomID: &n.RoomID, UserID: &n.UserID, LastID: &n.LastReadID})
+	case chat.NoticeClosed:
+		return c.send(&Frame{Type: TypeClosed, RoomID: &n.RoomID, Status: n.Status})
+	}
+	return nil
+}
+
+// catchUp delivers the room's messages after the last one delivered, up to through (all
+// when negative), from PostgreSQL.
+func (c *conn) catchUp(roomID uuid.UUID, through int64) error {
+	for {
+		last, ok := c.last[roomID]
+		if !ok || (through >= 0 && last >= through) {
+			return nil
+		}
+		ctx, cancel := context.WithTimeout(c.ctx, 10*time.Second)
+		list, err := c.s.store.After(ctx, roomID, last, replayPage)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("replay room %s: %w", roomID, err)
+		}
+		for i := range list {
+			m := list[i]
+			if through >= 0 && m.ID > through {
+				return nil
+			}
+			c.last[roomID] = m.ID
+			if err := c.send(&Frame{Type: TypeMessage, RoomID: &roomID, Message: &m}); err != nil {
+				return err
+			}
+		}
+		if len(list) < replayPage {
+			return nil
+		}
+	}
+}
+
+func (c *conn) send(f *Frame) error {
+	raw, err := json.Marshal(f)
+	if err != nil {
+		return fmt.Errorf("encode %s frame: %w", f.Type, err)
+	}
+	ctx, cancel := context.WithTimeout(c.ctx, c.s.kit.Config.ChatWriteTimeout)
+	defer cancel()
+	return c.ws.Write(ctx, websocket.MessageText, raw)
+}
+
+// ping keeps the connection's presence fresh and closes it when the client stops
+// answering pings.
+func (c *conn) ping() {
+	t := time.NewTicker(c.s.kit.Config.ChatPingInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.ctx.Done():
+			return
+		case <-t.C:
+			ctx, cancel := context.WithTimeout(c.ctx, c.s.kit.Config.ChatWriteTimeout)
+			err := c.ws.Ping(ctx)
+			cancel()
+			if err != nil {
+				c.close(websocket.StatusGoingAway, "no pong")
+				return
+			}
+			if err := c.s.presence.refresh(c.ctx, c.who.UserID, c.id); err != nil {
+				slog.Warn("chat: presence refresh", "conn", c.id, "error", err.Error())
+			}
+		}
+	}
+}

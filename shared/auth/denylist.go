@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -18,18 +19,35 @@ import (
 //
 // A version, not a time, voids a user's tokens: tokens carry whole-second iat, so a token
 // issued in the same second as a revocation could not be told from one issued before it.
+//
+// Every revocation is also published, in the same transaction as its key, so that the
+// Revocations mirror of every process hears of it without a round trip per request.
 type Denylist struct {
 	rdb *redis.Client
+	// channel is where revocations are published. It names the database because pub/sub
+	// ignores the database number and keys do not: a mirror follows its own keys only.
+	channel string
+	// mirror, once a Revocations is built on this denylist, learns of this process's
+	// revocations as soon as they are written, not when the message comes back.
+	mirror atomic.Pointer[Revocations]
 }
 
 // NewDenylist returns a denylist kept in rdb.
-func NewDenylist(rdb *redis.Client) *Denylist { return &Denylist{rdb: rdb} }
+func NewDenylist(rdb *redis.Client) *Denylist {
+	return &Denylist{rdb: rdb, channel: "auth:deny:events:" + strconv.Itoa(rdb.Options().DB)}
+}
 
-func tokenKey(jti string) string      { return "auth:deny:jti:" + jti }
-func userKey(userID uuid.UUID) string { return "auth:deny:user:" + userID.String() }
+const (
+	denyKeys       = "auth:deny:*"
+	tokenKeyPrefix = "auth:deny:jti:"
+	userKeyPrefix  = "auth:deny:user:"
+)
+
+func tokenKey(jti string) string      { return tokenKeyPrefix + jti }
+func userKey(userID uuid.UUID) string { return userKeyPrefix + userID.String() }
 
 // Denied reports whether the token with id jti, issued to userID at token version ver, is
-// revoked.
+// revoked. It asks Redis every time; Revocations answers from memory.
 func (d *Denylist) Denied(ctx context.Context, jti string, userID uuid.UUID, ver int64) (bool, error) {
 	vals, err := d.rdb.MGet(ctx, tokenKey(jti), userKey(userID)).Result()
 	if err != nil {
@@ -39,13 +57,21 @@ func (d *Denylist) Denied(ctx context.Context, jti string, userID uuid.UUID, ver
 		return true, nil
 	}
 	if s, ok := vals[1].(string); ok {
-		minVer, err := strconv.ParseInt(s, 10, 64)
+		minVer, err := parseVersion(s)
 		if err != nil {
-			return false, fmt.Errorf("check denylist: bad minimum version %q: %w", s, err)
+			return false, fmt.Errorf("check denylist: %w", err)
 		}
 		return ver < minVer, nil
 	}
 	return false, nil
+}
+
+func parseVersion(s string) (int64, error) {
+	v, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("bad minimum version %q: %w", s, err)
+	}
+	return v, nil
 }
 
 // DenyToken revokes one token until it would have expired anyway (expiry plus the
@@ -55,22 +81,35 @@ func (d *Denylist) DenyToken(ctx context.Context, jti string, expiresAt time.Tim
 	if ttl <= 0 {
 		return nil
 	}
-	if err := d.rdb.Set(ctx, tokenKey(jti), "1", ttl+time.Second).Err(); err != nil {
+	ttl += time.Second
+	_, err := d.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Set(ctx, tokenKey(jti), "1", ttl)
+		p.Publish(ctx, d.channel, event{kind: eventToken, ttl: ttl, id: jti}.String())
+		return nil
+	})
+	if err != nil {
 		return fmt.Errorf("deny token: %w", err)
+	}
+	if m := d.mirror.Load(); m != nil {
+		m.denyToken(jti, time.Now().Add(ttl))
 	}
 	return nil
 }
 
 // raiseVersion sets the key to ARGV[1] unless it already holds a higher version, so a late
-// writer never lowers the bar.
+// writer never lowers the bar, and publishes the version the key now holds with its
+// lifetime: "user <version> <ttl ms> <user id>" (see event).
 var raiseVersion = redis.NewScript(`
-local cur = tonumber(redis.call('GET', KEYS[1]) or '-1')
+local ver = redis.call('GET', KEYS[1])
+local cur = tonumber(ver or '-1')
 if tonumber(ARGV[1]) > cur then
   redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  ver = ARGV[1]
 else
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
 end
-return 1`)
+redis.call('PUBLISH', ARGV[3], 'user ' .. ver .. ' ' .. ARGV[2] .. ' ' .. ARGV[4])
+return ver`)
 
 // RevokeUser voids every token of userID whose version is below minVersion. The mark
 // lives as long as the longest-lived access token could.
@@ -79,8 +118,16 @@ func (d *Denylist) RevokeUser(ctx context.Context, userID uuid.UUID, minVersion 
 		return errors.New("revoke user: token lifetime must be positive")
 	}
 	ttl := maxTokenTTL + Leeway + time.Minute
-	if err := raiseVersion.Run(ctx, d.rdb, []string{userKey(userID)}, minVersion, ttl.Milliseconds()).Err(); err != nil {
+	ver, err := raiseVersion.Run(ctx, d.rdb, []string{userKey(userID)}, minVersion, ttl.Milliseconds(), d.channel, userID.String()).Text()
+	if err != nil {
 		return fmt.Errorf("revoke user: %w", err)
+	}
+	if m := d.mirror.Load(); m != nil {
+		v, err := parseVersion(ver)
+		if err != nil {
+			return fmt.Errorf("revoke user: %w", err)
+		}
+		m.raiseUser(userID, v, time.Now().Add(ttl))
 	}
 	return nil
 }

@@ -33,20 +33,36 @@ const (
 	msgUnavailable = "service temporarily unavailable"
 )
 
-// fixture is one test's world: a fresh key (unique kid), a signer for it, the real
-// Redis denylist and a verifier trusting only that key.
+// fixture is one test's world, wired as a process is: a fresh key (unique kid), a signer
+// for it, the real Redis denylist, its revocations mirror (running and in step) and a
+// verifier trusting only that key and consulting the mirror.
 type fixture struct {
 	key    auth.SigningKey
 	signer *auth.Signer
 	deny   *auth.Denylist
+	revs   *auth.Revocations
 	v      *auth.Verifier
 }
 
 func newFixture(t testing.TB) fixture {
 	t.Helper()
-	key := testenv.Key(t)
-	deny := auth.NewDenylist(testenv.Redis(t))
-	return fixture{key: key, signer: auth.NewSigner(key), deny: deny, v: auth.NewVerifier(key.PublicKeys(), deny)}
+	return fixtureOn(t, testenv.Key(t), testenv.Redis(t))
+}
+
+// fixtureOn is a process of its own on rdb, trusting key.
+func fixtureOn(t testing.TB, key auth.SigningKey, rdb *redis.Client) fixture {
+	t.Helper()
+	deny := auth.NewDenylist(rdb)
+	revs := runRevocations(t, deny)
+	waitInStep(t, revs)
+	return fixture{key: key, signer: auth.NewSigner(key), deny: deny, revs: revs, v: auth.NewVerifier(key.PublicKeys(), revs)}
+}
+
+// peer is another process trusting the same key: its own Redis client, denylist, mirror
+// and verifier.
+func (f fixture) peer(t testing.TB) fixture {
+	t.Helper()
+	return fixtureOn(t, f.key, testenv.Redis(t))
 }
 
 // allowAll is a DenyChecker that never denies.

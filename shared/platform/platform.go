@@ -22,13 +22,19 @@ type Kit struct {
 	Redis    *redis.Client
 	Verifier *auth.Verifier
 	Denylist *auth.Denylist
+	// Revocations is the in-memory copy of the denylist the verifier consults; Close
+	// stops it.
+	Revocations *auth.Revocations
 	// Signer signs access tokens; nil unless JWT_SIGNING_KEY is set, which only the
 	// functions registered as signing need.
 	Signer *auth.Signer
+
+	stopRevocations func()
 }
 
-// New connects the kit's clients. Connections are made on first use, so New is fast and
-// does not fail when a dependency is briefly away.
+// New connects the kit's clients and starts following the denylist. Connections are made
+// on first use, so New is fast and does not fail when a dependency is briefly away: until
+// the revocations mirror is in step, the verifier asks Redis on every request.
 func New(ctx context.Context, cfg config.Config) (*Kit, error) {
 	keys, err := publicKeys(cfg)
 	if err != nil {
@@ -56,13 +62,23 @@ func New(ctx context.Context, cfg config.Config) (*Kit, error) {
 	}
 	rdb := redis.NewClient(ropts)
 	deny := auth.NewDenylist(rdb)
+	revs := auth.NewRevocations(deny)
+	// Its own context: the mirror lives as long as the kit, not as the caller's ctx.
+	runCtx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		revs.Run(runCtx)
+	}()
 	return &Kit{
-		Config:   cfg,
-		DB:       db,
-		Redis:    rdb,
-		Verifier: auth.NewVerifier(keys, deny),
-		Denylist: deny,
-		Signer:   signer,
+		Config:          cfg,
+		DB:              db,
+		Redis:           rdb,
+		Verifier:        auth.NewVerifier(keys, revs),
+		Denylist:        deny,
+		Revocations:     revs,
+		Signer:          signer,
+		stopRevocations: func() { cancel(); <-done },
 	}, nil
 }
 
@@ -86,8 +102,11 @@ func publicKeys(cfg config.Config) (auth.PublicKeys, error) {
 	return nil, errors.New("JWT_PUBLIC_KEYS is not set: give the JWKS of the token signing keys (make dev generates a local pair)")
 }
 
-// Close releases the kit's connections.
+// Close stops following the denylist and releases the kit's connections.
 func (k *Kit) Close() {
+	if k.stopRevocations != nil {
+		k.stopRevocations()
+	}
 	k.DB.Close()
 	_ = k.Redis.Close()
 }

@@ -12,41 +12,78 @@ import (
 )
 
 // BenchmarkVerify is what the middleware pays per request for a token it has seen
-// before (a client reuses its access token until it expires): the verified-token cache
-// hit and one Redis round trip to the denylist.
+// before (a client reuses its access token until it expires), wired as platform.New
+// wires it: the verified-token cache hit and the revocations mirror, in step, answering
+// from memory.
 func BenchmarkVerify(b *testing.B) {
 	f := newFixture(b)
-	benchmarkVerify(b, f.v, sign(b, f.signer, accessClaims(uuid.New(), time.Now())))
+	benchmarkVerify(b, f.revs, f.v, sign(b, f.signer, accessClaims(uuid.New(), time.Now())))
 }
 
 // BenchmarkVerifyFirstUse is the same for a token never seen before: parsing, the
-// Ed25519 signature and the denylist round trip.
+// Ed25519 signature and the mirror.
 func BenchmarkVerifyFirstUse(b *testing.B) {
 	f := newFixture(b)
-	tokens := make([]string, b.N)
-	for i := range tokens {
-		tokens[i] = sign(b, f.signer, accessClaims(uuid.New(), time.Now()))
-	}
-	ctx := context.Background()
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if _, err := f.v.Verify(ctx, tokens[i]); err != nil {
-			b.Fatalf("Verify: %v", err)
-		}
+	benchmarkFirstUse(b, f.revs, f.signer, f.v)
+}
+
+// BenchmarkVerifyNoDenylist is the first-use cost without any revocation check: parsing
+// and signature only, the floor under the first-use benchmarks.
+func BenchmarkVerifyNoDenylist(b *testing.B) {
+	key := testenv.Key(b)
+	benchmarkFirstUse(b, nil, auth.NewSigner(key), auth.NewVerifier(key.PublicKeys(), allowAll{}))
+}
+
+// BenchmarkVerifyFallback is a seen token while the mirror is out of step (starting,
+// resyncing, reconnecting): every request asks Redis, one round trip.
+func BenchmarkVerifyFallback(b *testing.B) {
+	f := fallbackFixture(b)
+	benchmarkVerify(b, nil, f.v, sign(b, f.signer, accessClaims(uuid.New(), time.Now())))
+}
+
+// BenchmarkVerifyFallbackFirstUse is a new token while the mirror is out of step.
+func BenchmarkVerifyFallbackFirstUse(b *testing.B) {
+	f := fallbackFixture(b)
+	benchmarkFirstUse(b, nil, f.signer, f.v)
+}
+
+// fallbackFixture is a fixture whose mirror never runs, so it is never in step.
+func fallbackFixture(b *testing.B) fixture {
+	key := testenv.Key(b)
+	revs := auth.NewRevocations(auth.NewDenylist(testenv.Redis(b)))
+	return fixture{key: key, signer: auth.NewSigner(key), revs: revs, v: auth.NewVerifier(key.PublicKeys(), revs)}
+}
+
+// inStep fails the benchmark if revs, when given, is not answering from memory: the
+// figure would be the fallback's.
+func inStep(b *testing.B, revs *auth.Revocations) {
+	b.Helper()
+	if revs != nil && !revs.Ready() {
+		b.Fatal("revocations mirror out of step: the figure would be the fallback's")
 	}
 }
 
-// BenchmarkVerifyNoDenylist is the first-use cost without Redis: parsing and signature
-// only, the floor under both benchmarks above.
-func BenchmarkVerifyNoDenylist(b *testing.B) {
-	key := testenv.Key(b)
-	signer := auth.NewSigner(key)
-	v := auth.NewVerifier(key.PublicKeys(), allowAll{})
+func benchmarkVerify(b *testing.B, revs *auth.Revocations, v *auth.Verifier, token string) {
+	ctx := context.Background()
+	if _, err := v.Verify(ctx, token); err != nil {
+		b.Fatalf("Verify: %v", err)
+	}
+	inStep(b, revs)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := v.Verify(ctx, token); err != nil {
+			b.Fatalf("Verify: %v", err)
+		}
+	}
+	inStep(b, revs)
+}
+
+func benchmarkFirstUse(b *testing.B, revs *auth.Revocations, signer *auth.Signer, v *auth.Verifier) {
 	tokens := make([]string, b.N)
 	for i := range tokens {
 		tokens[i] = sign(b, signer, accessClaims(uuid.New(), time.Now()))
 	}
+	inStep(b, revs)
 	ctx := context.Background()
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -55,17 +92,6 @@ func BenchmarkVerifyNoDenylist(b *testing.B) {
 			b.Fatalf("Verify: %v", err)
 		}
 	}
-}
-
-func benchmarkVerify(b *testing.B, v *auth.Verifier, token string) {
-	ctx := context.Background()
-	if _, err := v.Verify(ctx, token); err != nil {
-		b.Fatalf("Verify: %v", err)
-	}
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := v.Verify(ctx, token); err != nil {
-			b.Fatalf("Verify: %v", err)
-		}
-	}
+	b.StopTimer()
+	inStep(b, revs)
 }

@@ -1,0 +1,97 @@
+# One service account per function and per service, each granted only what it uses: its
+# secrets (secrets.tf), the invoker role on exactly the services that call it, and for the
+# relay the topics it publishes to. No account gets a project-wide editor role.
+
+resource "google_service_account" "function" {
+  for_each = local.service_functions
+
+  # Account ids are 6-30 characters: the name's start plus a hash of the whole name keeps
+  # them readable and distinct.
+  account_id   = "${trimsuffix(substr(each.key, 0, 21), "-")}-${substr(sha1(each.key), 0, 6)}"
+  display_name = "function ${each.key}"
+  description  = "Runs the ${each.value.kind} function ${each.key} (${local.labels.app} ${var.environment})."
+
+  depends_on = [google_project_service.enabled]
+}
+
+resource "google_service_account" "relay" {
+  account_id   = "outbox-relay"
+  display_name = "outbox relay and push bridge"
+}
+
+resource "google_service_account" "chat" {
+  account_id   = "chat-server"
+  display_name = "chat server"
+}
+
+resource "google_service_account" "migrate" {
+  account_id   = "migrate"
+  display_name = "migration job"
+}
+
+resource "google_service_account" "monitor" {
+  account_id   = "outbox-lag"
+  display_name = "outbox lag probe"
+}
+
+# The identity Pub/Sub push subscriptions sign their OIDC tokens as.
+resource "google_service_account" "push" {
+  account_id   = "pubsub-push"
+  display_name = "Pub/Sub push to consumer functions"
+}
+
+# The identity Cloud Scheduler calls the scheduled functions (and the lag probe) as.
+resource "google_service_account" "scheduler" {
+  account_id   = "scheduler"
+  display_name = "Cloud Scheduler jobs"
+}
+
+resource "google_service_account" "gateway" {
+  account_id   = "api-gateway"
+  display_name = "API Gateway"
+}
+
+locals {
+  pubsub_agent = "serviceAccount:service-${data.google_project.this.number}@gcp-sa-pubsub.iam.gserviceaccount.com"
+  # Who delivers events to consumers: the push subscriptions' identity on Pub/Sub, the
+  # relay's push bridge on Kafka.
+  deliverer_email = var.backbone == "pubsub" ? google_service_account.push.email : google_service_account.relay.email
+  deliverer       = var.backbone == "pubsub" ? google_service_account.push.member : google_service_account.relay.member
+}
+
+# Pub/Sub mints the push OIDC tokens as the push account.
+resource "google_service_account_iam_member" "pubsub_agent_token_creator" {
+  count = var.backbone == "pubsub" ? 1 : 0
+
+  service_account_id = google_service_account.push.name
+  role               = "roles/iam.serviceAccountTokenCreator"
+  member             = local.pubsub_agent
+}
+
+# The relay creates missing topics at start (bus.EnsureTopics), which with every topic made
+# here only ever answers "already exists"; this role is that one permission, not
+# pubsub.editor.
+resource "google_project_iam_custom_role" "topic_ensurer" {
+  count = var.backbone == "pubsub" ? 1 : 0
+
+  role_id     = "marketTopicEnsurer${title(var.environment)}"
+  title       = "8949 market topic ensurer (${var.environment})"
+  description = "Create (in practice: confirm) the platform's Pub/Sub topics."
+  permissions = ["pubsub.topics.create", "pubsub.topics.get"]
+}
+
+resource "google_project_iam_member" "relay_topic_ensurer" {
+  count = var.backbone == "pubsub" ? 1 : 0
+
+  project = var.project_id
+  role    = google_project_iam_custom_role.topic_ensurer[0].id
+  member  = google_service_account.relay.member
+}
+
+resource "google_project_iam_member" "relay_kafka_client" {
+  count = var.backbone == "kafka" ? 1 : 0
+
+  project = var.project_id
+  role    = "roles/managedkafka.client"
+  member  = google_service_account.relay.member
+}

@@ -1,0 +1,44 @@
+output "api_url" {
+  description = "API Gateway base URL: every /api/v1/... route (REST functions and the chat server's REST routes). Null without the gateway."
+  value       = local.gateway_enabled ? "https://${google_api_gateway_gateway.api[0].default_hostname}" : null
+}
+
+output "function_urls" {
+  description = "Each REST function's own HTTPS URL, by route (\"METHOD /api/v1/path\"); the request keeps its full path."
+  value       = { for name, f in local.http_functions : "${f.method} ${f.path}" => google_cloud_run_v2_service.function[name].uri }
+}
+
+output "chat_url" {
+  description = "The chat server: WebSocket /api/v1/chat/ws and its REST routes."
+  value       = google_cloud_run_v2_service.chat.uri
+}
+
+output "topics" {
+  description = "Stream topic of each event type."
+  value       = local.topic_names
+}
+
+output "dead_letter_topics" {
+  description = "Dead-letter topic of each event type."
+  value       = local.dead_letter_names
+}
+
+output "consumer_endpoints" {
+  description = "Where each consumer function receives its events (push subscription or bridge target)."
+  value       = local.consumer_endpoints
+}
+
+output "database_instance" {
+  description = "Cloud SQL instance connection name (for the Cloud SQL Auth Proxy when an operator needs psql)."
+  value       = google_sql_database_instance.main.connection_name
+}
+
+output "image_repository" {
+  description = "Where make images pushes (IMAGE_REPO)."
+  value       = local.registry_host
+}
+
+output "kafka_bootstrap" {
+  description = "Managed Kafka bootstrap address (kafka backbone only)."
+  value       = local.kafka_enabled ? local.kafka_bootstrap : null
+}

@@ -1,0 +1,273 @@
+variable "project_id" {
+  description = "GCP project that holds this environment (one project per environment)."
+  type        = string
+}
+
+variable "region" {
+  description = "Region of every regional resource (Cloud Run, Cloud SQL, Memorystore, Scheduler, Kafka)."
+  type        = string
+  default     = "asia-northeast3"
+}
+
+variable "environment" {
+  description = "Environment name: labels and the topic prefix (TOPIC_PREFIX = \"<environment>-\")."
+  type        = string
+  default     = "prod"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9]{1,11}$", var.environment))
+    error_message = "environment must be 2-12 lowercase letters or digits, starting with a letter."
+  }
+}
+
+variable "image_tag" {
+  description = "Tag of the three images (functions, outbox-relay, chat-server) in Artifact Registry; changing it rolls everything out, after the migration job."
+  type        = string
+}
+
+variable "backbone" {
+  description = "Event backbone: pubsub (topics and push subscriptions) or kafka (Managed Service for Apache Kafka and the relay's push bridge)."
+  type        = string
+  default     = "pubsub"
+
+  validation {
+    condition     = contains(["pubsub", "kafka"], var.backbone)
+    error_message = "backbone must be pubsub or kafka."
+  }
+}
+
+variable "api_gateway" {
+  description = "Put API Gateway in front of every REST function (one host for /api/v1/...). The functions' own URLs answer either way."
+  type        = bool
+  default     = true
+}
+
+variable "api_gateway_region" {
+  description = "API Gateway region when it differs from region (API Gateway runs in fewer regions); null means region."
+  type        = string
+  default     = null
+}
+
+variable "run_migrations" {
+  description = "Run the migration job (gcloud run jobs execute --wait) before the services roll out. Needs gcloud where terraform runs."
+  type        = bool
+  default     = true
+}
+
+variable "bootstrap_admin_username" {
+  description = "Username of the first MASTER account, created by the migration job if missing; its password is the bootstrap-admin-password secret. Empty: no bootstrap."
+  type        = string
+  default     = ""
+}
+
+variable "network_cidr" {
+  description = "Primary range of the Cloud Run (Direct VPC egress) subnet; it needs about two addresses per instance."
+  type        = string
+  default     = "10.20.0.0/20"
+}
+
+variable "kafka_subnet_cidr" {
+  description = "Subnet the Managed Kafka brokers are reachable on (kafka backbone only)."
+  type        = string
+  default     = "10.20.16.0/24"
+}
+
+variable "function_defaults" {
+  description = "Size of every function's Cloud Run service unless function_overrides says otherwise."
+  type = object({
+    cpu                = string
+    memory             = string
+    concurrency        = number
+    min_instances      = number
+    max_instances      = number
+    timeout            = string
+    database_max_conns = number
+  })
+  default = {
+    cpu                = "1"
+    memory             = "512Mi"
+    concurrency        = 80
+    min_instances      = 0
+    max_instances      = 20
+    timeout            = "60s"
+    database_max_conns = 5
+  }
+}
+
+variable "function_overrides" {
+  description = "Per-function sizes, by function name (every key must be a registered function; the infra test checks)."
+  type = map(object({
+    cpu                = optional(string)
+    memory             = optional(string)
+    concurrency        = optional(number)
+    min_instances      = optional(number)
+    max_instances      = optional(number)
+    timeout            = optional(string)
+    database_max_conns = optional(number)
+  }))
+  default = {
+    # The time-deal race: every applicant arrives in the deal's first second, so no cold
+    # start on this path, and room for a burst.
+    "reservations-apply" = { min_instances = 1, max_instances = 100, concurrency = 250, cpu = "2", memory = "1Gi", database_max_conns = 20 }
+    # bcrypt is the cost of these: few requests per instance, more instances.
+    "auth-login"  = { concurrency = 8, max_instances = 40 }
+    "auth-signup" = { concurrency = 8, max_instances = 40 }
+    # Scheduled every minute; one at a time is enough (they are safe in parallel anyway).
+    "products-tick"      = { max_instances = 2, timeout = "300s" }
+    "reservations-sweep" = { max_instances = 2, timeout = "300s" }
+  }
+
+  validation {
+    condition     = try(var.function_overrides["reservations-apply"].min_instances, 0) >= 1
+    error_message = "reservations-apply must keep min_instances >= 1: a cold start at a deal's opening instant loses the race for the first applicants."
+  }
+}
+
+variable "relay" {
+  description = "Size of the outbox relay (min 1: it must always be running)."
+  type = object({
+    cpu           = string
+    memory        = string
+    min_instances = number
+    max_instances = number
+    batch_size    = number
+  })
+  default = {
+    cpu           = "1"
+    memory        = "512Mi"
+    min_instances = 1
+    max_instances = 2
+    batch_size    = 500
+  }
+
+  validation {
+    condition     = var.relay.min_instances >= 1
+    error_message = "The relay needs at least one instance: nothing else publishes the outbox."
+  }
+}
+
+variable "chat" {
+  description = "Size of the chat server (WebSockets: high concurrency, long request timeout)."
+  type = object({
+    cpu           = string
+    memory        = string
+    min_instances = number
+    max_instances = number
+    concurrency   = number
+    timeout       = string
+  })
+  default = {
+    cpu           = "1"
+    memory        = "1Gi"
+    min_instances = 1
+    max_instances = 10
+    concurrency   = 1000
+    timeout       = "3600s"
+  }
+}
+
+variable "database" {
+  description = "Cloud SQL for PostgreSQL."
+  type = object({
+    tier                  = string
+    disk_size_gb          = number
+    availability_type     = string
+    max_connections       = number
+    backup_start_time     = string
+    retained_backups      = number
+    log_retention_days    = number
+    deletion_protection   = bool
+    maintenance_day       = number
+    maintenance_hour      = number
+    query_insights_enable = bool
+  })
+  default = {
+    tier                  = "db-custom-2-7680"
+    disk_size_gb          = 20
+    availability_type     = "REGIONAL"
+    max_connections       = 800
+    backup_start_time     = "18:00"
+    retained_backups      = 14
+    log_retention_days    = 7
+    deletion_protection   = true
+    maintenance_day       = 7
+    maintenance_hour      = 19
+    query_insights_enable = true
+  }
+}
+
+variable "redis" {
+  description = "Memorystore for Redis."
+  type = object({
+    tier           = string
+    memory_size_gb = number
+  })
+  default = {
+    tier           = "STANDARD_HA"
+    memory_size_gb = 1
+  }
+}
+
+variable "kafka" {
+  description = "Managed Service for Apache Kafka (backbone = kafka only)."
+  type = object({
+    vcpu_count         = number
+    memory_gib         = number
+    replication_factor = number
+  })
+  default = {
+    vcpu_count         = 3
+    memory_gib         = 3
+    replication_factor = 3
+  }
+}
+
+variable "pubsub" {
+  description = "Push subscriptions: delivery attempts before the dead-letter topic, and the retry back-off."
+  type = object({
+    max_delivery_attempts = number
+    minimum_backoff       = string
+    maximum_backoff       = string
+    ack_deadline_seconds  = number
+  })
+  default = {
+    max_delivery_attempts = 10
+    minimum_backoff       = "10s"
+    maximum_backoff       = "600s"
+    ack_deadline_seconds  = 60
+  }
+}
+
+variable "trusted_proxy_hops" {
+  description = "TRUSTED_PROXY_HOPS of the REST functions; null: 2 behind API Gateway (gateway + Cloud Run front end), else 1."
+  type        = number
+  default     = null
+}
+
+variable "log_level" {
+  description = "LOG_LEVEL of every service."
+  type        = string
+  default     = "info"
+}
+
+variable "alerts" {
+  description = "Alert thresholds, and the e-mail address that receives alerts (empty: alerts without a notification channel)."
+  type = object({
+    email               = string
+    error_ratio         = number
+    p99_latency_seconds = number
+    outbox_lag_seconds  = number
+  })
+  default = {
+    email               = ""
+    error_ratio         = 0.02
+    p99_latency_seconds = 1.5
+    outbox_lag_seconds  = 60
+  }
+}
+
+variable "secrets_revision" {
+  description = "Bump to roll every service to a new revision, so that each reads the latest secret versions now rather than as instances come and go (key rotation, docs/deploy.md)."
+  type        = string
+  default     = "1"
+}

@@ -186,6 +186,10 @@ func (h *hub) deliver(n chat.Notice) {
 func (h *hub) broadcast(ctx context.Context, n chat.Notice) {
 	h.deliver(n)
 	n.Origin = h.origin
+	// The message is stored whatever happens to the sender's connection now: its notice
+	// goes out even if that connection has just closed.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
 	if err := chat.Publish(ctx, h.rdb, n); err != nil {
 		slog.WarnContext(ctx, "chat: fan-out failed; other replicas catch up from the database", "room", n.RoomID, "error", err.Error())
 	}

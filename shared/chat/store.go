@@ -181,12 +181,14 @@ func (s *Store) withMark(ctx context.Context, who auth.Identity, r Room) (Room, 
 	return r, nil
 }
 
-// errDuplicate aborts a send whose client id the room already holds.
-var errDuplicate = errors.New("duplicate client id")
-
 // Send stores a message from who in the room and announces it (chat-message-sent). The
 // sender's side comes from the room, never from the client. A send retried with the same
 // client id returns the first copy with duplicate set, and stores nothing.
+//
+// It is one statement, so one round trip: the room's row lock numbers the message (ids
+// commit in order within a room), and the message and its event are written with it. A
+// duplicate still takes a number, which then stays unused: readers treat ids as ordered,
+// not dense.
 func (s *Store) Send(ctx context.Context, who auth.Identity, roomID uuid.UUID, clientID, content string) (m Message, duplicate bool, err error) {
 	if err := CheckClientID(clientID); err != nil {
 		return Message{}, false, err
@@ -195,65 +197,49 @@ func (s *Store) Send(ctx context.Context, who auth.Identity, roomID uuid.UUID, c
 		return Message{}, false, err
 	}
 	m = Message{RoomID: roomID, SenderID: who.UserID, ClientID: clientID, Content: content}
-	err = pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
-		// The room's row lock numbers the message: ids commit in order within a room.
-		var buyer, trade uuid.UUID
-		err := tx.QueryRow(ctx, `
+	err = s.db.QueryRow(ctx, `
+		WITH r AS (
 			UPDATE chat.rooms
-			   SET last_message_id = last_message_id + 1, last_message = $3,
+			   SET last_message_id = last_message_id + 1, last_message = $5,
 			       last_message_at = clock_timestamp(), active_at = clock_timestamp()
 			 WHERE id = $1 AND status = 'TRADING' AND $2 IN (buyer_id, seller_id)
-			RETURNING last_message_id, last_message_at, buyer_id, trade_id`,
-			roomID, who.UserID, preview(content)).Scan(&m.ID, &m.CreatedAt, &buyer, &trade)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return errRefused
-		}
-		if err != nil {
-			return fmt.Errorf("number message: %w", err)
-		}
-		m.CreatedAt = m.CreatedAt.UTC()
-		m.SenderType = Seller
-		if buyer == who.UserID {
-			m.SenderType = Buyer
-		}
-		tag, err := tx.Exec(ctx, `
+			RETURNING id, last_message_id, last_message_at, buyer_id, trade_id
+		), m AS (
 			INSERT INTO chat.messages (room_id, id, sender_id, sender_type, client_id, content, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)
-			ON CONFLICT (room_id, sender_id, client_id) DO NOTHING`,
-			roomID, m.ID, who.UserID, m.SenderType, clientID, content, m.CreatedAt)
-		if err != nil {
-			return fmt.Errorf("store message: %w", err)
-		}
-		if tag.RowsAffected() == 0 {
-			return errDuplicate
-		}
-		return outbox.Write(ctx, tx, outbox.Event{
-			Topic: events.ChatMessageSent, Source: events.SourceChat, AggregateID: roomID.String(),
-			Data: events.ChatMessageSentData{RoomID: roomID, TradeID: trade, MessageID: m.ID, SenderID: who.UserID,
-				SenderType: string(m.SenderType), Message: content, CreatedAt: m.CreatedAt},
-		})
-	})
-	switch {
-	case err == nil:
+			SELECT r.id, r.last_message_id, $2, CASE WHEN r.buyer_id = $2 THEN 'BUYER' ELSE 'SELLER' END, $3, $4, r.last_message_at
+			  FROM r
+			ON CONFLICT (room_id, sender_id, client_id) DO NOTHING
+			RETURNING id, sender_type, created_at
+		), o AS (
+			INSERT INTO messaging.outbox (id, topic, source, aggregate_id, payload, traceparent)
+			SELECT $6, $7, $8, r.id::text,
+			       jsonb_build_object('roomId', r.id, 'tradeId', r.trade_id, 'messageId', m.id, 'senderId', $2::uuid,
+			                          'senderType', m.sender_type, 'message', $4::text, 'createdAt', m.created_at),
+			       $9
+			  FROM r, m
+		)
+		SELECT id, sender_type, created_at FROM m`,
+		roomID, who.UserID, clientID, content, preview(content),
+		uuid.New(), events.ChatMessageSent, events.SourceChat, outbox.Traceparent(ctx),
+	).Scan(&m.ID, &m.SenderType, &m.CreatedAt)
+	if err == nil {
+		m.CreatedAt = m.CreatedAt.UTC()
 		return m, false, nil
-	case errors.Is(err, errDuplicate), errors.Is(err, errRefused):
-		// A retry is answered with its first copy even after the room closed.
-		if first, ok, ferr := s.byClientID(ctx, roomID, who.UserID, clientID); ferr != nil {
-			return Message{}, false, ferr
-		} else if ok {
-			return first, true, nil
-		}
-		if errors.Is(err, errDuplicate) {
-			return Message{}, false, fmt.Errorf("send to room %s: duplicate client id vanished", roomID)
-		}
-		return Message{}, false, s.whyRefused(ctx, who, roomID)
-	default:
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
 		return Message{}, false, fmt.Errorf("send to room %s: %w", roomID, err)
 	}
+	// Nothing stored: a retry (answered with its first copy, even after the room closed),
+	// a closed room, or a caller who is not a member.
+	first, ok, err := s.byClientID(ctx, roomID, who.UserID, clientID)
+	if err != nil {
+		return Message{}, false, err
+	}
+	if ok {
+		return first, true, nil
+	}
+	return Message{}, false, s.whyRefused(ctx, who, roomID)
 }
-
-// errRefused aborts a send the room does not accept; whyRefused says why.
-var errRefused = errors.New("send refused")
 
 func (s *Store) byClientID(ctx context.Context, roomID, sender uuid.UUID, clientID string) (Message, bool, error) {
 	rows, err := s.db.Query(ctx, `SELECT `+messageColumns+` FROM chat.messages

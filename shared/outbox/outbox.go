@@ -48,17 +48,23 @@ func Write(ctx context.Context, tx pgx.Tx, e Event) error {
 	if err != nil {
 		return fmt.Errorf("write outbox event %s: encode payload: %w", e.Topic, err)
 	}
-	var traceparent *string
-	if t, ok := telemetry.TraceFrom(ctx); ok {
-		tp := t.Traceparent()
-		traceparent = &tp
-	}
+	traceparent := Traceparent(ctx)
 	_, err = tx.Exec(ctx, `
 		INSERT INTO messaging.outbox (id, topic, source, aggregate_id, payload, traceparent)
 		VALUES ($1, $2, $3, $4, $5, $6)`,
 		e.ID, e.Topic, e.Source, e.AggregateID, payload, traceparent)
 	if err != nil {
 		return fmt.Errorf("write outbox event %s: %w", e.Topic, err)
+	}
+	return nil
+}
+
+// Traceparent is the trace of ctx as an outbox row stores it (nil without one), for the
+// rare writer that inserts its event in the same statement as its change.
+func Traceparent(ctx context.Context) *string {
+	if t, ok := telemetry.TraceFrom(ctx); ok {
+		tp := t.Traceparent()
+		return &tp
 	}
 	return nil
 }

@@ -3,7 +3,7 @@ SHELL := /usr/bin/env bash
 GO    ?= go
 PKGS  ?= ./...
 
-.PHONY: dev test test-short bench migrate migrate-status migrate-reset manifest fmt vet lint build services
+.PHONY: dev test test-short bench migrate migrate-status migrate-reset manifest fmt vet lint build services infra-check images
 
 ## dev: make sure PostgreSQL and Redis run, then run every function, chat and the backbone on http://localhost:8080
 dev: services
@@ -39,6 +39,24 @@ manifest:
 ## build: the binaries into bin/
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/ ./cmd/... ./chat-server/cmd/... ./outbox-relay/cmd/...
+
+## infra-check: terraform fmt, terraform validate (when its providers can be installed) and the Go tests that check Terraform, compose and docs against the registry
+infra-check:
+	@if command -v terraform >/dev/null; then \
+		terraform fmt -check -recursive infra/ && \
+		if terraform -chdir=infra/terraform init -backend=false -input=false >/dev/null 2>&1; then \
+			terraform -chdir=infra/terraform validate; \
+		else echo "infra-check: terraform providers cannot be installed here; skipping terraform validate"; fi; \
+	else echo "infra-check: terraform not installed; skipping terraform fmt and validate (the Go test checks the format)"; fi
+	$(GO) test -count=1 ./infra/ ./infra/cmd/jwk/
+
+## images: build the functions, outbox-relay and chat-server images with Docker (IMAGE_REPO, default market; IMAGE_TAG, default dev)
+images:
+	@command -v docker >/dev/null || { echo "make images: docker is not installed" >&2; exit 1; }
+	@docker info >/dev/null 2>&1 || { echo "make images: no Docker engine answers (docker info)" >&2; exit 1; }
+	for target in functions outbox-relay chat-server; do \
+		docker build -f infra/docker/Dockerfile --target $$target -t $(or $(IMAGE_REPO),market)/$$target:$(or $(IMAGE_TAG),dev) . || exit 1; \
+	done
 
 fmt:
 	gofmt -w .

@@ -847,3 +847,21 @@ func TestHostedConsumers(t *testing.T) {
 		})
 	}
 }
+
+// The gateway's chat routes are the chat server's REST routes: all of them but the
+// WebSocket (API Gateway carries none) and its health check.
+func TestGatewayChatRoutes(t *testing.T) {
+	t.Parallel()
+	e := evaluateFor(t, "pubsub")
+	route := regexp.MustCompile(`\.Handle(?:Func)?\("([A-Z]+ /api/v1/chat/[^"]*)"`)
+	var served []string
+	for _, m := range route.FindAllStringSubmatch(readGo(t, "../chat-server"), -1) {
+		if r := m[1]; r != "GET /api/v1/chat/ws" && r != "GET /api/v1/chat/healthz" {
+			served = append(served, r)
+		}
+	}
+	if len(served) == 0 {
+		t.Fatal("found no chat-server routes: the pattern no longer matches chat-server/")
+	}
+	assertSet(t, "chat routes in the gateway", keysOf(t, e.local(t, "chat_routes")), served)
+}

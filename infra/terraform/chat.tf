@@ -73,9 +73,11 @@ resource "google_cloud_run_v2_service" "chat" {
         }
       }
 
+      # A startup probe only: /healthz pings the database, and a liveness probe on it would
+      # restart healthy instances during a database failover.
       startup_probe {
-        tcp_socket {
-          port = 8080
+        http_get {
+          path = "/healthz"
         }
         period_seconds    = 1
         failure_threshold = 15

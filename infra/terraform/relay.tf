@@ -71,20 +71,14 @@ resource "google_cloud_run_v2_service" "relay" {
         }
       }
 
+      # A startup probe only: /healthz pings the database, and a liveness probe on it would
+      # restart healthy instances during a database failover.
       startup_probe {
         http_get {
           path = "/healthz"
         }
         period_seconds    = 2
         failure_threshold = 15
-      }
-
-      liveness_probe {
-        http_get {
-          path = "/healthz"
-        }
-        period_seconds    = 30
-        failure_threshold = 3
       }
     }
   }

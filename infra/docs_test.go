@@ -11,7 +11,6 @@ import (
 	"github.com/zclconf/go-cty/cty"
 )
 
-
 // deployDocs are the documents an operator follows.
 var deployDocs = []string{"README.md", "../docs/deploy.md"}
 

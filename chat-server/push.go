@@ -1,8 +1,10 @@
 package chatserver
 
 import (
+	"errors"
 	"net/http"
 	"slices"
+	"strings"
 
 	"google.golang.org/api/idtoken"
 
@@ -10,6 +12,9 @@ import (
 	"github.com/8949market/market/shared/auth"
 	"github.com/8949market/market/shared/fault"
 )
+
+// errPushAudience is an ID token made for another service.
+var errPushAudience = errors.New("push token audience is not this server")
 
 // pushAuth guards the event functions the chat server hosts. On GCP the chat server takes
 // public traffic (WebSockets cannot pass API Gateway), so Cloud Run's invoker check cannot
@@ -27,7 +32,12 @@ func (s *Server) pushAuth(next http.Handler) http.Handler {
 			api.Fail(w, r, fault.ErrUnauthenticated.WithMessage("push token required"))
 			return
 		}
-		p, err := idtoken.Validate(r.Context(), token, cfg.PushAudience)
+		// Pub/Sub push signs for the audience its subscription names (PUSH_AUDIENCE); the
+		// Kafka bridge signs for the URL it calls. Both are this server.
+		p, err := idtoken.Validate(r.Context(), token, "")
+		if err == nil && p.Audience != cfg.PushAudience && p.Audience != strings.TrimSuffix(cfg.PushAudience, "/")+r.URL.Path {
+			err = errPushAudience
+		}
 		if err != nil {
 			api.Fail(w, r, fault.ErrUnauthenticated.WithMessage("push token invalid").Wrap(err))
 			return

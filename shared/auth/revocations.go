@@ -74,7 +74,7 @@ const (
 
 // NewRevocations returns a mirror of d's revocations, empty and not yet in step: it
 // answers through d until Run has resynced it. Revocations written through d are
-// applied to it at once.
+// applied to it at once; build one per Denylist, as only the latest is told.
 func NewRevocations(d *Denylist) *Revocations {
 	r := &Revocations{
 		deny:   d,

@@ -27,7 +27,8 @@ var (
 // for as long as the verifier would still accept it.
 const Leeway = 5 * time.Second
 
-// DenyChecker says whether a token is revoked; *Denylist is the real one.
+// DenyChecker says whether a token is revoked: *Revocations from memory (what
+// platform.New wires), or *Denylist with a Redis round trip.
 type DenyChecker interface {
 	Denied(ctx context.Context, jti string, userID uuid.UUID, ver int64) (bool, error)
 }

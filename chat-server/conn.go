@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -47,6 +47,13 @@ type item struct {
 	join    *joinItem    // start delivering a room
 	catchUp uuid.UUID    // read the room's missed messages from PostgreSQL
 	leave   uuid.UUID    // stop delivering a room
+	closing *closeItem   // write nothing more: close the connection
+}
+
+// closeItem is a close the writer carries out once the frames queued before it are written.
+type closeItem struct {
+	code   websocket.StatusCode
+	reason string
 }
 
 type joinItem struct {
@@ -65,9 +72,9 @@ type conn struct {
 	queue  chan item
 	ctx    context.Context
 	cancel context.CancelCauseFunc
-	// closing is set once the connection is being closed, so a full queue is not reported
-	// twice.
-	closeOnce sync.Once
+	// closing is set by the first close, which is the one: a full queue, or more refused
+	// frames, are not reported again.
+	closing atomic.Bool
 
 	// Owned by the reader goroutine.
 	joined  map[uuid.UUID]bool
@@ -89,14 +96,24 @@ func (c *conn) enqueue(it item) {
 	}
 }
 
-// close ends the connection with code; the reader and writer then stop.
+// close ends the connection with code once the frames already queued are written, so the
+// client sees the error or reconnect frame that explains the close before it; a queue too
+// full to take the close is cut at once. The reader and writer then stop.
 func (c *conn) close(code websocket.StatusCode, reason string) {
-	c.closeOnce.Do(func() {
-		go func() {
-			_ = c.ws.Close(code, reason)
-			c.cancel(errors.New(reason))
-		}()
-	})
+	if !c.closing.CompareAndSwap(false, true) {
+		return
+	}
+	select {
+	case c.queue <- item{closing: &closeItem{code: code, reason: reason}}:
+	default:
+		go c.closeNow(code, reason)
+	}
+}
+
+// closeNow closes the WebSocket with code, without waiting for the queue.
+func (c *conn) closeNow(code websocket.StatusCode, reason string) {
+	_ = c.ws.Close(code, reason)
+	c.cancel(errors.New(reason))
 }
 
 // serve runs the connection until either side ends it.
@@ -108,8 +125,13 @@ func (c *conn) serve() {
 	}()
 	go c.ping()
 	c.read()
-	c.cancel(nil)
+	// After a close of the server's own, the writer finishes first: the frames queued
+	// before the close (the error that explains it) still go out.
+	if !c.closing.Load() {
+		c.cancel(nil)
+	}
 	<-done
+	c.cancel(nil)
 	for id := range c.joined {
 		c.s.hub.leave(id, c)
 	}
@@ -267,11 +289,15 @@ func (c *conn) write() {
 		case <-c.ctx.Done():
 			return
 		case it := <-c.queue:
+			if it.closing != nil {
+				c.closeNow(it.closing.code, it.closing.reason)
+				return
+			}
 			if err := c.writeItem(it); err != nil {
 				if c.ctx.Err() == nil {
 					slog.Debug("chat: write failed", "conn", c.id, "error", err.Error())
 				}
-				c.close(websocket.StatusGoingAway, "write failed")
+				c.closeNow(websocket.StatusGoingAway, "write failed")
 				return
 			}
 		}

@@ -202,6 +202,12 @@ func errorFrame(roomID *uuid.UUID, clientID string, err error) *Frame {
 func (c *conn) handle(f Frame) error {
 	ctx, cancel := context.WithTimeout(c.ctx, 10*time.Second)
 	defer cancel()
+	switch f.Type {
+	case TypeJoin, TypeLeave, TypeSend, TypeRead, TypeTyping:
+	default:
+		// Said before any field is checked: an unknown type's fields mean nothing.
+		return chat.ErrFrame.WithMessage("unknown frame type %q", f.Type).OnField("type")
+	}
 	if f.RoomID == nil {
 		return chat.ErrRoomID
 	}
@@ -247,10 +253,8 @@ func (c *conn) handle(f Frame) error {
 			return chat.ErrNotJoined
 		}
 		c.s.hub.broadcast(ctx, chat.Notice{Kind: chat.NoticeTyping, RoomID: roomID, UserID: c.who.UserID})
-		return nil
-	default:
-		return chat.ErrFrame.WithMessage("unknown frame type %q", f.Type).OnField("type")
 	}
+	return nil
 }
 
 // join lets the connection into a room of its user's trade: it subscribes, then the

@@ -186,11 +186,11 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request) {
 		api.Fail(w, r, chat.ErrTooManyConns)
 		return
 	}
-	defer func() {
+	forget := func() {
 		if err := s.presence.remove(context.WithoutCancel(r.Context()), who.UserID, c.id); err != nil {
 			slog.Warn("chat: presence remove", "conn", c.id, "error", err.Error())
 		}
-	}()
+	}
 	opts := &websocket.AcceptOptions{Subprotocols: []string{Subprotocol}}
 	if slices.Contains(s.kit.Config.ChatOrigins, "*") {
 		opts.InsecureSkipVerify = true // tokens, not cookies: a foreign page gains nothing
@@ -199,15 +199,20 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request) {
 	}
 	ws, err := websocket.Accept(w, r, opts)
 	if err != nil {
+		forget()
 		return // Accept has answered
 	}
 	c.ws = ws
 	c.ctx, c.cancel = context.WithCancelCause(s.ctx)
 	if !s.track(c) {
 		_ = ws.Close(websocket.StatusServiceRestart, "server restarting")
+		forget()
 		return
 	}
+	// Untracked after it is forgotten: a drain, which waits for the tracked connections,
+	// ends with their slots given back (and before the process closes Redis).
 	defer s.untrack(c)
+	defer forget()
 	slog.InfoContext(r.Context(), "chat: connected", "conn", c.id, "user", who.UserID)
 	c.serve()
 	slog.InfoContext(r.Context(), "chat: disconnected", "conn", c.id, "user", who.UserID, "cause", context.Cause(c.ctx))

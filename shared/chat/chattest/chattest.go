@@ -1,5 +1,6 @@
 // Package chattest drives the chat server from the outside for tests: rooms opened by
-// delivering trade events, and real WebSocket clients speaking the chat protocol.
+// delivering trade events, real WebSocket clients speaking the chat protocol, the REST
+// routes, a second replica on the same stack, and readers of what the chat stores.
 package chattest
 
 import (
@@ -17,6 +18,7 @@ import (
 	"github.com/google/uuid"
 
 	chatserver "github.com/8949market/market/chat-server"
+	"github.com/8949market/market/shared/api"
 	"github.com/8949market/market/shared/auth"
 	"github.com/8949market/market/shared/devstack/stacktest"
 	"github.com/8949market/market/shared/events"
@@ -55,7 +57,12 @@ type Room struct {
 // Open opens the room of a new trade between two fresh users, as trade-created does.
 func Open(t testing.TB, st *stacktest.Stack) Room {
 	t.Helper()
-	buyer, seller := NewMember(t, st, auth.RoleUser), NewMember(t, st, auth.RoleUser)
+	return OpenBetween(t, st, NewMember(t, st, auth.RoleUser), NewMember(t, st, auth.RoleUser))
+}
+
+// OpenBetween opens the room of a new trade between buyer and seller.
+func OpenBetween(t testing.TB, st *stacktest.Stack, buyer, seller Member) Room {
+	t.Helper()
 	d := Trade(buyer.Identity, seller.Identity)
 	MustDeliver(t, st, TradeCreated, events.TradeCreated, uuid.New(), d)
 	return Room{ID: RoomOfTrade(t, st, d.TradeID), Trade: d, Buyer: buyer, Seller: seller}
@@ -122,16 +129,19 @@ func MustDeliver(t testing.TB, st *stacktest.Stack, function, topic string, id u
 	}
 }
 
-// Client is a WebSocket client of the chat protocol.
+// Client is a WebSocket client of the chat protocol. WriteFrame, WriteRaw and
+// WriteBinary may be called from any goroutine; the other methods from the test's only.
 type Client struct {
 	t  testing.TB
 	ws *websocket.Conn
+	// handshake is the server's answer to the upgrade.
+	handshake *http.Response
 	// frames holds every frame received, in order, until taken.
 	frames chan chatserver.Frame
 	// pending holds frames that overtook an awaited ack, for Next to return first.
 	pending []chatserver.Frame
 	done    chan struct{}
-	err    error
+	err     error
 }
 
 // WSURL turns a server's http:// base into the chat WebSocket URL.
@@ -139,11 +149,21 @@ func WSURL(base string) string {
 	return "ws" + strings.TrimPrefix(base, "http") + "/api/v1/chat/ws"
 }
 
+// Bearer is the Authorization header carrying token.
+func Bearer(token string) http.Header { return http.Header{"Authorization": {"Bearer " + token}} }
+
 // Dial connects to the chat server at base (http://host:port) with token in the
 // Authorization header, failing the test if refused.
 func Dial(t testing.TB, base, token string) *Client {
 	t.Helper()
-	c, res, err := TryDial(context.Background(), base, http.Header{"Authorization": {"Bearer " + token}}, nil)
+	return DialWith(t, base, Bearer(token), nil)
+}
+
+// DialWith connects with the given headers and subprotocols, failing the test if
+// refused. The connection is closed when the test ends.
+func DialWith(t testing.TB, base string, header http.Header, subprotocols []string) *Client {
+	t.Helper()
+	c, res, err := TryDial(context.Background(), WSURL(base), header, subprotocols)
 	if err != nil {
 		status := 0
 		if res != nil {
@@ -156,15 +176,39 @@ func Dial(t testing.TB, base, token string) *Client {
 	return c
 }
 
-// TryDial connects with the given headers and subprotocols and returns the handshake's
-// response when refused.
-func TryDial(ctx context.Context, base string, header http.Header, subprotocols []string) (*Client, *http.Response, error) {
-	ws, res, err := websocket.Dial(ctx, WSURL(base), &websocket.DialOptions{HTTPHeader: header, Subprotocols: subprotocols})
+// Refused dials wsURL (WSURL(base), perhaps with a query) and fails the test unless the
+// handshake is refused with status and, when code is not empty, an error body with code.
+func Refused(t testing.TB, wsURL string, header http.Header, subprotocols []string, status int, code string) {
+	t.Helper()
+	c, res, err := TryDial(context.Background(), wsURL, header, subprotocols)
+	if err == nil {
+		c.Close()
+		t.Fatalf("chattest: dial accepted, want status %d %s", status, code)
+	}
+	if res == nil {
+		t.Fatalf("chattest: dial failed without an answer (%v), want status %d %s", err, status, code)
+	}
+	if res.StatusCode != status {
+		t.Fatalf("chattest: dial answered %d, want %d %s", res.StatusCode, status, code)
+	}
+	if code != "" {
+		var body api.ErrorBody
+		if err := json.NewDecoder(res.Body).Decode(&body); err != nil || body.Code != code {
+			t.Fatalf("chattest: dial refused with %+v (%v), want code %s", body, err, code)
+		}
+	}
+}
+
+// TryDial connects to wsURL (WSURL(base), perhaps with a query) with the given headers
+// and subprotocols and returns the handshake's answer, also when refused. The client
+// fails no test until DialWith binds it to one; TryDial's callers only close it.
+func TryDial(ctx context.Context, wsURL string, header http.Header, subprotocols []string) (*Client, *http.Response, error) {
+	ws, res, err := websocket.Dial(ctx, wsURL, &websocket.DialOptions{HTTPHeader: header, Subprotocols: subprotocols})
 	if err != nil {
 		return nil, res, err
 	}
 	ws.SetReadLimit(1 << 20)
-	c := &Client{ws: ws, frames: make(chan chatserver.Frame, 100_000), done: make(chan struct{})}
+	c := &Client{ws: ws, handshake: res, frames: make(chan chatserver.Frame, 100_000), done: make(chan struct{})}
 	go c.receive()
 	return c, res, nil
 }
@@ -186,33 +230,45 @@ func (c *Client) receive() {
 	}
 }
 
+// Subprotocol is the subprotocol the server chose.
+func (c *Client) Subprotocol() string { return c.ws.Subprotocol() }
+
+// Handshake is the server's answer to the upgrade.
+func (c *Client) Handshake() *http.Response { return c.handshake }
+
 // Close closes the connection normally.
 func (c *Client) Close() { _ = c.ws.Close(websocket.StatusNormalClosure, "") }
 
 // Drop cuts the connection without a closing handshake, as a lost network does.
 func (c *Client) Drop() { _ = c.ws.CloseNow() }
 
-// Write sends a frame.
+// Write sends a frame, failing the test if it cannot.
 func (c *Client) Write(f chatserver.Frame) {
 	c.t.Helper()
-	if err := c.WriteRaw(mustJSON(c.t, f)); err != nil {
+	if err := c.WriteFrame(f); err != nil {
 		c.t.Fatalf("chattest: write %s: %v", f.Type, err)
 	}
 }
 
-// WriteRaw sends a text frame as is.
-func (c *Client) WriteRaw(raw []byte) error {
-	ctx, cancel := context.WithTimeout(context.Background(), Wait)
-	defer cancel()
-	return c.ws.Write(ctx, websocket.MessageText, raw)
+// WriteFrame sends a frame.
+func (c *Client) WriteFrame(f chatserver.Frame) error {
+	raw, err := json.Marshal(f)
+	if err != nil {
+		return fmt.Errorf("encode %s frame: %w", f.Type, err)
+	}
+	return c.WriteRaw(raw)
 }
 
-func mustJSON(t testing.TB, v any) []byte {
-	raw, err := json.Marshal(v)
-	if err != nil {
-		t.Fatalf("chattest: encode: %v", err)
-	}
-	return raw
+// WriteRaw sends a text frame as is.
+func (c *Client) WriteRaw(raw []byte) error { return c.write(websocket.MessageText, raw) }
+
+// WriteBinary sends a binary frame.
+func (c *Client) WriteBinary(raw []byte) error { return c.write(websocket.MessageBinary, raw) }
+
+func (c *Client) write(typ websocket.MessageType, raw []byte) error {
+	ctx, cancel := context.WithTimeout(context.Background(), Wait)
+	defer cancel()
+	return c.ws.Write(ctx, typ, raw)
 }
 
 // Next returns the next frame, failing the test if none comes within Wait.
@@ -255,6 +311,17 @@ func (c *Client) Expect(typ string) chatserver.Frame {
 	}
 }
 
+// ExpectError returns the next frame, skipping typing and read notices, failing unless
+// it is an error frame with code.
+func (c *Client) ExpectError(code string) chatserver.Frame {
+	c.t.Helper()
+	f := c.Expect(chatserver.TypeError)
+	if f.Code != code {
+		c.t.Fatalf("chattest: error frame %s (%s), want %s", f.Code, f.Error, code)
+	}
+	return f
+}
+
 // Closed waits for the server to close the connection and returns the close code.
 func (c *Client) Closed() websocket.StatusCode {
 	c.t.Helper()
@@ -293,6 +360,37 @@ func (c *Client) Send(roomID uuid.UUID, clientID, content string) chatserver.Fra
 		}
 		overtook = append(overtook, f)
 	}
+}
+
+// ExpectMessage returns the next frame, skipping typing and read notices, failing unless
+// it is the message with id in room.
+func (c *Client) ExpectMessage(roomID uuid.UUID, id int64) chatserver.Frame {
+	c.t.Helper()
+	f := c.Expect(chatserver.TypeMessage)
+	if f.RoomID == nil || *f.RoomID != roomID || f.Message == nil || f.Message.ID != id || f.Message.RoomID != roomID {
+		c.t.Fatalf("chattest: message frame %+v (%+v), want message %d of room %s", f, f.Message, id, roomID)
+	}
+	return f
+}
+
+// Acks takes the next n ack frames, failing on an error frame; the other frames met on
+// the way are kept, in order, for the following calls.
+func (c *Client) Acks(n int) []chatserver.Frame {
+	c.t.Helper()
+	var acks, others []chatserver.Frame
+	for len(acks) < n {
+		f := c.Next()
+		switch f.Type {
+		case chatserver.TypeAck:
+			acks = append(acks, f)
+		case chatserver.TypeError:
+			c.t.Fatalf("chattest: error frame while waiting for acks: %s %s", f.Code, f.Error)
+		default:
+			others = append(others, f)
+		}
+	}
+	c.pending = append(others, c.pending...)
+	return acks
 }
 
 // Messages takes the next n message frames, failing on an error frame.

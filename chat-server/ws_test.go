@@ -235,10 +235,17 @@ func TestRetriedSendStoredOnce(t *testing.T) {
 		buyer.Join(room.ID, nil)
 		seller.Join(room.ID, nil)
 		first := buyer.Send(room.ID, "retry-me", "first try")
+		before := chattest.StoredRoom(t, st, room.ID)
 		again := buyer.Send(room.ID, "retry-me", "second try")
 		if first.Duplicate || !again.Duplicate || again.Message.ID != first.Message.ID ||
 			again.Message.Content != "first try" || !again.Message.CreatedAt.Equal(first.Message.CreatedAt) {
 			t.Fatalf("first %+v (%+v), retry %+v (%+v)", first, first.Message, again, again.Message)
+		}
+		// The retry left the room as it was: its last message is the one stored.
+		if after := chattest.StoredRoom(t, st, room.ID); after.LastMessageID != before.LastMessageID ||
+			*after.LastMessage != "first try" || !after.LastMessageAt.Equal(*before.LastMessageAt) {
+			t.Fatalf("after the retry the room's last message is %d %q at %v, was %d %q at %v", after.LastMessageID,
+				*after.LastMessage, after.LastMessageAt, before.LastMessageID, *before.LastMessage, before.LastMessageAt)
 		}
 		// A client id is the sender's own: the seller's "retry-me" is a message of its own.
 		theirs := seller.Send(room.ID, "retry-me", "not a retry")

@@ -187,8 +187,9 @@ func (s *Store) withMark(ctx context.Context, who auth.Identity, r Room) (Room, 
 //
 // It is one statement, so one round trip: the room's row lock numbers the message (ids
 // commit in order within a room), and the message and its event are written with it. A
-// duplicate still takes a number, which then stays unused: readers treat ids as ordered,
-// not dense.
+// retry of a committed send leaves the room as it is; only one racing its first copy
+// still takes a number (and touches the room's last message), which then stays unused:
+// readers treat ids as ordered, not dense.
 func (s *Store) Send(ctx context.Context, who auth.Identity, roomID uuid.UUID, clientID, content string) (m Message, duplicate bool, err error) {
 	if err := CheckClientID(clientID); err != nil {
 		return Message{}, false, err
@@ -203,6 +204,7 @@ func (s *Store) Send(ctx context.Context, who auth.Identity, roomID uuid.UUID, c
 			   SET last_message_id = last_message_id + 1, last_message = $5,
 			       last_message_at = clock_timestamp(), active_at = clock_timestamp()
 			 WHERE id = $1 AND status = 'TRADING' AND $2 IN (buyer_id, seller_id)
+			   AND NOT EXISTS (SELECT FROM chat.messages WHERE room_id = $1 AND sender_id = $2 AND client_id = $3)
 			RETURNING id, last_message_id, last_message_at, buyer_id, trade_id
 		), m AS (
 			INSERT INTO chat.messages (room_id, id, sender_id, sender_type, client_id, content, created_at)

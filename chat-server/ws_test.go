@@ -190,6 +190,41 @@ func TestReconnectReplaysMissed(t *testing.T) {
 		sendN(t, seller, room, 6, 6)
 		buyer.ExpectMessage(room.ID, 6)
 	})
+	t.Run("more than a replay page", func(t *testing.T) {
+		t.Parallel()
+		const missed = 450 // the server reads 200 at a time
+		room := chattest.Open(t, st)
+		seller := chattest.Dial(t, st.ChatURL, room.Seller.Token)
+		seller.Join(room.ID, nil)
+		for i := range missed {
+			seller.Write(chatserver.Frame{Type: chatserver.TypeSend, RoomID: &room.ID, ClientID: fmt.Sprintf("m%d", i+1), Content: content(int64(i + 1))})
+		}
+		seller.Acks(missed)
+		buyer := chattest.Dial(t, st.ChatURL, room.Buyer.Token)
+		buyer.Join(room.ID, chattest.Ptr[int64](0))
+		for id := int64(1); id <= missed; id++ {
+			if f := buyer.ExpectMessage(room.ID, id); f.Message.Content != content(id) {
+				t.Fatalf("replayed %+v", f.Message)
+			}
+		}
+		sendN(t, seller, room, missed+1, missed+1)
+		buyer.ExpectMessage(room.ID, missed+1)
+	})
+	t.Run("joined twice on one connection", func(t *testing.T) {
+		t.Parallel()
+		room := chattest.Open(t, st)
+		seller := chattest.Dial(t, st.ChatURL, room.Seller.Token)
+		seller.Join(room.ID, nil)
+		sendN(t, seller, room, 1, 3)
+		buyer := chattest.Dial(t, st.ChatURL, room.Buyer.Token)
+		buyer.Join(room.ID, chattest.Ptr[int64](1))
+		buyer.ExpectMessage(room.ID, 2)
+		buyer.ExpectMessage(room.ID, 3)
+		// Asking again from the start replays nothing this connection was given.
+		buyer.Join(room.ID, chattest.Ptr[int64](0))
+		sendN(t, seller, room, 4, 4)
+		buyer.ExpectMessage(room.ID, 4)
+	})
 	for name, lastID := range map[string]*int64{"without last id": nil, "beyond the last": chattest.Ptr[int64](99)} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()

@@ -5,6 +5,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"time"
@@ -30,6 +31,14 @@ type Config struct {
 	Backbone string `env:"BACKBONE" envDefault:"kafka"`
 	// KafkaBrokers, when set, points at a real Kafka cluster instead of the embedded one.
 	KafkaBrokers []string `env:"KAFKA_BROKERS" envSeparator:","`
+	// KafkaTLS dials the brokers over TLS, verified against the system's roots.
+	KafkaTLS bool `env:"KAFKA_TLS" envDefault:"false"`
+	// KafkaSASL is how clients authenticate to the brokers: "none", "plain" (with
+	// KafkaSASLUsername and KafkaSASLPassword) or "gcp" (OAUTHBEARER with the Google
+	// credentials of the process, as Managed Service for Apache Kafka expects).
+	KafkaSASL         string `env:"KAFKA_SASL" envDefault:"none"`
+	KafkaSASLUsername string `env:"KAFKA_SASL_USERNAME"`
+	KafkaSASLPassword string `env:"KAFKA_SASL_PASSWORD"`
 	// PubSubEmulatorHost, when set, points at a Pub/Sub emulator instead of the in-process one.
 	PubSubEmulatorHost string `env:"PUBSUB_EMULATOR_HOST"`
 	// PubSubProject is the GCP project of the Pub/Sub topics.
@@ -138,6 +147,9 @@ func Parse(environ map[string]string) (Config, error) {
 	if c.Backbone != "kafka" && c.Backbone != "pubsub" {
 		return Config{}, fmt.Errorf("read configuration: BACKBONE must be kafka or pubsub, got %q", c.Backbone)
 	}
+	if err := c.checkKafkaAuth(); err != nil {
+		return Config{}, fmt.Errorf("read configuration: %w", err)
+	}
 	if c.PushAuth != "none" && c.PushAuth != "oidc" {
 		return Config{}, fmt.Errorf("read configuration: PUSH_AUTH must be none or oidc, got %q", c.PushAuth)
 	}
@@ -148,6 +160,29 @@ func Parse(environ map[string]string) (Config, error) {
 		return Config{}, fmt.Errorf("read configuration: BCRYPT_COST must be 10 to 31, got %d", c.BcryptCost)
 	}
 	return c, nil
+}
+
+// checkKafkaAuth refuses the Kafka security settings that cannot connect, so the mistake
+// shows at startup rather than as a broker refusing every connection.
+func (c Config) checkKafkaAuth() error {
+	plainCreds := c.KafkaSASLUsername != "" || c.KafkaSASLPassword != ""
+	switch c.KafkaSASL {
+	case "none", "gcp":
+		if plainCreds {
+			return fmt.Errorf("KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD need KAFKA_SASL=plain, got %q", c.KafkaSASL)
+		}
+	case "plain":
+		if c.KafkaSASLUsername == "" || c.KafkaSASLPassword == "" {
+			return errors.New("KAFKA_SASL=plain needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD")
+		}
+	default:
+		return fmt.Errorf("KAFKA_SASL must be none, plain or gcp, got %q", c.KafkaSASL)
+	}
+	// Managed Service for Apache Kafka, the only gcp cluster, accepts no plaintext.
+	if c.KafkaSASL == "gcp" && !c.KafkaTLS {
+		return errors.New("KAFKA_SASL=gcp needs KAFKA_TLS=true")
+	}
+	return nil
 }
 
 // Redact returns a URL with its password replaced, for logs.

@@ -1,0 +1,55 @@
+package config_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/8949market/market/shared/config"
+)
+
+func TestKafkaAuth(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name    string
+		env     map[string]string
+		wantErr string // empty: valid
+		tls     bool
+		sasl    string
+	}{
+		{name: "defaults", env: map[string]string{}, sasl: "none"},
+		{name: "tls without sasl", env: map[string]string{"KAFKA_TLS": "true"}, tls: true, sasl: "none"},
+		{name: "plain", env: map[string]string{"KAFKA_SASL": "plain", "KAFKA_SASL_USERNAME": "relay", "KAFKA_SASL_PASSWORD": "s3cret"}, sasl: "plain"},
+		{name: "plain over tls", env: map[string]string{"KAFKA_TLS": "true", "KAFKA_SASL": "plain", "KAFKA_SASL_USERNAME": "relay", "KAFKA_SASL_PASSWORD": "s3cret"}, tls: true, sasl: "plain"},
+		{name: "gcp over tls", env: map[string]string{"KAFKA_TLS": "true", "KAFKA_SASL": "gcp"}, tls: true, sasl: "gcp"},
+		{name: "plain without password", env: map[string]string{"KAFKA_SASL": "plain", "KAFKA_SASL_USERNAME": "relay"}, wantErr: "KAFKA_SASL=plain needs"},
+		{name: "plain without username", env: map[string]string{"KAFKA_SASL": "plain", "KAFKA_SASL_PASSWORD": "s3cret"}, wantErr: "KAFKA_SASL=plain needs"},
+		{name: "gcp without tls", env: map[string]string{"KAFKA_SASL": "gcp"}, wantErr: "KAFKA_SASL=gcp needs KAFKA_TLS=true"},
+		{name: "gcp with tls off", env: map[string]string{"KAFKA_TLS": "false", "KAFKA_SASL": "gcp"}, wantErr: "KAFKA_SASL=gcp needs KAFKA_TLS=true"},
+		{name: "password without plain", env: map[string]string{"KAFKA_SASL_PASSWORD": "s3cret"}, wantErr: "need KAFKA_SASL=plain"},
+		{name: "username with gcp", env: map[string]string{"KAFKA_TLS": "true", "KAFKA_SASL": "gcp", "KAFKA_SASL_USERNAME": "relay"}, wantErr: "need KAFKA_SASL=plain"},
+		{name: "unknown mechanism", env: map[string]string{"KAFKA_SASL": "scram"}, wantErr: "KAFKA_SASL must be none, plain or gcp"},
+		{name: "tls not a bool", env: map[string]string{"KAFKA_TLS": "maybe"}, wantErr: `"KafkaTLS"`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			cfg, err := config.Parse(tc.env)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("Parse(%v) error = %v, want one containing %q", tc.env, err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Parse(%v): %v", tc.env, err)
+			}
+			if cfg.KafkaTLS != tc.tls || cfg.KafkaSASL != tc.sasl {
+				t.Errorf("KafkaTLS %v, KafkaSASL %q; want %v, %q", cfg.KafkaTLS, cfg.KafkaSASL, tc.tls, tc.sasl)
+			}
+			if cfg.KafkaSASLUsername != tc.env["KAFKA_SASL_USERNAME"] || cfg.KafkaSASLPassword != tc.env["KAFKA_SASL_PASSWORD"] {
+				t.Errorf("credentials %q / %q, want %q / %q", cfg.KafkaSASLUsername, cfg.KafkaSASLPassword,
+					tc.env["KAFKA_SASL_USERNAME"], tc.env["KAFKA_SASL_PASSWORD"])
+			}
+		})
+	}
+}

@@ -101,7 +101,7 @@ func OpenRoom(ctx context.Context, tx pgx.Tx, d events.TradeData, status Status)
 		return Room{}, false, fmt.Errorf("open room for trade %s: %w", d.TradeID, err)
 	}
 	err = outbox.Write(ctx, tx, outbox.Event{
-		Topic: events.ChatRoomCreated, Source: events.SourceChat, AggregateID: d.TradeID.String(),
+		Topic: events.ChatRoomCreated, Source: events.SourceChat, AggregateID: room.ID.String(),
 		Data: events.ChatRoomCreatedData{RoomID: room.ID, TradeID: d.TradeID},
 	})
 	return room, true, err

@@ -111,15 +111,37 @@ func newBackbone(ctx context.Context, cfg config.Config, db *pgxpool.Pool, apiUR
 
 // settle publishes whatever the outbox holds and waits until every consumer has it.
 func (b *backbone) settle(ctx context.Context) error {
+	// A consumer may write events of its own (trade-created opens a chat room, which
+	// announces chat-room-created): settle again until a round leaves nothing pending.
+	for {
+		if err := b.settleOnce(ctx); err != nil {
+			return err
+		}
+		pending, err := b.pending(ctx)
+		if err != nil || !pending {
+			return err
+		}
+	}
+}
+
+func (b *backbone) pending(ctx context.Context) (bool, error) {
+	var pending bool
+	if err := b.db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM messaging.outbox WHERE status = 'PENDING')`).Scan(&pending); err != nil {
+		return false, fmt.Errorf("settle: %w", err)
+	}
+	return pending, nil
+}
+
+func (b *backbone) settleOnce(ctx context.Context) error {
 	// Drain publishes what nobody holds; rows the running relay has claimed are on their
 	// way, so also wait until no row is pending at all before asking the consumers.
 	for {
 		if _, err := b.relay.Drain(ctx); err != nil {
 			return err
 		}
-		var pending bool
-		if err := b.db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM messaging.outbox WHERE status = 'PENDING')`).Scan(&pending); err != nil {
-			return fmt.Errorf("settle: %w", err)
+		pending, err := b.pending(ctx)
+		if err != nil {
+			return err
 		}
 		if !pending {
 			break

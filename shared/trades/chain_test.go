@@ -73,7 +73,8 @@ func sell(t *testing.T, st *stacktest.Stack, name string) sale {
 	if got.Status != trades.Trading || got.BuyerStatus != trades.Trading || got.SellerStatus != trades.Trading ||
 		got.BuyerID != s.buyer.UserID || got.BuyerNickname != s.buyer.Nickname ||
 		got.SellerID != s.seller.UserID || got.SellerNickname != s.seller.Nickname ||
-		got.ProductID != s.productID || got.ProductName != name || got.ProductPrice != 5000 || got.ChatRoomID != nil {
+		got.ProductID != s.productID || got.ProductName != name || got.ProductPrice != 5000 ||
+		got.ChatRoomID == nil || *got.ChatRoomID != chatRoom(t, st, got.ID, "TRADING") {
 		t.Fatalf("trade %+v, want a TRADING trade of %s between buyer %s (%s) and seller %s (%s)",
 			got, s.productID, s.buyer.UserID, s.buyer.Nickname, s.seller.UserID, s.seller.Nickname)
 	}
@@ -89,6 +90,21 @@ func sell(t *testing.T, st *stacktest.Stack, name string) sale {
 	return s
 }
 
+// chatRoom returns the id of the trade's chat room, which the chat server opened from
+// trade-created, and checks its state.
+func chatRoom(t *testing.T, st *stacktest.Stack, tradeID uuid.UUID, status string) uuid.UUID {
+	t.Helper()
+	var id uuid.UUID
+	var got string
+	if err := st.Kit.DB.QueryRow(context.Background(), `SELECT id, status FROM chat.rooms WHERE trade_id = $1`, tradeID).Scan(&id, &got); err != nil {
+		t.Fatalf("chat room of trade %s: %v", tradeID, err)
+	}
+	if got != status {
+		t.Fatalf("chat room of trade %s is %s, want %s", tradeID, got, status)
+	}
+	return id
+}
+
 func product(t *testing.T, st *stacktest.Stack, s sale) products.View {
 	t.Helper()
 	var v products.View
@@ -97,19 +113,12 @@ func product(t *testing.T, st *stacktest.Stack, s sale) products.View {
 }
 
 // The whole chain: a listed product sold through its reservation opens a trade with both
-// nicknames; its chat room is recorded; both parties complete it, which closes the
-// reservation and marks the product sold.
+// nicknames and a chat room, which the trade records; both parties complete it, which
+// closes the reservation and the room and marks the product sold.
 func TestChainCompleted(t *testing.T) {
 	t.Parallel()
 	st := stacktest.Start(t)
 	s := sell(t, st, "Bicycle")
-
-	room := uuid.New()
-	tradetest.MustDeliver(t, st, tradetest.ChatRoomCreated, events.ChatRoomCreated, events.SourceChat, uuid.New(),
-		events.ChatRoomCreatedData{RoomID: room, TradeID: s.trade.ID})
-	if got := tradetest.MustGet(t, st, s.trade.ID, s.seller.Token); got.ChatRoomID == nil || *got.ChatRoomID != room {
-		t.Fatalf("chatRoomId %v, want %s", got.ChatRoomID, room)
-	}
 
 	if got := tradetest.MustComplete(t, st, s.trade.ID, s.buyer.Token); got.Status != trades.Trading || got.BuyerStatus != trades.Completed {
 		t.Fatalf("after the buyer completed: %+v", got)
@@ -120,6 +129,7 @@ func TestChainCompleted(t *testing.T) {
 	rt.Settle(t, st)
 
 	tradetest.WantTopics(t, st, s.trade.ID, events.TradeCreated, events.TradeCompleted)
+	chatRoom(t, st, s.trade.ID, "COMPLETED")
 	if r := rt.Read(t, st, s.reservationID); r.Status != string(reservations.Closed) {
 		t.Fatalf("reservation after trade-completed: %s, want CLOSED", r.Status)
 	}
@@ -142,6 +152,7 @@ func TestChainCancelled(t *testing.T) {
 	rt.Settle(t, st)
 
 	tradetest.WantTopics(t, st, s.trade.ID, events.TradeCreated, events.TradeCancelled)
+	chatRoom(t, st, s.trade.ID, "CANCELLED")
 	r := rt.Read(t, st, s.reservationID)
 	if r.Status != string(reservations.Available) || r.BuyerID != nil {
 		t.Fatalf("reservation after trade-cancelled: %s buyer %v, want AVAILABLE without a buyer", r.Status, r.BuyerID)

@@ -19,6 +19,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kgo"
+
 	"github.com/8949market/market/shared/bus"
 	"github.com/8949market/market/shared/events"
 )
@@ -40,6 +42,9 @@ type Options struct {
 	BackoffMax  time.Duration // cap of the retry delay (default 5s)
 	Timeout     time.Duration // one delivery's HTTP timeout (default 30s)
 	Client      *http.Client
+	// KafkaOpts are added to every client of the Kafka bridge: the TLS and SASL options
+	// of bus.KafkaAuth, so the bridge reaches the cluster the relay publishes to.
+	KafkaOpts []kgo.Opt
 }
 
 func (o *Options) defaults() {

@@ -47,8 +47,7 @@ func (k *Kafka) Run(ctx context.Context) error {
 }
 
 func (k *Kafka) consume(ctx context.Context, sub Subscription) error {
-	cl, err := kgo.NewClient(
-		kgo.SeedBrokers(k.brokers...),
+	cl, err := k.client(
 		kgo.ConsumerGroup(k.groupOf(sub)),
 		kgo.ConsumeTopics(sub.Topic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
@@ -92,6 +91,12 @@ func (k *Kafka) consume(ctx context.Context, sub Subscription) error {
 	}
 }
 
+// client connects to the bridge's brokers with Options.KafkaOpts and then opts.
+func (k *Kafka) client(opts ...kgo.Opt) (*kgo.Client, error) {
+	base := append([]kgo.Opt{kgo.SeedBrokers(k.brokers...)}, k.opts.KafkaOpts...)
+	return kgo.NewClient(append(base, opts...)...)
+}
+
 // handle delivers one record, parking it when it is undecodable or keeps failing. It
 // returns an error only when ctx ended before the record was settled.
 func (k *Kafka) handle(ctx context.Context, sub Subscription, rec *kgo.Record) error {
@@ -117,9 +122,9 @@ func (k *Kafka) handle(ctx context.Context, sub Subscription, rec *kgo.Record) e
 // begins), not from group membership, so it is right while the bridge is starting,
 // restarting or down.
 func (k *Kafka) Lag(ctx context.Context) (int64, error) {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(k.brokers...))
+	cl, err := k.client()
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("bridge lag: %w", err)
 	}
 	defer cl.Close()
 	adm := kadm.NewClient(cl)

@@ -74,7 +74,7 @@ func TestFrameRefusals(t *testing.T) {
 				t.Fatal(err)
 			}
 			if tc.code == "" {
-				if ack := c.Expect(chatserver.TypeAck); ack.Message.ID != 1 {
+				if ack := c.Acks(1)[0]; ack.Message.ID != 1 {
 					t.Fatalf("ack %+v", ack.Message)
 				}
 				return

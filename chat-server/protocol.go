@@ -24,7 +24,7 @@ const (
 const (
 	TypeJoined    = "joined"    // roomId, room, lastId: the room's last message at join
 	TypeMessage   = "message"   // roomId, message
-	TypeAck       = "ack"       // roomId, clientId, message (duplicate when a retry)
+	TypeAck       = "ack"       // roomId, clientId, message (duplicate when a retry); before or after the sender's own message frame
 	TypeClosed    = "closed"    // roomId, status: the trade ended; the room is read-only
 	TypeError     = "error"     // code, error (text), field, roomId, clientId
 	TypeReconnect = "reconnect" // the server is going away: reconnect with your last ids

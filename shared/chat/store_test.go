@@ -110,7 +110,7 @@ func TestOpenRoomRace(t *testing.T) {
 	if n := b.count(t, `SELECT count(*) FROM chat.rooms WHERE trade_id = $1`, b.trade.TradeID); n != 1 {
 		t.Fatalf("%d rooms", n)
 	}
-	if n := b.count(t, `SELECT count(*) FROM messaging.outbox WHERE topic = $1 AND aggregate_id = $2`,
+	if n := b.count(t, `SELECT count(*) FROM messaging.outbox WHERE topic = $1 AND payload->>'tradeId' = $2`,
 		events.ChatRoomCreated, b.trade.TradeID.String()); n != 1 {
 		t.Fatalf("%d chat-room-created", n)
 	}
@@ -153,7 +153,7 @@ func TestSendRetryRace(t *testing.T) {
 	if n := b.count(t, `SELECT count(*) FROM chat.messages WHERE room_id = $1`, room.ID); n != 1 {
 		t.Fatalf("%d messages stored", n)
 	}
-	if n := b.count(t, `SELECT count(*) FROM messaging.outbox WHERE topic = $1 AND aggregate_id = $2`,
+	if n := b.count(t, `SELECT count(*) FROM messaging.outbox WHERE topic = $1 AND payload->>'roomId' = $2`,
 		events.ChatMessageSent, room.ID.String()); n != 1 {
 		t.Fatalf("%d chat-message-sent", n)
 	}

@@ -68,22 +68,22 @@ func count(t testing.TB, st *stacktest.Stack, query string, args ...any) int {
 // RoomsCreated returns the chat-room-created events written for a trade, in write order.
 func RoomsCreated(t testing.TB, st *stacktest.Stack, tradeID uuid.UUID) []events.ChatRoomCreatedData {
 	t.Helper()
-	return outbox[events.ChatRoomCreatedData](t, st, events.ChatRoomCreated, tradeID)
+	return outbox[events.ChatRoomCreatedData](t, st, events.ChatRoomCreated, "tradeId", tradeID)
 }
 
 // MessagesSent returns the chat-message-sent events written for a room, in write order.
 func MessagesSent(t testing.TB, st *stacktest.Stack, roomID uuid.UUID) []events.ChatMessageSentData {
 	t.Helper()
-	return outbox[events.ChatMessageSentData](t, st, events.ChatMessageSent, roomID)
+	return outbox[events.ChatMessageSentData](t, st, events.ChatMessageSent, "roomId", roomID)
 }
 
-// outbox decodes the payloads of the outbox rows of topic for an aggregate, checking
-// that each comes from the chat domain.
-func outbox[T any](t testing.TB, st *stacktest.Stack, topic string, aggregateID uuid.UUID) []T {
+// outbox decodes the payloads of the outbox rows of topic whose payload names id in
+// field, checking that each comes from the chat domain.
+func outbox[T any](t testing.TB, st *stacktest.Stack, topic, field string, id uuid.UUID) []T {
 	t.Helper()
 	rows, err := st.Kit.DB.Query(context.Background(), `
-		SELECT source, payload FROM messaging.outbox WHERE topic = $1 AND aggregate_id = $2 ORDER BY seq`,
-		topic, aggregateID.String())
+		SELECT source, payload FROM messaging.outbox WHERE topic = $1 AND payload->>$2 = $3 ORDER BY seq`,
+		topic, field, id.String())
 	if err != nil {
 		t.Fatalf("chattest: read outbox: %v", err)
 	}

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"syscall"
 
+	"github.com/twmb/franz-go/pkg/kgo"
 	"golang.org/x/sync/errgroup"
 	"google.golang.org/api/idtoken"
 
@@ -52,12 +53,16 @@ func run() error {
 	defer db.Close()
 
 	var pub bus.Publisher
+	var kafkaOpts []kgo.Opt // TLS and SASL, shared by the producer and the bridge
 	switch cfg.Backbone {
 	case "kafka":
 		if len(cfg.KafkaBrokers) == 0 {
 			return fmt.Errorf("KAFKA_BROKERS is required with BACKBONE=kafka")
 		}
-		if pub, err = bus.NewKafka(cfg.KafkaBrokers); err != nil {
+		if kafkaOpts, err = bus.KafkaAuth(ctx, cfg); err != nil {
+			return err
+		}
+		if pub, err = bus.NewKafka(cfg.KafkaBrokers, kafkaOpts...); err != nil {
 			return err
 		}
 	case "pubsub":
@@ -69,7 +74,8 @@ func run() error {
 	if err := pub.EnsureTopics(ctx, relay.Topics(cfg.TopicPrefix, events.Topics())); err != nil {
 		return err
 	}
-	slog.Info("outbox relay starting", "backbone", cfg.Backbone, "database", config.Redact(cfg.DatabaseURL), "topicPrefix", cfg.TopicPrefix)
+	slog.Info("outbox relay starting", "backbone", cfg.Backbone, "database", config.Redact(cfg.DatabaseURL), "topicPrefix", cfg.TopicPrefix,
+		"kafkaTLS", cfg.KafkaTLS, "kafkaSASL", cfg.KafkaSASL)
 
 	health, err := serve.Listen(":"+strconv.Itoa(cfg.Port), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := db.Ping(r.Context()); err != nil {
@@ -92,7 +98,7 @@ func run() error {
 			return err
 		}
 		g.Go(func() error {
-			return bridge.NewKafka(cfg.KafkaBrokers, cfg.TopicPrefix, subs, pub, bridge.Options{}).Run(gctx)
+			return bridge.NewKafka(cfg.KafkaBrokers, cfg.TopicPrefix, subs, pub, bridge.Options{KafkaOpts: kafkaOpts}).Run(gctx)
 		})
 	}
 	return g.Wait()

@@ -10,6 +10,7 @@ import (
 	"cloud.google.com/go/pubsub/v2/pstest"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	relay "github.com/8949market/market/outbox-relay"
 	"github.com/8949market/market/outbox-relay/bridge"
@@ -48,7 +49,13 @@ func newBackbone(ctx context.Context, cfg config.Config, db *pgxpool.Pool, apiUR
 	case "kafka":
 		brokers := cfg.KafkaBrokers
 		where := "KAFKA_BROKERS"
-		if len(brokers) == 0 {
+		var auth []kgo.Opt // the embedded cluster needs none
+		if len(brokers) > 0 {
+			var err error
+			if auth, err = bus.KafkaAuth(ctx, cfg); err != nil {
+				return nil, err
+			}
+		} else {
 			fake, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.AllowAutoTopicCreation(),
 				kfake.DefaultNumPartitions(bus.KafkaPartitions))
 			if err != nil {
@@ -57,13 +64,13 @@ func newBackbone(ctx context.Context, cfg config.Config, db *pgxpool.Pool, apiUR
 			brokers, where = fake.ListenAddrs(), "embedded kfake"
 			b.closeFake = fake.Close
 		}
-		k, err := bus.NewKafka(brokers)
+		k, err := bus.NewKafka(brokers, auth...)
 		if err != nil {
 			b.closeFake()
 			return nil, err
 		}
 		b.pub = k
-		kb := bridge.NewKafka(brokers, cfg.TopicPrefix, subs, k, bridge.Options{})
+		kb := bridge.NewKafka(brokers, cfg.TopicPrefix, subs, k, bridge.Options{KafkaOpts: auth})
 		b.run = kb.Run
 		b.caughtUp = func(ctx context.Context, _ time.Time) (bool, error) {
 			lag, err := kb.Lag(ctx)

@@ -440,13 +440,34 @@ func TestKafka(t *testing.T) {
 	if err != nil || len(cfg.KafkaBrokers) != 1 || !strings.HasSuffix(cfg.KafkaBrokers[0], ":9092") {
 		t.Errorf("KAFKA_BROKERS %q reads as %v, %v", env["KAFKA_BROKERS"].value, cfg.KafkaBrokers, err)
 	}
+	// Managed Kafka accepts only SASL over TLS: the relay authenticates as its service
+	// account, which needs the client role (managedkafka.clusters.connect).
+	kafkaEnv := map[string]string{}
+	for name, v := range env {
+		if strings.HasPrefix(name, "KAFKA_") {
+			kafkaEnv[name] = v.value
+		}
+	}
+	cfg, err = config.Parse(kafkaEnv)
+	if err != nil || !cfg.KafkaTLS || cfg.KafkaSASL != "gcp" {
+		t.Errorf("relay's Kafka settings %v read as TLS %v, SASL %q, %v; want TLS and gcp", kafkaEnv, cfg.KafkaTLS, cfg.KafkaSASL, err)
+	}
+	grants := e.instances(t, "google_project_iam_member.relay_kafka_client")
+	if g, ok := grants["0"]; !ok || len(grants) != 1 || g.str(t, "role") != "roles/managedkafka.client" ||
+		g.str(t, "member") != "serviceAccount:outbox-relay@"+testProject+".iam.gserviceaccount.com" {
+		t.Errorf("%d relay_kafka_client grants; want one, of roles/managedkafka.client to the relay's account", len(grants))
+	}
 
 	p := evaluateFor(t, "pubsub")
 	if n := len(p.instances(t, "google_managed_kafka_topic.event")) + len(p.instances(t, "google_managed_kafka_cluster.main")); n != 0 {
 		t.Errorf("pubsub backbone: %d Kafka resources", n)
 	}
-	if _, ok := p.instances(t, "google_cloud_run_v2_service.relay")[""].env(t, "template", "containers")["BRIDGE_TARGETS"]; ok {
+	pubsubEnv := p.instances(t, "google_cloud_run_v2_service.relay")[""].env(t, "template", "containers")
+	if _, ok := pubsubEnv["BRIDGE_TARGETS"]; ok {
 		t.Error("pubsub backbone: the relay runs a push bridge")
+	}
+	if _, ok := pubsubEnv["KAFKA_SASL"]; ok {
+		t.Error("pubsub backbone: the relay has Kafka credentials")
 	}
 }
 

@@ -2,9 +2,8 @@
 # per event type and its dead-letter topic, and the push bridge, which is the relay service
 # run with BACKBONE=kafka (relay.tf: BRIDGE_TARGETS names every consumer's endpoint).
 #
-# Known gap (infra/README.md): the managed cluster only accepts SASL (OAUTHBEARER with
-# Google credentials, or PLAIN with a key) over TLS, and shared/bus connects without SASL
-# or TLS, so the relay cannot yet authenticate to it.
+# The cluster accepts only SASL over TLS; the relay connects with KAFKA_TLS=true and
+# KAFKA_SASL=gcp (OAUTHBEARER with its service account's Google token, shared/bus).
 locals {
   kafka_enabled = var.backbone == "kafka"
   kafka_cluster = "market-${var.environment}"

@@ -48,7 +48,11 @@ resource "google_cloud_run_v2_service" "relay" {
         for_each = merge(local.common_env, {
           RELAY_BATCH_SIZE = tostring(var.relay.batch_size)
           }, var.backbone == "kafka" ? {
-          KAFKA_BROKERS  = local.kafka_bootstrap
+          KAFKA_BROKERS = local.kafka_bootstrap
+          # Managed Kafka accepts only SASL over TLS: OAUTHBEARER with the relay's service
+          # account (roles/managedkafka.client, iam.tf), so there is no key to keep.
+          KAFKA_TLS      = "true"
+          KAFKA_SASL     = "gcp"
           BRIDGE_TARGETS = jsonencode(local.consumer_endpoints)
           BRIDGE_AUTH    = "oidc"
         } : {})

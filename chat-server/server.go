@@ -98,13 +98,17 @@ func (s *Server) Run(ctx context.Context, srv *serve.Server, drain time.Duration
 }
 
 // Shutdown refuses new connections, asks the open ones to reconnect and waits for them to
-// close (or ctx to end), then stops the Redis subscription. It may be called again.
+// close (or ctx to end), then stops the Redis subscription. It may be called again: only
+// the first call tells the clients; every call waits.
 func (s *Server) Shutdown(ctx context.Context) {
 	s.mu.Lock()
+	first := !s.draining
 	s.draining = true
 	open := make([]*conn, 0, len(s.conns))
 	for c := range s.conns {
-		open = append(open, c)
+		if first {
+			open = append(open, c)
+		}
 	}
 	s.mu.Unlock()
 	for _, c := range open {
@@ -119,7 +123,7 @@ func (s *Server) Shutdown(ctx context.Context) {
 	select {
 	case <-done:
 	case <-ctx.Done():
-		slog.Warn("chat: drain timed out; dropping connections", "open", len(open))
+		slog.Warn("chat: drain timed out; dropping connections")
 	}
 	s.cancel()
 	<-s.hub.done

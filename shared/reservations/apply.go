@@ -61,6 +61,7 @@ type Queue struct {
 	db            *pgxpool.Pool
 	rdb           *redis.Client
 	paymentWindow time.Duration
+	waiting       *waitingBatcher
 }
 
 // NewQueue returns the apply path on db and rdb.
@@ -68,7 +69,7 @@ func NewQueue(db *pgxpool.Pool, rdb *redis.Client, paymentWindow time.Duration) 
 	if paymentWindow <= 0 {
 		paymentWindow = DefaultPaymentWindow
 	}
-	return &Queue{db: db, rdb: rdb, paymentWindow: paymentWindow}
+	return &Queue{db: db, rdb: rdb, paymentWindow: paymentWindow, waiting: newWaitingBatcher(db)}
 }
 
 func admissionKeys(id uuid.UUID) []string {
@@ -232,9 +233,9 @@ func (q *Queue) seed(ctx context.Context, id uuid.UUID) error {
 }
 
 // confirm appends the admitted application in Postgres, checking the window against the
-// database clock. A waiting applicant's confirmation is one autocommit statement; only
-// the applicant admitted to the buyer's place takes a transaction, to become the buyer
-// on the reservation row as well.
+// database clock. Waiting applicants are appended in batches, one statement for those
+// admitted at the same moment (waitingBatcher); only the applicant admitted to the
+// buyer's place takes a transaction, to become the buyer on the reservation row as well.
 func (q *Queue) confirm(ctx context.Context, id uuid.UUID, pos int64, buyer bool, who Applicant) (Application, error) {
 	app := Application{ReservationID: id, Status: "WAITING"}
 	var err error
@@ -246,11 +247,11 @@ func (q *Queue) confirm(ctx context.Context, id uuid.UUID, pos int64, buyer bool
 			return q.selectBuyer(ctx, tx, id, pos, who, &app)
 		})
 	} else {
-		err = insertApplication(ctx, q.db, id, pos, "WAITING", who)
+		err = q.waiting.insert(ctx, id, pos, who)
 	}
 	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
-		if pgErr.ConstraintName == "applications_one_per_user" {
+	if errors.Is(err, errPositionTaken) || errors.As(err, &pgErr) && pgErr.Code == "23505" {
+		if pgErr != nil && pgErr.ConstraintName == "applications_one_per_user" {
 			return Application{}, ErrAlreadyApplied
 		}
 		// The position was given twice: Redis lost state since. Start it over from here.

@@ -4,7 +4,6 @@
 package chattest
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -100,25 +99,11 @@ func RoomOfTrade(t testing.TB, st *stacktest.Stack, tradeID uuid.UUID) uuid.UUID
 // stack, as the push bridge does, and returns the status.
 func Deliver(t testing.TB, st *stacktest.Stack, function, topic string, id uuid.UUID, data any) int {
 	t.Helper()
-	raw, err := json.Marshal(data)
-	if err != nil {
-		t.Fatalf("chattest: encode event: %v", err)
-	}
-	req, err := http.NewRequest(http.MethodPost, st.URL+"/internal/functions/"+function, bytes.NewReader(raw))
+	status, err := st.Deliver(function, topic, events.SourceTrades, id, data)
 	if err != nil {
 		t.Fatalf("chattest: %v", err)
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("ce-specversion", "1.0")
-	req.Header.Set("ce-id", id.String())
-	req.Header.Set("ce-type", topic)
-	req.Header.Set("ce-source", events.SourceTrades)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("chattest: deliver %s: %v", topic, err)
-	}
-	_ = res.Body.Close()
-	return res.StatusCode
+	return status
 }
 
 // MustDeliver delivers and fails the test unless the event is acknowledged.

@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -288,4 +289,30 @@ func Quiet(b *testing.B) {
 	prev := slog.Default()
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	b.Cleanup(func() { slog.SetDefault(prev) })
+}
+
+// Deliver posts data (as JSON) to an event function through the stack as a binary-mode
+// CloudEvent with id, topic and source, the way the push bridge delivers it, and returns
+// the HTTP status. It needs no testing.TB, so goroutines delivering at once may call it.
+func (s *Stack) Deliver(function, topic, source string, id uuid.UUID, data any) (int, error) {
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return 0, fmt.Errorf("encode event: %w", err)
+	}
+	req, err := http.NewRequest(http.MethodPost, s.URL+"/internal/functions/"+function, bytes.NewReader(raw))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("ce-specversion", "1.0")
+	req.Header.Set("ce-id", id.String())
+	req.Header.Set("ce-type", topic)
+	req.Header.Set("ce-source", source)
+	res, err := s.client.Do(req)
+	if err != nil {
+		return 0, fmt.Errorf("deliver %s to %s: %w", topic, function, err)
+	}
+	defer res.Body.Close()
+	_, _ = io.Copy(io.Discard, res.Body)
+	return res.StatusCode, nil
 }

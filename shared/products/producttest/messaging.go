@@ -3,7 +3,6 @@ package producttest
 import (
 	"context"
 	"encoding/json"
-	"net/http"
 	"testing"
 
 	"github.com/google/uuid"
@@ -24,12 +23,11 @@ type DB interface {
 // data goes as stacktest.Do sends a body: a value as JSON.
 func Deliver(t testing.TB, st *stacktest.Stack, function, topic, source string, eventID uuid.UUID, data any) int {
 	t.Helper()
-	return DoWith(t, st, http.MethodPost, "/internal/functions/"+function, data, "", map[string]string{
-		"ce-specversion": "1.0",
-		"ce-id":          eventID.String(),
-		"ce-type":        topic,
-		"ce-source":      source,
-	}).Status
+	status, err := st.Deliver(function, topic, source, eventID, data)
+	if err != nil {
+		t.Fatalf("producttest: %v", err)
+	}
+	return status
 }
 
 // InboxRows counts the consumer's inbox rows for the event.

@@ -13,7 +13,6 @@
 package reservationtest
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -393,7 +392,7 @@ func Topics(events []Event) []string {
 // the push bridge delivers it, and returns the HTTP status.
 func Deliver(t testing.TB, st *stacktest.Stack, function, topic, source string, id uuid.UUID, data any) int {
 	t.Helper()
-	status, err := deliver(st, function, topic, source, id, data)
+	status, err := st.Deliver(function, topic, source, id, data)
 	if err != nil {
 		t.Fatalf("reservationtest: deliver %s to %s: %v", topic, function, err)
 	}
@@ -419,7 +418,7 @@ func DeliverAtOnce(t testing.TB, st *stacktest.Stack, n int, function, topic, so
 	for i := range n {
 		wg.Go(func() {
 			<-start
-			statuses[i], errs[i] = deliver(st, function, topic, source, id, data)
+			statuses[i], errs[i] = st.Deliver(function, topic, source, id, data)
 		})
 	}
 	close(start)
@@ -433,29 +432,6 @@ func DeliverAtOnce(t testing.TB, st *stacktest.Stack, n int, function, topic, so
 }
 
 var client = &http.Client{Timeout: 30 * time.Second}
-
-func deliver(st *stacktest.Stack, function, topic, source string, id uuid.UUID, data any) (int, error) {
-	raw, err := json.Marshal(data)
-	if err != nil {
-		return 0, err
-	}
-	req, err := http.NewRequest(http.MethodPost, st.URL+"/internal/functions/"+function, bytes.NewReader(raw))
-	if err != nil {
-		return 0, err
-	}
-	req.Header.Set("ce-specversion", "1.0")
-	req.Header.Set("ce-id", id.String())
-	req.Header.Set("ce-type", topic)
-	req.Header.Set("ce-source", source)
-	req.Header.Set("Content-Type", "application/json")
-	res, err := client.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer res.Body.Close()
-	_, _ = io.Copy(io.Discard, res.Body)
-	return res.StatusCode, nil
-}
 
 // InboxRows counts consumer's inbox rows for event id.
 func InboxRows(t testing.TB, st *stacktest.Stack, consumer string, id uuid.UUID) int {

@@ -190,3 +190,52 @@ func TestSilentClientDropped(t *testing.T) {
 		return true
 	})
 }
+
+// A client that stops reading cannot hold its room back: the other connections get every
+// message on time, and the stalled one is cut off when a write times out or its queue
+// fills (it would reconnect with its last id and miss nothing).
+func TestSlowClientDoesNotStallRoom(t *testing.T) {
+	t.Parallel()
+	st := chattest.Start(t, func(cfg *config.Config) {
+		chattest.Unlimited(cfg)
+		cfg.ChatSendBuffer, cfg.ChatWriteTimeout, cfg.ChatPingInterval = 16, 500*time.Millisecond, time.Hour
+	})
+	room := chattest.Open(t, st)
+	buyer := chattest.Dial(t, st.ChatURL, room.Buyer.Token)
+	buyer.Join(room.ID, nil)
+	seller := chattest.Dial(t, st.ChatURL, room.Seller.Token)
+	seller.Join(room.ID, nil)
+
+	// The buyer's second device joins and then never reads again.
+	stalled, _, err := websocket.Dial(context.Background(), chattest.WSURL(st.ChatURL), &websocket.DialOptions{HTTPHeader: chattest.Bearer(room.Buyer.Token)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stalled.CloseNow()
+	join := fmt.Sprintf(`{"type":"join","roomId":%q}`, room.ID)
+	if err := stalled.Write(context.Background(), websocket.MessageText, []byte(join)); err != nil {
+		t.Fatal(err)
+	}
+	connections := func() int {
+		var h struct {
+			Connections int `json:"connections"`
+		}
+		st.Do(t, "GET", "/api/v1/chat/healthz", nil, "").Data(t, &h)
+		return h.Connections
+	}
+	chattest.Eventually(t, "three connections", func() bool { return connections() == 3 })
+
+	// Far more than the kernel's socket buffers hold: 1,200 messages of 8 KB.
+	const n = 1200
+	content := strings.Repeat("𝄞", chat.MaxMessageRunes)
+	for i := range n {
+		seller.Write(chatserver.Frame{Type: chatserver.TypeSend, RoomID: &room.ID, ClientID: fmt.Sprint(i), Content: content})
+	}
+	got := buyer.Messages(n)
+	for i, f := range got {
+		if f.Message.ID != int64(i+1) {
+			t.Fatalf("message %d has id %d", i, f.Message.ID)
+		}
+	}
+	chattest.Eventually(t, "the stalled connection cut off", func() bool { return connections() == 2 })
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -154,7 +155,13 @@ func (c *conn) read() {
 		}
 		var f Frame
 		if err := json.Unmarshal(data, &f); err != nil {
-			c.refuse(nil, "", chat.ErrFrame.WithMessage("frame is not JSON"))
+			// Answer the send's client id if it can be read, so the client knows which send
+			// was refused.
+			var probe struct {
+				ClientID string `json:"clientId"`
+			}
+			_ = json.Unmarshal(data, &probe)
+			c.refuse(nil, probe.ClientID, undecodable(err))
 			continue
 		}
 		if !c.limiter.Allow() {
@@ -188,6 +195,22 @@ func (c *conn) refuse(roomID *uuid.UUID, clientID string, err error) {
 	if c.strikes >= maxStrikes {
 		c.close(websocket.StatusPolicyViolation, "too many refused frames")
 	}
+}
+
+// undecodable says what is wrong with a frame that does not decode: not JSON at all, a
+// roomId that is not a UUID, or a field of the wrong type.
+func undecodable(err error) error {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syntax):
+		return chat.ErrFrame.WithMessage("frame is not JSON")
+	case errors.As(err, &typ):
+		return chat.ErrFrame.WithMessage("%s has the wrong type", typ.Field).OnField(typ.Field)
+	case strings.Contains(err.Error(), "UUID"):
+		return chat.ErrRoomID
+	}
+	return chat.ErrFrame.WithMessage("frame is not JSON")
 }
 
 func errorFrame(roomID *uuid.UUID, clientID string, err error) *Frame {

@@ -49,6 +49,8 @@ func TestFrameRefusals(t *testing.T) {
 		{name: "unknown type without a room", frame: `{"type":"shout"}`, joined: true, code: "CH008", field: "type"},
 		{name: "no type", frame: `{"roomId":%q}`, joined: true, code: "CH008", field: "type"},
 		{name: "not JSON", frame: `hello`, joined: true, code: "CH008"},
+		{name: "roomId not a UUID", frame: `{"type":"send","roomId":"room-1","clientId":"c","content":"hi"}`, joined: true, code: "CH011", field: "roomId"},
+		{name: "content not a string", frame: `{"type":"send","roomId":%q,"clientId":"c","content":7}`, joined: true, code: "CH008", field: "content"},
 		{name: "binary", frame: `{"type":"typing","roomId":%q}`, binary: true, joined: true, code: "CH008"},
 		{name: "join without a room", frame: `{"type":"join"}`, code: "CH011", field: "roomId"},
 		{name: "join an unknown room", frame: `{"type":"join","roomId":"` + uuid.NewString() + `"}`, code: "CH001"},

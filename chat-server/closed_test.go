@@ -34,11 +34,7 @@ func TestClosedRoomRefusesSends(t *testing.T) {
 	for _, end := range ends {
 		t.Run(end.topic, func(t *testing.T) {
 			t.Parallel()
-			room := chattest.Open(t, st)
-			buyer := chattest.Dial(t, st.ChatURL, room.Buyer.Token)
-			seller := chattest.Dial(t, st.ChatURL, room.Seller.Token)
-			buyer.Join(room.ID, nil)
-			seller.Join(room.ID, nil)
+			room, buyer, seller := chattest.Talking(t, st)
 			first := buyer.Send(room.ID, "b1", "before the end")
 			buyer.Messages(1)
 			seller.Messages(1)

@@ -202,11 +202,7 @@ func TestSlowClientDoesNotStallRoom(t *testing.T) {
 		chattest.Unlimited(cfg)
 		cfg.ChatSendBuffer, cfg.ChatWriteTimeout, cfg.ChatPingInterval = 16, 500*time.Millisecond, time.Hour
 	})
-	room := chattest.Open(t, st)
-	buyer := chattest.Dial(t, st.ChatURL, room.Buyer.Token)
-	buyer.Join(room.ID, nil)
-	seller := chattest.Dial(t, st.ChatURL, room.Seller.Token)
-	seller.Join(room.ID, nil)
+	room, buyer, seller := chattest.Talking(t, st)
 
 	// The buyer's second device joins and then never reads again.
 	stalled, _, err := websocket.Dial(context.Background(), chattest.WSURL(st.ChatURL), &websocket.DialOptions{HTTPHeader: chattest.Bearer(room.Buyer.Token)})

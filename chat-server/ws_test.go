@@ -151,11 +151,7 @@ func TestReconnectReplaysMissed(t *testing.T) {
 
 	t.Run("after the last id seen", func(t *testing.T) {
 		t.Parallel()
-		room := chattest.Open(t, st)
-		buyer := chattest.Dial(t, st.ChatURL, room.Buyer.Token)
-		seller := chattest.Dial(t, st.ChatURL, room.Seller.Token)
-		buyer.Join(room.ID, nil)
-		seller.Join(room.ID, nil)
+		room, buyer, seller := chattest.Talking(t, st)
 		sendN(t, seller, room, 1, 3)
 		for id := int64(1); id <= 3; id++ {
 			buyer.ExpectMessage(room.ID, id)
@@ -264,11 +260,7 @@ func TestRetriedSendStoredOnce(t *testing.T) {
 
 	t.Run("sequential", func(t *testing.T) {
 		t.Parallel()
-		room := chattest.Open(t, st)
-		buyer := chattest.Dial(t, st.ChatURL, room.Buyer.Token)
-		seller := chattest.Dial(t, st.ChatURL, room.Seller.Token)
-		buyer.Join(room.ID, nil)
-		seller.Join(room.ID, nil)
+		room, buyer, seller := chattest.Talking(t, st)
 		first := buyer.Send(room.ID, "retry-me", "first try")
 		before := chattest.StoredRoom(t, st, room.ID)
 		again := buyer.Send(room.ID, "retry-me", "second try")
@@ -388,11 +380,7 @@ func TestTypingRelayedToTheOtherMember(t *testing.T) {
 func TestReadFrameRelayed(t *testing.T) {
 	t.Parallel()
 	st := stacktest.Start(t)
-	room := chattest.Open(t, st)
-	buyer := chattest.Dial(t, st.ChatURL, room.Buyer.Token)
-	seller := chattest.Dial(t, st.ChatURL, room.Seller.Token)
-	buyer.Join(room.ID, nil)
-	seller.Join(room.ID, nil)
+	room, buyer, seller := chattest.Talking(t, st)
 	sendN(t, buyer, room, 1, 2)
 	buyer.Messages(2)
 	seller.Messages(2)

@@ -67,6 +67,17 @@ func OpenBetween(t testing.TB, st *stacktest.Stack, buyer, seller Member) Room {
 	return Room{ID: RoomOfTrade(t, st, d.TradeID), Trade: d, Buyer: buyer, Seller: seller}
 }
 
+// Talking opens a room and connects its buyer and seller to the stack's chat server, both
+// joined.
+func Talking(t testing.TB, st *stacktest.Stack) (Room, *Client, *Client) {
+	t.Helper()
+	room := Open(t, st)
+	buyer, seller := Dial(t, st.ChatURL, room.Buyer.Token), Dial(t, st.ChatURL, room.Seller.Token)
+	buyer.Join(room.ID, nil)
+	seller.Join(room.ID, nil)
+	return room, buyer, seller
+}
+
 // Trade is the data of a new trade's events between buyer and seller.
 func Trade(buyer, seller auth.Identity) events.TradeData {
 	return events.TradeData{

@@ -100,7 +100,7 @@ func TestRevokedToken(t *testing.T) {
 		chattest.Dial(t, st.ChatURL, m.Token).Close()
 		deny(t, m.Identity)
 		// The denylist may reach the verifier through a mirror: poll until it refuses.
-		chattest.Eventually(t, "revoked token refused", func() bool {
+		testenv.Eventually(t, chattest.Wait, "revoked token refused", func() bool {
 			c, res, err := chattest.TryDial(context.Background(), chattest.WSURL(st.ChatURL), chattest.Bearer(m.Token), nil)
 			if err == nil {
 				c.Close()
@@ -161,7 +161,7 @@ func TestConnectionsPerUser(t *testing.T) {
 	chattest.Dial(t, st.ChatURL, chattest.NewMember(t, st, auth.RoleUser).Token)
 
 	open[1].Close()
-	chattest.Eventually(t, "a slot freed by a closed connection", func() bool {
+	testenv.Eventually(t, chattest.Wait, "a slot freed by a closed connection", func() bool {
 		c, _, err := chattest.TryDial(context.Background(), chattest.WSURL(other.URL), chattest.Bearer(m.Token), nil)
 		if err != nil {
 			return false

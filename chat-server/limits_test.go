@@ -16,6 +16,7 @@ import (
 	"github.com/8949market/market/shared/chat/chattest"
 	"github.com/8949market/market/shared/config"
 	"github.com/8949market/market/shared/devstack/stacktest"
+	"github.com/8949market/market/shared/testenv"
 )
 
 // A frame the protocol refuses is answered with an error frame naming the documented code
@@ -183,7 +184,7 @@ func TestSilentClientDropped(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ws.CloseNow()
-	chattest.Eventually(t, "the silent connection's slot freed", func() bool {
+	testenv.Eventually(t, chattest.Wait, "the silent connection's slot freed", func() bool {
 		c, _, err := chattest.TryDial(context.Background(), chattest.WSURL(st.ChatURL), chattest.Bearer(m.Token), nil)
 		if err != nil {
 			return false
@@ -221,7 +222,7 @@ func TestSlowClientDoesNotStallRoom(t *testing.T) {
 		st.Do(t, "GET", "/api/v1/chat/healthz", nil, "").Data(t, &h)
 		return h.Connections
 	}
-	chattest.Eventually(t, "three connections", func() bool { return connections() == 3 })
+	testenv.Eventually(t, chattest.Wait, "three connections", func() bool { return connections() == 3 })
 
 	// Far more than the kernel's socket buffers hold: 1,200 messages of 8 KB.
 	const n = 1200
@@ -235,5 +236,5 @@ func TestSlowClientDoesNotStallRoom(t *testing.T) {
 			t.Fatalf("message %d has id %d", i, f.Message.ID)
 		}
 	}
-	chattest.Eventually(t, "the stalled connection cut off", func() bool { return connections() == 2 })
+	testenv.Eventually(t, chattest.Wait, "the stalled connection cut off", func() bool { return connections() == 2 })
 }

@@ -170,17 +170,6 @@ func (b *testBundle) statusCounts(t *testing.T) map[string]int {
 	return counts
 }
 
-func eventually(t *testing.T, timeout time.Duration, what string, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("not within %v: %s", timeout, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 func aggregates(n int) []string {
 	out := make([]string, n)
 	for i := range out {
@@ -272,7 +261,7 @@ func TestCrashBetweenClaimAndPublish(t *testing.T) {
 	if n, err := alive.Drain(ctx); n != 0 || err != nil {
 		t.Fatalf("Drain during the lease = %d, %v; want 0 (rows are leased)", n, err)
 	}
-	eventually(t, 5*time.Second, "rows published after the lease expired", func() bool {
+	testenv.Eventually(t, 5*time.Second, "rows published after the lease expired", func() bool {
 		n, err := alive.Drain(ctx)
 		return err == nil && n == len(ids)
 	})
@@ -339,7 +328,7 @@ func TestOrderingPerAggregateUnderFailures(t *testing.T) {
 		r := b.relay(Options{BatchSize: 30, MaxAttempts: 1000, PollInterval: 20 * time.Millisecond, Instance: fmt.Sprintf("r%d", i)})
 		wg.Go(func() { _ = r.Run(ctx) })
 	}
-	eventually(t, 60*time.Second, "every row sent", func() bool { return b.statusCounts(t)["SENT"] == len(ids) })
+	testenv.Eventually(t, 60*time.Second, "every row sent", func() bool { return b.statusCounts(t)["SENT"] == len(ids) })
 	cancel()
 	wg.Wait()
 	b.failWhen(nil)
@@ -365,7 +354,7 @@ func TestDeadLetterAfterMaxAttempts(t *testing.T) {
 	}
 	b.failWhen(func(topic string) bool { return topic == b.prefix+"trade-created" })
 	r := b.relay(Options{MaxAttempts: 3})
-	eventually(t, 20*time.Second, "poison row failed and the next one sent", func() bool {
+	testenv.Eventually(t, 20*time.Second, "poison row failed and the next one sent", func() bool {
 		_, _ = r.Drain(ctx)
 		c := b.statusCounts(t)
 		return c["FAILED"] == 1 && c["SENT"] == 1
@@ -398,7 +387,7 @@ func TestBrokerDownThenBack(t *testing.T) {
 	go func() { _ = r.Run(ctx); close(done) }()
 	aggs := aggregates(4)
 	ids := b.write(t, aggs, 5)
-	eventually(t, 30*time.Second, "publishes attempted while the broker is down", func() bool {
+	testenv.Eventually(t, 30*time.Second, "publishes attempted while the broker is down", func() bool {
 		var failedAttempts int
 		_ = b.db.QueryRow(ctx, `SELECT count(*) FROM messaging.outbox WHERE attempts >= 1 AND status = 'PENDING'`).Scan(&failedAttempts)
 		return failedAttempts > 0
@@ -407,7 +396,7 @@ func TestBrokerDownThenBack(t *testing.T) {
 		t.Fatalf("sent while the broker was down: %v", c)
 	}
 	b.failWhen(nil)
-	eventually(t, 20*time.Second, "every row sent after the broker came back", func() bool { return b.statusCounts(t)["SENT"] == len(ids) })
+	testenv.Eventually(t, 20*time.Second, "every row sent after the broker came back", func() bool { return b.statusCounts(t)["SENT"] == len(ids) })
 	cancel()
 	<-done
 	recs := b.consume(t, b.prefix+"product-created", len(ids))

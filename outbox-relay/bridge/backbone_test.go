@@ -16,6 +16,7 @@ import (
 	"github.com/8949market/market/outbox-relay/bridge"
 	"github.com/8949market/market/shared/bus"
 	"github.com/8949market/market/shared/bus/pubsubtest"
+	"github.com/8949market/market/shared/testenv"
 )
 
 // The delivery contract is the same on both backbones; these tests run on each.
@@ -61,7 +62,7 @@ func TestRetryThenSuccess(t *testing.T) {
 
 			m := testMessage(topic, "agg-1", map[string]any{"productId": "p-1", "price": 1200})
 			s.publish(t, m)
-			eventually(t, 20*time.Second, "a successful delivery", func() bool { return c.succeeded(m.ID) })
+			testenv.Eventually(t, 20*time.Second, "a successful delivery", func() bool { return c.succeeded(m.ID) })
 			s.settle(t)
 
 			var statuses []int
@@ -104,7 +105,7 @@ func TestPoisonEventIsParkedAndAggregateMovesOn(t *testing.T) {
 			s.startBridge(t, sub, bridge.Options{MaxAttempts: 3, BackoffBase: 5 * time.Millisecond})
 
 			s.publish(t, a, b)
-			eventually(t, 20*time.Second, "B delivered", func() bool { return c.succeeded(b.ID) })
+			testenv.Eventually(t, 20*time.Second, "B delivered", func() bool { return c.succeeded(b.ID) })
 			s.settle(t)
 
 			gotA, gotB := c.of(a.ID), c.of(b.ID)
@@ -159,7 +160,7 @@ func (k *kafkaStream) startBridge(t *testing.T, sub bridge.Subscription, opts br
 
 func (k *kafkaStream) settle(t *testing.T) {
 	t.Helper()
-	eventually(t, 15*time.Second, "lag 0", k.caughtUp(testContext(t), k.kb, k.sub))
+	testenv.Eventually(t, 15*time.Second, "lag 0", k.caughtUp(testContext(t), k.kb, k.sub))
 }
 
 // parked reads the whole dead-letter topic: an offset is committed only after its event
@@ -237,7 +238,7 @@ func (p *pubsubStream) startBridge(t *testing.T, sub bridge.Subscription, opts b
 // before it acknowledged.
 func (p *pubsubStream) settle(t *testing.T) {
 	t.Helper()
-	eventually(t, 15*time.Second, "nothing in flight", func() bool { return p.pb.Idle(time.Time{}, 0) })
+	testenv.Eventually(t, 15*time.Second, "nothing in flight", func() bool { return p.pb.Idle(time.Time{}, 0) })
 }
 
 // parked publishes a sentinel to the dead-letter topic through the bridge's own

@@ -19,20 +19,6 @@ import (
 // testTraceparent is a valid W3C traceparent carried by the test events.
 const testTraceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 
-// eventually polls cond until it holds, failing the test after timeout.
-func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		<-tick.C
-	}
-}
-
 // uniqueTopic returns a topic name no other test uses, and its dead-letter topic.
 func uniqueTopic() (topic, dlt string) {
 	topic = "t-" + uuid.NewString()

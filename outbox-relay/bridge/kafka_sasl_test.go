@@ -11,6 +11,7 @@ import (
 	"github.com/8949market/market/outbox-relay/bridge"
 	"github.com/8949market/market/shared/bus"
 	"github.com/8949market/market/shared/config"
+	"github.com/8949market/market/shared/testenv"
 )
 
 // kafkaAuth is what bus.KafkaAuth makes of SASL/PLAIN with user and pass.
@@ -65,8 +66,8 @@ func TestKafkaBridgeSASLPlain(t *testing.T) {
 	accepted, acceptedConsumer := bridgeWith("sasl-accepted", good)
 	refused, refusedConsumer := bridgeWith("sasl-refused", kafkaAuth(t, "relay", "guess"))
 
-	eventually(t, 15*time.Second, "the event delivered", func() bool { return acceptedConsumer.succeeded(m.ID) })
-	eventually(t, 15*time.Second, "lag 0", func() bool {
+	testenv.Eventually(t, 15*time.Second, "the event delivered", func() bool { return acceptedConsumer.succeeded(m.ID) })
+	testenv.Eventually(t, 15*time.Second, "lag 0", func() bool {
 		lag, err := accepted.Lag(testContext(t))
 		return err == nil && lag == 0
 	})

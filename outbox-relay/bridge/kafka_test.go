@@ -20,6 +20,7 @@ import (
 
 	"github.com/8949market/market/outbox-relay/bridge"
 	"github.com/8949market/market/shared/bus"
+	"github.com/8949market/market/shared/testenv"
 )
 
 const groupPrefix = "bridge-test-"
@@ -181,8 +182,8 @@ func TestKafkaUndecodableRecordIsParked(t *testing.T) {
 	valid := testMessage(topic, "agg-1", map[string]any{"n": 1}) // same key: same partition, after raw
 	env.publish(t, valid)
 
-	eventually(t, 15*time.Second, "the valid event delivered", func() bool { return c.succeeded(valid.ID) })
-	eventually(t, 15*time.Second, "lag 0", env.caughtUp(ctx, kb, sub))
+	testenv.Eventually(t, 15*time.Second, "the valid event delivered", func() bool { return c.succeeded(valid.ID) })
+	testenv.Eventually(t, 15*time.Second, "lag 0", env.caughtUp(ctx, kb, sub))
 
 	if got := c.deliveries(); len(got) != 1 || got[0].event.ID() != valid.ID {
 		t.Errorf("consumer deliveries = %d (first %v), want only the valid event", len(got), got)
@@ -229,7 +230,7 @@ func TestKafkaStopMidRetryDoesNotCommit(t *testing.T) {
 
 	m := testMessage(topic, "agg-1", map[string]any{"n": 1})
 	env.publish(t, m)
-	eventually(t, 15*time.Second, "two failed attempts", func() bool { return len(c.of(m.ID)) >= 2 })
+	testenv.Eventually(t, 15*time.Second, "two failed attempts", func() bool { return len(c.of(m.ID)) >= 2 })
 
 	if err := run.stop(t); err != nil {
 		t.Fatalf("Run returned %v after its context ended, want nil", err)
@@ -250,8 +251,8 @@ func TestKafkaStopMidRetryDoesNotCommit(t *testing.T) {
 	healthy.Store(true)
 	kb2 := bridge.NewKafka(env.brokers, groupPrefix, subs, env.pub, opts)
 	startRun(t, kb2.Run)
-	eventually(t, 15*time.Second, "redelivery after restart", func() bool { return c.succeeded(m.ID) })
-	eventually(t, 15*time.Second, "lag 0 after redelivery", env.caughtUp(ctx, kb2, sub))
+	testenv.Eventually(t, 15*time.Second, "redelivery after restart", func() bool { return c.succeeded(m.ID) })
+	testenv.Eventually(t, 15*time.Second, "lag 0 after redelivery", env.caughtUp(ctx, kb2, sub))
 	if got := len(c.of(m.ID)); got != attempts+1 {
 		t.Errorf("deliveries = %d, want the %d before the stop plus one", got, attempts)
 	}
@@ -287,9 +288,9 @@ func TestKafkaOrderPerAggregate(t *testing.T) {
 	}
 	env.publish(t, msgs...)
 
-	eventually(t, 20*time.Second, "every event delivered",
+	testenv.Eventually(t, 20*time.Second, "every event delivered",
 		func() bool { return len(c.deliveries()) >= keys*perKey })
-	eventually(t, 15*time.Second, "lag 0", env.caughtUp(ctx, kb, sub))
+	testenv.Eventually(t, 15*time.Second, "lag 0", env.caughtUp(ctx, kb, sub))
 
 	got := c.deliveries()
 	if len(got) != keys*perKey {
@@ -356,7 +357,7 @@ func TestKafkaLagCountsUncommittedWhenStopped(t *testing.T) {
 			env.publish(t, m, testMessage(topic, "agg-2", map[string]any{"n": 2}))
 			if tc.run {
 				r := startRun(t, kb.Run)
-				eventually(t, 15*time.Second, "a failed attempt", func() bool { return len(c.of(m.ID)) >= 1 })
+				testenv.Eventually(t, 15*time.Second, "a failed attempt", func() bool { return len(c.of(m.ID)) >= 1 })
 				if err := r.stop(t); err != nil {
 					t.Fatal(err)
 				}

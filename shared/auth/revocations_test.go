@@ -39,19 +39,7 @@ func runRevocations(t testing.TB, d *auth.Denylist) *auth.Revocations {
 // waitInStep waits until r answers from memory.
 func waitInStep(t testing.TB, r *auth.Revocations) {
 	t.Helper()
-	eventually(t, 10*time.Second, "revocations mirror in step", r.Ready)
-}
-
-// eventually polls cond until it holds, failing the test after within.
-func eventually(t testing.TB, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %v", what, within)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testenv.Eventually(t, 10*time.Second, "revocations mirror in step", r.Ready)
 }
 
 // refusedWithinBound polls refused and fails if a check begun RevocationsMaxStale after
@@ -113,7 +101,7 @@ func TestRevocationsAcrossProcesses(t *testing.T) {
 			t.Fatal(err)
 		}
 		refusedWithinBound(t, time.Now(), "token in the other process", revoked(b.v, tok))
-		eventually(t, 10*time.Second, "denial in the other process's memory", func() bool {
+		testenv.Eventually(t, 10*time.Second, "denial in the other process's memory", func() bool {
 			denied, ok := b.revs.InMemory(c.ID, uuid.New(), 0)
 			return ok && denied
 		})
@@ -142,7 +130,7 @@ func TestRevocationsAcrossProcesses(t *testing.T) {
 				refusedWithinBound(t, writtenAt, fmt.Sprintf("version %d", tt.ver), revoked(b.v, toks[tt.ver]))
 			}
 		}
-		eventually(t, 10*time.Second, "revocation in the other process's memory", func() bool {
+		testenv.Eventually(t, 10*time.Second, "revocation in the other process's memory", func() bool {
 			denied, ok := b.revs.InMemory(auth.NewTokenID(), userID, 2)
 			return ok && denied
 		})
@@ -227,7 +215,7 @@ func TestRevocationsResync(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			eventually(t, 10*time.Second, "in step", r.Ready)
+			testenv.Eventually(t, 10*time.Second, "in step", r.Ready)
 			wantInMemory(t, r, tt.jti, tt.user, tt.ver, tt.want)
 		})
 	}
@@ -439,7 +427,7 @@ func TestRevocationsOutage(t *testing.T) {
 			}
 
 			n.refuse.Store(false)
-			eventually(t, 15*time.Second, "back in step with the missed revocations", func() bool {
+			testenv.Eventually(t, 15*time.Second, "back in step with the missed revocations", func() bool {
 				tokDenied, ok1 := b.revs.InMemory(c.ID, uuid.New(), 0)
 				userDenied, ok2 := b.revs.InMemory(auth.NewTokenID(), userID, 2)
 				return ok1 && ok2 && tokDenied && userDenied
@@ -469,7 +457,7 @@ func TestRevocationsPrune(t *testing.T) {
 	userID := uuid.New()
 	wantInMemory(t, f.revs, short, userID, 0, true)
 
-	eventually(t, 10*time.Second, "short-lived denial forgotten", func() bool {
+	testenv.Eventually(t, 10*time.Second, "short-lived denial forgotten", func() bool {
 		denied, ok := f.revs.InMemory(short, userID, 0)
 		return ok && !denied
 	})

@@ -27,13 +27,7 @@ func newKit(t *testing.T, cfg config.Config) *platform.Kit {
 
 func waitInStep(t *testing.T, kit *platform.Kit) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !kit.Revocations.Ready() {
-		if time.Now().After(deadline) {
-			t.Fatal("revocations mirror not in step within 10s")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testenv.Eventually(t, 10*time.Second, "revocations mirror in step", kit.Revocations.Ready)
 }
 
 // refusedWithinBound polls until kit refuses token and fails if a check begun

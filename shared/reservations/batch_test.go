@@ -122,9 +122,5 @@ func TestWaitingBatcherConcurrent(t *testing.T) {
 		t.Fatalf("%d applications up to %d, want %d", count, maxPos, n)
 	}
 	// A flusher answers its last applicant before it stops counting itself.
-	for deadline := time.Now().Add(5 * time.Second); b.active.Load() != 0; time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d flushers still counted after the work", b.active.Load())
-		}
-	}
+	testenv.Eventually(t, 5*time.Second, "no flusher counted after the work", func() bool { return b.active.Load() == 0 })
 }

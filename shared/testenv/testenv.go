@@ -260,3 +260,16 @@ func withDatabase(dsn, name string) string {
 	u.Path = "/" + name
 	return u.String()
 }
+
+// Eventually polls cond until it holds, failing the test with what if it does not within
+// the given time: how tests wait for asynchronous work, never by sleeping a fixed time.
+func Eventually(t testing.TB, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %v", what, within)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"sync"
 	"testing"
-	"time"
 
 	chatserver "github.com/8949market/market/chat-server"
 	"github.com/8949market/market/shared/config"
@@ -27,19 +26,6 @@ func Start(t testing.TB, set func(*config.Config)) *stacktest.Stack {
 // Unlimited lifts the per-connection frame rate, for tests that send in bulk.
 func Unlimited(cfg *config.Config) {
 	cfg.ChatMessagesPerSecond, cfg.ChatBurst = 1e6, 1e6
-}
-
-// Eventually polls cond until it holds, failing the test with what if it does not within
-// Wait.
-func Eventually(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(Wait)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("chattest: %s: not within %s", what, Wait)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // Replica is a second chat server on a stack's PostgreSQL and Redis, with a kit of its
@@ -80,7 +66,7 @@ func StartReplica(t testing.TB, st *stacktest.Stack) *Replica {
 			t.Errorf("chattest: replica stop: %v", err)
 		}
 	})
-	Eventually(t, "replica healthy", func() bool {
+	testenv.Eventually(t, Wait, "replica healthy", func() bool {
 		res, err := http.Get(r.URL + "/healthz")
 		if err != nil {
 			return false

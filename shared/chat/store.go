@@ -213,7 +213,7 @@ func (s *Store) Send(ctx context.Context, who auth.Identity, roomID uuid.UUID, c
 			ON CONFLICT (room_id, sender_id, client_id) DO NOTHING
 			RETURNING id, sender_type, created_at
 		), o AS (
-			INSERT INTO messaging.outbox (id, topic, source, aggregate_id, payload, traceparent)
+			`+outbox.Insert+`
 			SELECT $6, $7, $8, r.id::text,
 			       jsonb_build_object('roomId', r.id, 'tradeId', r.trade_id, 'messageId', m.id, 'senderId', $2::uuid,
 			                          'senderType', m.sender_type, 'message', $4::text, 'createdAt', m.created_at),

@@ -49,15 +49,19 @@ func Write(ctx context.Context, tx pgx.Tx, e Event) error {
 		return fmt.Errorf("write outbox event %s: encode payload: %w", e.Topic, err)
 	}
 	traceparent := Traceparent(ctx)
-	_, err = tx.Exec(ctx, `
-		INSERT INTO messaging.outbox (id, topic, source, aggregate_id, payload, traceparent)
-		VALUES ($1, $2, $3, $4, $5, $6)`,
+	_, err = tx.Exec(ctx, Insert+` VALUES ($1, $2, $3, $4, $5, $6)`,
 		e.ID, e.Topic, e.Source, e.AggregateID, payload, traceparent)
 	if err != nil {
 		return fmt.Errorf("write outbox event %s: %w", e.Topic, err)
 	}
 	return nil
 }
+
+// Insert begins the statement that writes events: a VALUES list or a SELECT gives, in
+// order, the event id, topic, source, aggregate id, JSON payload and traceparent. Write
+// uses it; a writer that announces its change in the same statement as the change (one
+// round trip on a hot path) follows it with its SELECT.
+const Insert = `INSERT INTO messaging.outbox (id, topic, source, aggregate_id, payload, traceparent)`
 
 // Traceparent is the trace of ctx as an outbox row stores it (nil without one), for the
 // rare writer that inserts its event in the same statement as its change.

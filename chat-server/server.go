@@ -8,7 +8,6 @@ package chatserver
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -36,6 +35,9 @@ type Server struct {
 	hub      *hub
 	presence *presence
 	mux      *http.ServeMux
+	// handler is mux, instrumented, beside the hosted event functions (instrumented by
+	// their own names), so each request is logged once.
+	handler http.Handler
 
 	// ctx is the connections' parent: cancelled when the server has drained.
 	ctx    context.Context
@@ -70,17 +72,29 @@ func New(kit *platform.Kit) *Server {
 	s.mux.Handle("GET /api/v1/chat/rooms/{roomId}", kit.Verifier.Require(http.HandlerFunc(s.getRoom)))
 	s.mux.Handle("GET /api/v1/chat/rooms/{roomId}/messages", kit.Verifier.Require(http.HandlerFunc(s.messages)))
 	s.mux.Handle("POST /api/v1/chat/rooms/{roomId}/read", kit.Verifier.Require(http.HandlerFunc(s.markRead)))
-	for _, f := range registry.Hosted("chat-server") {
-		s.mux.Handle("POST /internal/functions/"+f.Name, s.pushAuth(f.Handler(kit)))
-	}
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		api.Fail(w, r, fault.ErrNotFound.WithMessage("no chat route for %s %s", r.Method, r.URL.Path))
 	})
+	// The trade events that open and close rooms: every event function of the binary that
+	// the registry says this server hosts, behind the same delivery check as everywhere.
+	outer := http.NewServeMux()
+	for _, f := range Hosted() {
+		outer.Handle("POST /internal/functions/"+f.Name, f.Handler(kit))
+	}
+	outer.Handle("/", api.Instrument("chat-server", s.mux))
+	s.handler = outer
 	return s
 }
 
+// Service is the name the registry and the manifest know this server by.
+const Service = "chat-server"
+
+// Hosted returns the event functions this server serves: those of the binary's registry
+// registered registry.HostedBy(Service).
+func Hosted() []registry.Function { return registry.Hosted(Service) }
+
 // Handler serves the chat routes, instrumented like every function.
-func (s *Server) Handler() http.Handler { return api.Instrument("chat-server", s.mux) }
+func (s *Server) Handler() http.Handler { return s.handler }
 
 // Run serves on srv until ctx ends, then drains: it stops accepting, tells every client
 // to reconnect (elsewhere), closes the connections and waits up to drain for them.
@@ -250,6 +264,3 @@ func (s *Server) untrack(c *conn) {
 	s.mu.Unlock()
 	s.wg.Done()
 }
-
-// errPushDenied is a push delivery without a valid token from an allowed service account.
-var errPushDenied = errors.New("push caller not allowed")

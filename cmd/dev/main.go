@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"strconv"
@@ -36,6 +37,9 @@ func run() error {
 	if os.Getenv("TOPIC_PREFIX") == "" {
 		cfg.TopicPrefix = "dev-"
 	}
+	if os.Getenv("LISTEN_HOST") == "" {
+		cfg.ListenHost = "127.0.0.1" // this machine only, unless asked
+	}
 	telemetry.Setup(cfg)
 	if cfg.JWTPublicKeys == "" && cfg.JWTSigningKey == "" {
 		if cfg.JWTSigningKey, cfg.JWTPublicKeys, err = devstack.LocalKeys(".dev"); err != nil {
@@ -55,13 +59,13 @@ func run() error {
 		"backbone", cfg.Backbone, "topicPrefix", cfg.TopicPrefix)
 	st, err := devstack.Start(ctx, devstack.Options{
 		Config:     cfg,
-		Listen:     ":" + strconv.Itoa(cfg.Port),
-		ChatListen: ":" + strconv.Itoa(cfg.ChatPort),
+		Listen:     net.JoinHostPort(cfg.ListenHost, strconv.Itoa(cfg.Port)),
+		ChatListen: net.JoinHostPort(cfg.ListenHost, strconv.Itoa(cfg.ChatPort)),
 	})
 	if err != nil {
 		return err
 	}
-	base := "http://localhost:" + strconv.Itoa(cfg.Port)
+	base := st.URL
 	fmt.Printf("\n8949 market is up\n  API         %s/api/v1/...\n  health      %s/healthz\n  platform    %s/api/v1/platform/info\n  chat        %s/api/v1/chat/ (chat-server on :%d)\n\n",
 		base, base, base, base, cfg.ChatPort)
 	for _, f := range registry.All() {

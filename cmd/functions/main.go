@@ -1,8 +1,12 @@
-// Command functions is the one container image of every function. On Cloud Run,
-// FUNCTION_TARGET names the function a service runs: it is registered with the Functions
-// Framework under its stable name and served at "/" (the request still carries its full
-// /api/v1 path, which the function matches itself). Without FUNCTION_TARGET it serves every
-// function on one origin, as the dev router does.
+// Command functions is the one container image of every function with a Cloud Run
+// service of its own (functions/image states which). On Cloud Run, FUNCTION_TARGET names
+// the function a service runs: it is registered with the Functions Framework under its
+// stable name and served at "/" (the request still carries its full /api/v1 path, which
+// the function matches itself). Without FUNCTION_TARGET it serves all of them on one
+// origin (docker compose), internal endpoints at POST /internal/functions/<name>.
+//
+// Either way an internal endpoint (event or scheduled function) serves only callers the
+// delivery check verifies (PUSH_AUTH): without it the binary refuses to start.
 package main
 
 import (
@@ -10,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -22,11 +27,11 @@ import (
 	"github.com/GoogleCloudPlatform/functions-framework-go/funcframework"
 	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
 
-	_ "github.com/8949market/market/functions/all" // every function registers itself
+	_ "github.com/8949market/market/functions/image" // what this image serves
 	"github.com/8949market/market/shared/config"
-	"github.com/8949market/market/shared/devstack"
 	"github.com/8949market/market/shared/platform"
 	"github.com/8949market/market/shared/registry"
+	"github.com/8949market/market/shared/router"
 	"github.com/8949market/market/shared/serve"
 	"github.com/8949market/market/shared/telemetry"
 )
@@ -57,33 +62,48 @@ func run() error {
 
 	target := os.Getenv("FUNCTION_TARGET")
 	if target == "" {
-		chat, err := url.Parse(cfg.ChatServerURL)
-		if err != nil {
-			return fmt.Errorf("CHAT_SERVER_URL: %w", err)
-		}
-		srv, err := serve.Listen(":"+strconv.Itoa(cfg.Port), devstack.Router(kit, chat, func() bool { return true }))
-		if err != nil {
-			return err
-		}
-		slog.Info("serving every function", "url", srv.URL(), "functions", len(registry.All()))
-		return srv.Run(ctx, cfg.ShutdownTimeout)
+		return serveAll(ctx, kit)
 	}
 	return serveTarget(ctx, kit, target)
 }
 
+// serveAll serves every function of the image on one origin, proxying /api/v1/chat/ to
+// CHAT_SERVER_URL.
+func serveAll(ctx context.Context, kit *platform.Kit) error {
+	cfg := kit.Config
+	fns := router.Served(registry.All())
+	if err := registry.Servable(kit, fns...); err != nil {
+		return err
+	}
+	chat, err := url.Parse(cfg.ChatServerURL)
+	if err != nil {
+		return fmt.Errorf("CHAT_SERVER_URL: %w", err)
+	}
+	srv, err := serve.Listen(net.JoinHostPort(cfg.ListenHost, strconv.Itoa(cfg.Port)), router.New(kit, fns, router.Options{Chat: chat}))
+	if err != nil {
+		return err
+	}
+	slog.Info("serving every function", "url", srv.URL(), "functions", len(fns), "pushAuth", kit.Push.Mode())
+	return srv.Run(ctx, cfg.ShutdownTimeout)
+}
+
 // serveTarget runs one function under the Functions Framework. Every kind is registered
 // as an HTTP function so that event and scheduled functions get the same handler stack
-// (trace, logs, recovery) as REST ones; the CloudEvent decoding is inside that stack.
+// (trace, logs, recovery, the delivery check) as REST ones; the CloudEvent decoding is
+// inside that stack.
 func serveTarget(ctx context.Context, kit *platform.Kit, target string) error {
 	fn, ok := registry.Lookup(target)
 	if !ok {
-		return fmt.Errorf("FUNCTION_TARGET %q is not a registered function", target)
+		return fmt.Errorf("FUNCTION_TARGET %q is not a function of this image", target)
 	}
-	if fn.Host != "" {
-		return fmt.Errorf("function %s is served by %s, not as a service of its own", fn.Name, fn.Host)
+	if err := registry.Servable(kit, fn); err != nil {
+		return err
 	}
-	if fn.Signs && kit.Signer == nil {
-		return fmt.Errorf("function %s issues tokens: set JWT_SIGNING_KEY", fn.Name)
+	// On Cloud Run (K_SERVICE set) the framework writes an empty line to stdout and stderr
+	// after every request to flush logs, which our line-at-a-time JSON logs do not need:
+	// each would be an empty entry in Cloud Logging.
+	if err := os.Unsetenv("K_SERVICE"); err != nil {
+		return fmt.Errorf("unset K_SERVICE: %w", err)
 	}
 	h := fn.Handler(kit)
 	var inflight atomic.Int64
@@ -93,7 +113,7 @@ func serveTarget(ctx context.Context, kit *platform.Kit, target string) error {
 		h.ServeHTTP(w, r)
 	})
 	errc := make(chan error, 1)
-	go func() { errc <- funcframework.StartHostPort("", strconv.Itoa(kit.Config.Port)) }()
+	go func() { errc <- funcframework.StartHostPort(kit.Config.ListenHost, strconv.Itoa(kit.Config.Port)) }()
 	slog.Info("serving function", "function", fn.Name, "kind", fn.Kind, "route", fn.Route(), "port", kit.Config.Port)
 	select {
 	case err := <-errc:

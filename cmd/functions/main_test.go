@@ -142,7 +142,7 @@ func TestFunctionTargetFailsFast(t *testing.T) {
 	tests := []struct {
 		target, want string
 	}{
-		{"no-such-function", "not a registered function"},
+		{"no-such-function", "not a function of this image"},
 		// auth-login signs tokens: public keys alone are not enough.
 		{"auth-login", "set JWT_SIGNING_KEY"},
 	}

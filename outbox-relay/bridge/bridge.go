@@ -35,11 +35,20 @@ type Subscription struct {
 	Client *http.Client
 }
 
+// The default retry policy is the push subscriptions' (Terraform var.pubsub, and the
+// BRIDGE_* settings' defaults): about 45 minutes of back-off before an event is
+// dead-lettered, so a consumer that restarts or fails for minutes loses nothing.
+const (
+	DefaultMaxAttempts = 10
+	DefaultBackoffBase = 10 * time.Second
+	DefaultBackoffMax  = 600 * time.Second
+)
+
 // Options tune delivery; zero values take the defaults.
 type Options struct {
-	MaxAttempts int           // deliveries before dead-lettering (default 5)
-	BackoffBase time.Duration // first retry delay (default 100ms), doubling
-	BackoffMax  time.Duration // cap of the retry delay (default 5s)
+	MaxAttempts int           // deliveries before dead-lettering (DefaultMaxAttempts)
+	BackoffBase time.Duration // first retry delay (DefaultBackoffBase), doubling
+	BackoffMax  time.Duration // cap of the retry delay (DefaultBackoffMax)
 	Timeout     time.Duration // one delivery's HTTP timeout (default 30s)
 	Client      *http.Client
 	// KafkaOpts are added to every client of the Kafka bridge: the TLS and SASL options
@@ -49,13 +58,13 @@ type Options struct {
 
 func (o *Options) defaults() {
 	if o.MaxAttempts <= 0 {
-		o.MaxAttempts = 5
+		o.MaxAttempts = DefaultMaxAttempts
 	}
 	if o.BackoffBase <= 0 {
-		o.BackoffBase = 100 * time.Millisecond
+		o.BackoffBase = DefaultBackoffBase
 	}
 	if o.BackoffMax <= 0 {
-		o.BackoffMax = 5 * time.Second
+		o.BackoffMax = DefaultBackoffMax
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = 30 * time.Second

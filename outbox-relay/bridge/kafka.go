@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/8949market/market/shared/bus"
+	"github.com/8949market/market/shared/pushauth"
 )
 
 // Kafka delivers Kafka records to consumer functions, one consumer group per function.
@@ -61,7 +62,7 @@ func (k *Kafka) consume(ctx context.Context, sub Subscription) error {
 	}
 	// With BlockRebalanceOnPoll, a plain Close would wait for a rebalance we hold.
 	defer cl.CloseAllowingRebalance()
-	slog.InfoContext(ctx, "push bridge consuming", "consumer", sub.Name, "topic", sub.Topic, "group", k.groupOf(sub), "url", sub.URL)
+	slog.InfoContext(ctx, "push bridge consuming", "consumer", sub.Name, "topic", sub.Topic, "group", k.groupOf(sub), "url", pushauth.Redact(sub.URL))
 	for {
 		fetches := cl.PollRecords(ctx, 500)
 		if fetches.IsClientClosed() || ctx.Err() != nil {

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/8949market/market/shared/bus"
+	"github.com/8949market/market/shared/pushauth"
 )
 
 // PubSub delivers Pub/Sub messages to consumer functions from one ordered pull
@@ -54,7 +55,7 @@ func (p *PubSub) Run(ctx context.Context) error {
 		}
 		s := p.ps.Client().Subscriber(id)
 		s.ReceiveSettings.MaxOutstandingMessages = 100
-		slog.InfoContext(ctx, "pubsub delivery running", "consumer", sub.Name, "topic", sub.Topic, "subscription", id, "url", sub.URL)
+		slog.InfoContext(ctx, "pubsub delivery running", "consumer", sub.Name, "topic", sub.Topic, "subscription", id, "url", pushauth.Redact(sub.URL))
 		g.Go(func() error {
 			err := s.Receive(gctx, func(ctx context.Context, msg *pubsub.Message) { p.handle(ctx, sub, msg) })
 			if err != nil && gctx.Err() == nil {

@@ -3,6 +3,7 @@ package bus
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -28,14 +29,19 @@ func Deliver(ctx context.Context, client *http.Client, url string, m Message) er
 	if m.Traceparent != "" {
 		req.Header.Set("traceparent", m.Traceparent)
 	}
+	// The URL may carry the local delivery credential: errors name it without its query.
+	where := req.URL.Scheme + "://" + req.URL.Host + req.URL.Path
 	res, err := client.Do(req)
 	if err != nil {
-		return fmt.Errorf("deliver %s to %s: %w", m.ID, url, err)
+		if inner := errors.Unwrap(err); inner != nil { // *url.Error repeats the whole URL
+			err = inner
+		}
+		return fmt.Errorf("deliver %s to %s: %w", m.ID, where, err)
 	}
 	defer res.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(res.Body, 512))
 	if res.StatusCode < 200 || res.StatusCode > 299 {
-		return fmt.Errorf("deliver %s to %s: status %d: %s", m.ID, url, res.StatusCode, bytes.TrimSpace(body))
+		return fmt.Errorf("deliver %s to %s: status %d: %s", m.ID, where, res.StatusCode, bytes.TrimSpace(body))
 	}
 	return nil
 }

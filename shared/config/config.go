@@ -46,12 +46,20 @@ type Config struct {
 
 	// RelayBatchSize is how many outbox rows the relay claims at once.
 	RelayBatchSize int `env:"RELAY_BATCH_SIZE" envDefault:"500"`
-	// BridgeTargets maps each consumer function name to its URL, as JSON, for the push
-	// bridge (Kafka backbone on GCP: the consumers' Cloud Run URLs).
+	// BridgeTargets says, for the push bridge (Kafka backbone), where each consumer
+	// function is: a JSON object, inline or a file path, of consumer name to
+	// {"topic", "url", "audience"} (topic without prefix; audience of its ID token under
+	// BRIDGE_AUTH=oidc, default the url). Terraform writes it from the manifest.
 	BridgeTargets string `env:"BRIDGE_TARGETS"`
-	// BridgeAuth is "oidc" to call the consumers with Google ID tokens (private Cloud Run
-	// services), or "none".
-	BridgeAuth string `env:"BRIDGE_AUTH" envDefault:"none"`
+	// BridgeAuth is how the bridge proves itself to the consumers: "oidc" (a Google ID
+	// token for each target's audience, on GCP) or "token" (PUSH_TOKEN in the URL, locally).
+	BridgeAuth string `env:"BRIDGE_AUTH" envDefault:"token"`
+	// BridgeMaxAttempts, BridgeMinBackoff and BridgeMaxBackoff are the bridge's retry policy
+	// per event before it is dead-lettered: the defaults are the push subscriptions'
+	// (Terraform var.pubsub), so a consumer restarting for minutes loses nothing.
+	BridgeMaxAttempts int           `env:"BRIDGE_MAX_ATTEMPTS" envDefault:"10"`
+	BridgeMinBackoff  time.Duration `env:"BRIDGE_MIN_BACKOFF" envDefault:"10s"`
+	BridgeMaxBackoff  time.Duration `env:"BRIDGE_MAX_BACKOFF" envDefault:"600s"`
 
 	// JWTPublicKeys is a JWKS document (JSON) or a path to one: every key that may have
 	// signed a live token. Several keys may be active at once so keys can rotate.
@@ -118,14 +126,26 @@ type Config struct {
 	// from another host. Tokens, not cookies, authenticate, so a foreign page gains
 	// nothing; "*" allows every origin.
 	ChatOrigins []string `env:"CHAT_ALLOWED_ORIGINS" envSeparator:"," envDefault:"*"`
-	// PushAuth is how the chat server checks the callers of its event functions
-	// (/internal/functions/...): "none" locally, "oidc" on GCP, where the chat server has
-	// public ingress and only the push service account may deliver events.
-	PushAuth string `env:"PUSH_AUTH" envDefault:"none"`
-	// PushAudience is the audience of the push subscriptions' OIDC tokens.
-	PushAudience string `env:"PUSH_AUDIENCE"`
-	// PushInvokers are the service account emails allowed to deliver events.
+	// PushAuth is how internal endpoints (event and scheduled functions, wherever they are
+	// served) check their callers: "oidc" on GCP (a Google ID token for ServiceURL from one
+	// of PushInvokers), "token" locally (PushToken in the endpoint URL). Unset, a process
+	// that serves an internal endpoint refuses to start: there is no anonymous mode.
+	PushAuth string `env:"PUSH_AUTH"`
+	// PushToken is the local delivery credential (PUSH_AUTH=token), at least 32 characters.
+	PushToken string `env:"PUSH_TOKEN"`
+	// PushInvokers are the service account emails allowed to call internal endpoints.
 	PushInvokers []string `env:"PUSH_INVOKERS" envSeparator:","`
+	// ServiceURL is this service's own URL: the audience of the ID tokens minted for it
+	// (push subscriptions, Cloud Scheduler, the bridge and API Gateway).
+	ServiceURL string `env:"SERVICE_URL"`
+	// GatewayInvoker, when set, is API Gateway's service account: a REST function then
+	// answers only calls carrying the gateway's ID token (so nobody reaches it around the
+	// gateway and its X-Forwarded-For can be trusted) and reads the client's access token
+	// from X-Forwarded-Authorization, where the gateway moves it.
+	GatewayInvoker string `env:"GATEWAY_INVOKER"`
+	// ListenHost is the interface servers bind; empty means every interface, as containers
+	// need. make dev binds 127.0.0.1 unless it is set.
+	ListenHost string `env:"LISTEN_HOST"`
 }
 
 // Load reads the configuration from the environment.
@@ -150,16 +170,43 @@ func Parse(environ map[string]string) (Config, error) {
 	if err := c.checkKafkaAuth(); err != nil {
 		return Config{}, fmt.Errorf("read configuration: %w", err)
 	}
-	if c.PushAuth != "none" && c.PushAuth != "oidc" {
-		return Config{}, fmt.Errorf("read configuration: PUSH_AUTH must be none or oidc, got %q", c.PushAuth)
-	}
-	if c.PushAuth == "oidc" && (c.PushAudience == "" || len(c.PushInvokers) == 0) {
-		return Config{}, fmt.Errorf("read configuration: PUSH_AUTH=oidc needs PUSH_AUDIENCE and PUSH_INVOKERS")
+	if err := c.checkPushAuth(); err != nil {
+		return Config{}, fmt.Errorf("read configuration: %w", err)
 	}
 	if c.BcryptCost < 10 || c.BcryptCost > 31 {
 		return Config{}, fmt.Errorf("read configuration: BCRYPT_COST must be 10 to 31, got %d", c.BcryptCost)
 	}
 	return c, nil
+}
+
+// MinPushTokenLength is the shortest PUSH_TOKEN accepted: guessing it must be hopeless.
+const MinPushTokenLength = 32
+
+// checkPushAuth refuses internal-endpoint settings that could not verify a caller.
+func (c Config) checkPushAuth() error {
+	switch c.PushAuth {
+	case "":
+	case "token":
+		if len(c.PushToken) < MinPushTokenLength {
+			return fmt.Errorf("PUSH_AUTH=token needs a PUSH_TOKEN of at least %d characters", MinPushTokenLength)
+		}
+	case "oidc":
+		if c.ServiceURL == "" || len(c.PushInvokers) == 0 {
+			return errors.New("PUSH_AUTH=oidc needs SERVICE_URL (the token audience) and PUSH_INVOKERS")
+		}
+	default:
+		return fmt.Errorf("PUSH_AUTH must be oidc or token, got %q", c.PushAuth)
+	}
+	if c.GatewayInvoker != "" && c.ServiceURL == "" {
+		return errors.New("GATEWAY_INVOKER needs SERVICE_URL (the audience of the gateway's tokens)")
+	}
+	if c.BridgeAuth != "oidc" && c.BridgeAuth != "token" {
+		return fmt.Errorf("BRIDGE_AUTH must be oidc or token, got %q", c.BridgeAuth)
+	}
+	if c.BridgeMaxAttempts < 1 || c.BridgeMinBackoff <= 0 || c.BridgeMaxBackoff < c.BridgeMinBackoff {
+		return errors.New("BRIDGE_MAX_ATTEMPTS must be at least 1 and 0 < BRIDGE_MIN_BACKOFF <= BRIDGE_MAX_BACKOFF")
+	}
+	return nil
 }
 
 // checkKafkaAuth refuses the Kafka security settings that cannot connect, so the mistake

@@ -36,12 +36,13 @@ type backbone struct {
 }
 
 // newBackbone connects (or starts) the configured backbone and creates the topics.
-func newBackbone(ctx context.Context, cfg config.Config, db *pgxpool.Pool, apiURL string) (*backbone, error) {
+// endpoint names where each consumer is delivered to, credential included.
+func newBackbone(ctx context.Context, cfg config.Config, db *pgxpool.Pool, endpoint func(name string) string) (*backbone, error) {
 	topics := relay.Topics(cfg.TopicPrefix, events.Topics())
 	var subs []bridge.Subscription
 	for _, f := range registry.All() {
 		if f.Kind == registry.KindEvent {
-			subs = append(subs, bridge.Subscription{Name: f.Name, Topic: cfg.TopicPrefix + f.Topic, URL: apiURL + "/internal/functions/" + f.Name})
+			subs = append(subs, bridge.Subscription{Name: f.Name, Topic: cfg.TopicPrefix + f.Topic, URL: endpoint(f.Name)})
 		}
 	}
 	b := &backbone{name: cfg.Backbone, db: db, closeFake: func() {}}
@@ -70,7 +71,7 @@ func newBackbone(ctx context.Context, cfg config.Config, db *pgxpool.Pool, apiUR
 			return nil, err
 		}
 		b.pub = k
-		kb := bridge.NewKafka(brokers, cfg.TopicPrefix, subs, k, bridge.Options{KafkaOpts: auth})
+		kb := bridge.NewKafka(brokers, cfg.TopicPrefix, subs, k, devDelivery(bridge.Options{KafkaOpts: auth}))
 		b.run = kb.Run
 		b.caughtUp = func(ctx context.Context, _ time.Time) (bool, error) {
 			lag, err := kb.Lag(ctx)
@@ -90,7 +91,7 @@ func newBackbone(ctx context.Context, cfg config.Config, db *pgxpool.Pool, apiUR
 			return nil, err
 		}
 		b.pub = ps
-		pb := bridge.NewPubSub(ps, cfg.TopicPrefix, subs, bridge.Options{})
+		pb := bridge.NewPubSub(ps, cfg.TopicPrefix, subs, devDelivery(bridge.Options{}))
 		b.run = pb.Run
 		b.ensureSubs = pb.EnsureSubscriptions
 		// Pub/Sub has no lag to ask for here: quiet for a while after the last publish
@@ -114,6 +115,14 @@ func newBackbone(ctx context.Context, cfg config.Config, db *pgxpool.Pool, apiUR
 	}
 	b.relay = relay.New(db, b.pub, relay.Options{TopicPrefix: cfg.TopicPrefix, PollInterval: 500 * time.Millisecond})
 	return b, nil
+}
+
+// devDelivery is the dev stack's retry policy: a handful of quick retries, so a poison
+// event reaches its dead-letter topic in seconds instead of the deployed policy's
+// minutes (BRIDGE_MAX_ATTEMPTS and the back-off settings are the relay service's).
+func devDelivery(o bridge.Options) bridge.Options {
+	o.MaxAttempts, o.BackoffBase, o.BackoffMax = 5, 100*time.Millisecond, 5*time.Second
+	return o
 }
 
 // settle publishes whatever the outbox holds and waits until every consumer has it.

@@ -11,8 +11,6 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"net/http"
-	"net/http/httputil"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -24,13 +22,13 @@ import (
 	chatserver "github.com/8949market/market/chat-server"
 	_ "github.com/8949market/market/functions/all" // every function registers itself
 	"github.com/8949market/market/migrations"
-	"github.com/8949market/market/shared/api"
 	"github.com/8949market/market/shared/auth"
 	"github.com/8949market/market/shared/config"
-	"github.com/8949market/market/shared/fault"
 	"github.com/8949market/market/shared/platform"
 	"github.com/8949market/market/shared/postgres"
+	"github.com/8949market/market/shared/pushauth"
 	"github.com/8949market/market/shared/registry"
+	"github.com/8949market/market/shared/router"
 	"github.com/8949market/market/shared/serve"
 	"github.com/8949market/market/shared/users"
 )
@@ -63,6 +61,10 @@ type Stack struct {
 // Start prepares the database and binds the servers; Run serves them.
 func Start(ctx context.Context, opts Options) (*Stack, error) {
 	cfg := opts.Config
+	if cfg.PushAuth == "" {
+		// The stack's own deliveries (bridge, scheduler) carry a credential only it knows.
+		cfg.PushAuth, cfg.PushToken = "token", auth.NewTokenID()+auth.NewTokenID()
+	}
 	if err := registry.Validate(); err != nil {
 		return nil, fmt.Errorf("function registry: %w", err)
 	}
@@ -89,6 +91,10 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 	}
 	slog.InfoContext(ctx, "redis ready", "redis", config.Redact(cfg.RedisURL))
 
+	if err := registry.Servable(kit, registry.All()...); err != nil {
+		kit.Close()
+		return nil, err
+	}
 	s := &Stack{Kit: kit, drain: cfg.ShutdownTimeout, noSchedules: opts.NoSchedules}
 	s.chatServer = chatserver.New(kit)
 	s.chat, err = serve.Listen(opts.ChatListen, s.chatServer.Handler())
@@ -99,64 +105,17 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 	}
 	s.ChatURL = s.chat.URL()
 	chatTarget, _ := url.Parse(s.ChatURL)
-	s.api, err = serve.Listen(opts.Listen, Router(kit, chatTarget, s.ready.Load))
+	s.api, err = serve.Listen(opts.Listen, router.New(kit, registry.All(), router.Options{Chat: chatTarget, Ready: s.ready.Load}))
 	if err != nil {
 		kit.Close()
 		return nil, err
 	}
 	s.URL = s.api.URL()
-	if s.backbone, err = newBackbone(ctx, cfg, kit.DB, s.URL); err != nil {
+	if s.backbone, err = newBackbone(ctx, cfg, kit.DB, s.endpoints()); err != nil {
 		kit.Close()
 		return nil, err
 	}
 	return s, nil
-}
-
-// Router is the one API origin: GET /healthz (200 once ready says so and the database
-// and Redis answer), /api/v1/chat/ proxied to the chat server, POST
-// /internal/functions/{name} for event and scheduled functions (locally the push bridge
-// and the ticker call them there; on GCP each is its own private service), and every
-// REST function by method and path.
-func Router(kit *platform.Kit, chat *url.URL, ready func() bool) http.Handler {
-	fns := registry.All()
-	mux := http.NewServeMux()
-	mux.Handle("GET /healthz", api.Instrument("healthz", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		health(w, r, kit, ready)
-	})))
-	proxy := httputil.NewSingleHostReverseProxy(chat)
-	proxy.ErrorHandler = func(w http.ResponseWriter, r *http.Request, err error) {
-		api.Fail(w, r, fault.ErrUnavailable.WithMessage("chat server unreachable").Wrap(err))
-	}
-	mux.Handle("/api/v1/chat/", proxy)
-	for _, f := range fns {
-		switch {
-		case f.Kind == registry.KindHTTP:
-		case f.Host == "chat-server":
-			mux.Handle("POST /internal/functions/"+f.Name, proxy)
-		default:
-			mux.Handle("POST /internal/functions/"+f.Name, f.Handler(kit))
-		}
-	}
-	mux.Handle("/", registry.NewMux(kit, fns))
-	return mux
-}
-
-func health(w http.ResponseWriter, r *http.Request, kit *platform.Kit, ready func() bool) {
-	if !ready() {
-		api.Fail(w, r, fault.ErrUnavailable.WithMessage("starting"))
-		return
-	}
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-	defer cancel()
-	if err := kit.DB.Ping(ctx); err != nil {
-		api.Fail(w, r, fault.ErrUnavailable.WithMessage("database unreachable").Wrap(err))
-		return
-	}
-	if err := kit.Redis.Ping(ctx).Err(); err != nil {
-		api.Fail(w, r, fault.ErrUnavailable.WithMessage("redis unreachable").Wrap(err))
-		return
-	}
-	api.OK(w, r, map[string]any{"status": "ok", "functions": len(registry.All())})
 }
 
 // Run serves until ctx ends, then stops in an order that loses no event: the relay
@@ -179,7 +138,7 @@ func (s *Stack) Run(ctx context.Context) error {
 	g.Go(func() error { return s.backbone.relay.Run(relayCtx) })
 	g.Go(func() error { return s.backbone.run(deliverCtx) })
 	if !s.noSchedules {
-		g.Go(func() error { return runSchedules(relayCtx, s.Kit) })
+		g.Go(func() error { return Schedule(relayCtx, Jobs(registry.All(), s.endpoints())) })
 	}
 	s.ready.Store(true)
 
@@ -201,6 +160,25 @@ func (s *Stack) Run(ctx context.Context) error {
 	stopDelivery()
 	stopServing()
 	return <-failed
+}
+
+// InternalURL is where the stack's deliveries reach the internal function name, with
+// the stack's delivery credential: hosted functions on the chat server, the others on
+// the API origin.
+func (s *Stack) InternalURL(name string) string { return s.endpoints()(name) }
+
+func (s *Stack) endpoints() func(name string) string {
+	return func(name string) string {
+		base := s.URL
+		if f, ok := registry.Lookup(name); ok && f.Host == "chat-server" {
+			base = s.ChatURL
+		}
+		u, err := pushauth.URL(base+"/internal/functions/"+name, s.Kit.Config.PushToken)
+		if err != nil {
+			panic(err) // the bases are the stack's own URLs
+		}
+		return u
+	}
 }
 
 // Settle publishes everything in the outbox and waits until every consumer function has

@@ -13,6 +13,7 @@ import (
 	"github.com/8949market/market/shared/auth"
 	"github.com/8949market/market/shared/config"
 	"github.com/8949market/market/shared/postgres"
+	"github.com/8949market/market/shared/pushauth"
 )
 
 // Kit is what a function is built from. One Kit serves every function of a process.
@@ -28,17 +29,32 @@ type Kit struct {
 	// Signer signs access tokens; nil unless JWT_SIGNING_KEY is set, which only the
 	// functions registered as signing need.
 	Signer *auth.Signer
+	// Push checks the callers of internal endpoints (event and scheduled functions).
+	Push *pushauth.Verifier
+	// Gateway, when GATEWAY_INVOKER is set, admits REST calls only through API Gateway.
+	Gateway *pushauth.Gateway
 
 	stopRevocations func()
 }
 
-// New connects the kit's clients and starts following the denylist. Connections are made
+// New connects the kit's clients and starts following the denylist; opts reach the ID
+// token checks (tests serve their own Google certificates). Connections are made
 // on first use, so New is fast and does not fail when a dependency is briefly away: until
 // the revocations mirror is in step, the verifier asks Redis on every request.
-func New(ctx context.Context, cfg config.Config) (*Kit, error) {
+func New(ctx context.Context, cfg config.Config, opts ...pushauth.Option) (*Kit, error) {
 	keys, err := publicKeys(cfg)
 	if err != nil {
 		return nil, err
+	}
+	push, err := pushauth.New(ctx, cfg, opts...)
+	if err != nil {
+		return nil, err
+	}
+	var gateway *pushauth.Gateway
+	if cfg.GatewayInvoker != "" {
+		if gateway, err = pushauth.NewGateway(ctx, cfg.ServiceURL, cfg.GatewayInvoker, opts...); err != nil {
+			return nil, err
+		}
 	}
 	var signer *auth.Signer
 	if cfg.JWTSigningKey != "" {
@@ -78,6 +94,8 @@ func New(ctx context.Context, cfg config.Config) (*Kit, error) {
 		Denylist:        deny,
 		Revocations:     revs,
 		Signer:          signer,
+		Push:            push,
+		Gateway:         gateway,
 		stopRevocations: func() { cancel(); <-done },
 	}, nil
 }

@@ -36,14 +36,33 @@ func Manifest(fns []Function) ([]byte, error) {
 		}
 		entries = append(entries, e)
 	}
-	out, err := json.MarshalIndent(struct {
-		Comment          string          `json:"//"`
-		Functions        []ManifestEntry `json:"functions"`
-		Topics           []string        `json:"topics"`
-		DeadLetterSuffix string          `json:"deadLetterSuffix"`
-	}{"Generated from the function registry by `make manifest`; do not edit.", entries, events.Topics(), events.DeadLetterSuffix}, "", "  ")
+	out, err := json.MarshalIndent(ManifestFile{
+		Comment:   "Generated from the function registry by `make manifest`; do not edit.",
+		Functions: entries, Topics: events.Topics(), DeadLetterSuffix: events.DeadLetterSuffix,
+	}, "", "  ")
 	if err != nil {
 		return nil, fmt.Errorf("encode manifest: %w", err)
 	}
 	return append(out, '\n'), nil
+}
+
+// ManifestFile is the manifest as written: what Terraform reads, and what the local
+// deployed shape (make up) wires its processes, subscriptions and routes from.
+type ManifestFile struct {
+	Comment          string          `json:"//"`
+	Functions        []ManifestEntry `json:"functions"`
+	Topics           []string        `json:"topics"`
+	DeadLetterSuffix string          `json:"deadLetterSuffix"`
+}
+
+// ParseManifest reads a manifest written by Manifest.
+func ParseManifest(raw []byte) (ManifestFile, error) {
+	var m ManifestFile
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return ManifestFile{}, fmt.Errorf("read manifest: %w", err)
+	}
+	if len(m.Functions) == 0 {
+		return ManifestFile{}, fmt.Errorf("read manifest: no functions")
+	}
+	return m, nil
 }

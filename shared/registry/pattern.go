@@ -109,10 +109,10 @@ func (p Pattern) Match(path string) ([]string, bool) {
 	return values, true
 }
 
-// moreSpecific reports whether p should win over q when both match a path: at the first
+// MoreSpecific reports whether p should win over q when both match a path: at the first
 // segment where one is literal and the other a parameter, the literal wins
 // (/products/my before /products/{productId}).
-func (p Pattern) moreSpecific(q Pattern) bool {
+func (p Pattern) MoreSpecific(q Pattern) bool {
 	for i := range min(len(p.segs), len(q.segs)) {
 		pl, ql := p.segs[i].param == "", q.segs[i].param == ""
 		if pl != ql {

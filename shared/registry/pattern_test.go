@@ -73,7 +73,7 @@ func TestMoreSpecific(t *testing.T) {
 	t.Parallel()
 	my, _ := ParsePattern("/api/v1/products/my")
 	byID, _ := ParsePattern("/api/v1/products/{productId}")
-	if !my.moreSpecific(byID) || byID.moreSpecific(my) {
+	if !my.MoreSpecific(byID) || byID.MoreSpecific(my) {
 		t.Error("a literal segment must beat a parameter at the same position")
 	}
 }

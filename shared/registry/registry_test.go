@@ -1,15 +1,20 @@
 package registry_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
+	cloudevents "github.com/cloudevents/sdk-go/v2"
+
 	"github.com/8949market/market/shared/api"
 	"github.com/8949market/market/shared/auth"
+	"github.com/8949market/market/shared/config"
 	"github.com/8949market/market/shared/platform"
+	"github.com/8949market/market/shared/pushauth"
 	"github.com/8949market/market/shared/registry"
 )
 
@@ -26,13 +31,21 @@ func echo(name string, params ...string) func(*platform.Kit) http.Handler {
 	}
 }
 
-// testKit is enough of a kit for public routes and for refusing tokens.
+// testPushToken is the delivery credential of testKit's internal endpoints.
+const testPushToken = "0123456789abcdef0123456789abcdef"
+
+// testKit is enough of a kit for public routes, for refusing tokens and for checking
+// deliveries (PUSH_AUTH=token with testPushToken).
 func testKit(t *testing.T) *platform.Kit {
 	key, err := auth.GenerateSigningKey("k1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &platform.Kit{Verifier: auth.NewVerifier(key.PublicKeys(), nil)}
+	push, err := pushauth.New(t.Context(), config.Config{PushAuth: "token", PushToken: testPushToken})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &platform.Kit{Verifier: auth.NewVerifier(key.PublicKeys(), nil), Push: push}
 }
 
 func TestValidate(t *testing.T) {
@@ -194,9 +207,70 @@ func TestScheduledIsPostOnly(t *testing.T) {
 	h := fn.Handler(testKit(t))
 	for method, want := range map[string]int{"POST": 200, "GET": 405} {
 		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, httptest.NewRequest(method, "/", nil))
+		h.ServeHTTP(rec, httptest.NewRequest(method, "/?token="+testPushToken, nil))
 		if rec.Code != want {
 			t.Errorf("%s: status %d, want %d", method, rec.Code, want)
+		}
+	}
+}
+
+// Event and scheduled functions serve only verified callers, whatever serves them; a kit
+// that cannot verify anyone refuses every call and is not servable.
+func TestInternalFunctionsVerifyTheirCallers(t *testing.T) {
+	t.Parallel()
+	var s registry.Set
+	ran := 0
+	s.Scheduled("products-tick", "* * * * *", func(*platform.Kit) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { ran++; api.OK(w, r, nil) })
+	})
+	s.Event("products-thing", "thing-happened", func(*platform.Kit) registry.EventHandler {
+		return func(context.Context, cloudevents.Event) error { ran++; return nil }
+	})
+	unconfigured := testKit(t)
+	unconfigured.Push = nil
+	for _, name := range []string{"products-tick", "products-thing"} {
+		fn, _ := s.Lookup(name)
+		tests := []struct {
+			name   string
+			kit    *platform.Kit
+			query  string
+			bearer string
+			status int
+			code   string
+		}{
+			{"no credential", testKit(t), "", "", 401, "C002"},
+			{"wrong token", testKit(t), "?token=" + strings.Repeat("x", 32), "", 401, "C002"},
+			{"token in a header only", testKit(t), "", testPushToken, 401, "C002"},
+			{"right token", testKit(t), "?token=" + testPushToken, "", 200, ""},
+			{"unconfigured kit, right token", unconfigured, "?token=" + testPushToken, "", 503, "C014"},
+		}
+		for _, tt := range tests {
+			t.Run(name+"/"+tt.name, func(t *testing.T) {
+				before := ran
+				req := httptest.NewRequest("POST", "/internal/functions/"+name+tt.query, strings.NewReader(`{"a":1}`))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("ce-specversion", "1.0")
+				req.Header.Set("ce-id", "e1")
+				req.Header.Set("ce-type", "thing-happened")
+				req.Header.Set("ce-source", "test")
+				if tt.bearer != "" {
+					req.Header.Set("Authorization", "Bearer "+tt.bearer)
+				}
+				rec := httptest.NewRecorder()
+				fn.Handler(tt.kit).ServeHTTP(rec, req)
+				if rec.Code != tt.status || !strings.Contains(rec.Body.String(), tt.code) {
+					t.Fatalf("status %d, want %d %s: %s", rec.Code, tt.status, tt.code, rec.Body)
+				}
+				if got := ran - before; (tt.status == 200) != (got == 1) {
+					t.Fatalf("function ran %d times for status %d", got, tt.status)
+				}
+			})
+		}
+		if err := registry.Servable(unconfigured, fn); err == nil || !strings.Contains(err.Error(), "PUSH_AUTH") {
+			t.Errorf("%s servable without a delivery check: %v", name, err)
+		}
+		if err := registry.Servable(testKit(t), fn); err != nil {
+			t.Errorf("%s not servable with one: %v", name, err)
 		}
 	}
 }

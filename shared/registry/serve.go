@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -19,7 +20,9 @@ import (
 // API Gateway, or alone at "/" of its Cloud Run service. An HTTP function checks the
 // method, reads its path parameters from the request path by its own pattern (so
 // r.PathValue works whatever router, if any, sent the request) and, unless public,
-// requires an access token.
+// requires an access token; behind API Gateway (GATEWAY_INVOKER) it first requires the
+// gateway's own token. Event and scheduled functions serve only callers kit.Push verifies,
+// in every mode.
 func (f Function) Handler(kit *platform.Kit) http.Handler {
 	switch f.Kind {
 	case KindHTTP:
@@ -35,22 +38,40 @@ func (f Function) Handler(kit *platform.Kit) http.Handler {
 		if !f.Public {
 			h = kit.Verifier.Require(h)
 		}
-		return api.Instrument(f.Name, f.route(h))
+		h = f.route(h)
+		if kit.Gateway != nil {
+			h = kit.Gateway.Require(h)
+		}
+		return api.Instrument(f.Name, h)
 	case KindScheduled:
-		return api.Instrument(f.Name, postOnly(f.newHTTP(kit)))
+		return api.Instrument(f.Name, kit.Push.Require(postOnly(f.newHTTP(kit))))
 	case KindEvent:
-		return api.Instrument(f.Name, cloudEventHandler(f.newEvent(kit)))
+		return api.Instrument(f.Name, kit.Push.Require(cloudEventHandler(f.newEvent(kit))))
 	default:
 		panic(fmt.Sprintf("registry: function %s has unknown kind %q", f.Name, f.Kind))
 	}
 }
 
-// EventHandler builds an event function's handler, for the functions framework.
-func (f Function) EventHandler(kit *platform.Kit) EventHandler {
-	if f.Kind != KindEvent {
-		panic(fmt.Sprintf("registry: function %s is not an event function", f.Name))
+// Internal says whether the function is called by the platform (a delivery or a
+// schedule) rather than by clients.
+func (f Function) Internal() bool { return f.Kind == KindEvent || f.Kind == KindScheduled }
+
+// Servable reports why kit cannot serve fns, so that a binary refuses to start instead of
+// serving them badly: an internal function with no way to verify its callers, or a
+// function that issues tokens without the signing key.
+func Servable(kit *platform.Kit, fns ...Function) error {
+	var errs []error
+	for _, f := range fns {
+		if f.Internal() {
+			if err := kit.Push.Ready(); err != nil {
+				errs = append(errs, fmt.Errorf("function %s: %w", f.Name, err))
+			}
+		}
+		if f.Signs && kit.Signer == nil {
+			errs = append(errs, fmt.Errorf("function %s issues tokens: set JWT_SIGNING_KEY", f.Name))
+		}
 	}
-	return f.newEvent(kit)
+	return errors.Join(errs...)
 }
 
 func (f Function) route(next http.Handler) http.Handler {
@@ -135,7 +156,7 @@ func (m *Mux) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			allow = append(allow, rt.fn.Method)
 			continue
 		}
-		if best == nil || rt.fn.Pattern.moreSpecific(best.fn.Pattern) {
+		if best == nil || rt.fn.Pattern.MoreSpecific(best.fn.Pattern) {
 			best = rt
 		}
 	}

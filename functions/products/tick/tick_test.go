@@ -56,7 +56,7 @@ func seed(t *testing.T, st *stacktest.Stack, n int, k kind) []uuid.UUID {
 // tick calls products-tick as Cloud Scheduler (or the dev ticker) does. It does not use
 // t, so that it can run on goroutines of its own.
 func tick(client *http.Client, st *stacktest.Stack) (products.TickResult, error) {
-	res, err := client.Post(st.URL+"/internal/functions/products-tick", "application/json", bytes.NewReader(nil))
+	res, err := client.Post(st.InternalURL("products-tick"), "application/json", bytes.NewReader(nil))
 	if err != nil {
 		return products.TickResult{}, err
 	}

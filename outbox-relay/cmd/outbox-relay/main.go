@@ -1,17 +1,20 @@
 // Command outbox-relay is the relay service (Cloud Run, min 1 instance, no public
 // ingress): it publishes the outbox to the configured backbone and, on Kafka, runs the
-// push bridge that delivers records to the consumer functions named in BRIDGE_TARGETS.
-// It answers GET /healthz on PORT for the platform's probes.
+// push bridge that delivers records to the consumer functions BRIDGE_TARGETS names, with
+// the credential BRIDGE_AUTH says. It links no function: the targets are configuration
+// (Terraform writes them from the manifest). It answers GET /healthz on PORT for the
+// platform's probes.
 package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
 	"syscall"
 
@@ -19,14 +22,13 @@ import (
 	"golang.org/x/sync/errgroup"
 	"google.golang.org/api/idtoken"
 
-	_ "github.com/8949market/market/functions/all" // the registry names the consumers
 	relay "github.com/8949market/market/outbox-relay"
 	"github.com/8949market/market/outbox-relay/bridge"
 	"github.com/8949market/market/shared/bus"
 	"github.com/8949market/market/shared/config"
 	"github.com/8949market/market/shared/events"
 	"github.com/8949market/market/shared/postgres"
-	"github.com/8949market/market/shared/registry"
+	"github.com/8949market/market/shared/pushauth"
 	"github.com/8949market/market/shared/serve"
 	"github.com/8949market/market/shared/telemetry"
 )
@@ -46,7 +48,15 @@ func run() error {
 	telemetry.Setup(cfg)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	db, err := postgres.Connect(ctx, cfg.DatabaseURL, 4)
+
+	var subs []bridge.Subscription
+	if cfg.Backbone == "kafka" {
+		// Before connecting anything: a bridge that cannot reach its consumers must not start.
+		if subs, err = bridgeSubscriptions(ctx, cfg); err != nil {
+			return err
+		}
+	}
+	db, err := postgres.Connect(ctx, cfg.DatabaseURL, cfg.DatabaseMaxConns)
 	if err != nil {
 		return err
 	}
@@ -75,9 +85,9 @@ func run() error {
 		return err
 	}
 	slog.Info("outbox relay starting", "backbone", cfg.Backbone, "database", config.Redact(cfg.DatabaseURL), "topicPrefix", cfg.TopicPrefix,
-		"kafkaTLS", cfg.KafkaTLS, "kafkaSASL", cfg.KafkaSASL)
+		"kafkaTLS", cfg.KafkaTLS, "kafkaSASL", cfg.KafkaSASL, "bridgeTargets", len(subs), "bridgeAuth", cfg.BridgeAuth)
 
-	health, err := serve.Listen(":"+strconv.Itoa(cfg.Port), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	health, err := serve.Listen(net.JoinHostPort(cfg.ListenHost, strconv.Itoa(cfg.Port)), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := db.Ping(r.Context()); err != nil {
 			http.Error(w, "database unreachable", http.StatusServiceUnavailable)
 			return
@@ -93,44 +103,46 @@ func run() error {
 		return relay.New(db, pub, relay.Options{TopicPrefix: cfg.TopicPrefix, BatchSize: cfg.RelayBatchSize}).Run(gctx)
 	})
 	if cfg.Backbone == "kafka" {
-		subs, err := bridgeTargets(ctx, cfg)
-		if err != nil {
-			return err
-		}
+		opts := bridge.Options{KafkaOpts: kafkaOpts, MaxAttempts: cfg.BridgeMaxAttempts,
+			BackoffBase: cfg.BridgeMinBackoff, BackoffMax: cfg.BridgeMaxBackoff}
 		g.Go(func() error {
-			return bridge.NewKafka(cfg.KafkaBrokers, cfg.TopicPrefix, subs, pub, bridge.Options{KafkaOpts: kafkaOpts}).Run(gctx)
+			return bridge.NewKafka(cfg.KafkaBrokers, cfg.TopicPrefix, subs, pub, opts).Run(gctx)
 		})
 	}
 	return g.Wait()
 }
 
-// bridgeTargets pairs every consumer function of the registry with its URL from
-// BRIDGE_TARGETS; a consumer without a URL is a configuration error, not a silent gap.
-// With BRIDGE_AUTH=oidc each consumer is called with a Google ID token whose audience is
-// its URL, as private Cloud Run services require.
-func bridgeTargets(ctx context.Context, cfg config.Config) ([]bridge.Subscription, error) {
-	urls := map[string]string{}
-	if cfg.BridgeTargets != "" {
-		if err := json.Unmarshal([]byte(cfg.BridgeTargets), &urls); err != nil {
-			return nil, fmt.Errorf("BRIDGE_TARGETS: %w", err)
-		}
+// bridgeSubscriptions turns BRIDGE_TARGETS into the bridge's subscriptions, each with the
+// credential its consumer checks: a Google ID token for its audience (BRIDGE_AUTH=oidc,
+// private Cloud Run services) or PUSH_TOKEN in its URL (token, local).
+func bridgeSubscriptions(ctx context.Context, cfg config.Config) ([]bridge.Subscription, error) {
+	targets, err := bridge.ParseTargets(cfg.BridgeTargets)
+	if err != nil {
+		return nil, err
 	}
-	var subs []bridge.Subscription
-	for _, f := range registry.All() {
-		if f.Kind != registry.KindEvent {
-			continue
-		}
-		u, ok := urls[f.Name]
-		if !ok {
-			return nil, fmt.Errorf("BRIDGE_TARGETS has no URL for consumer %s", f.Name)
-		}
-		sub := bridge.Subscription{Name: f.Name, Topic: cfg.TopicPrefix + f.Topic, URL: u}
-		if cfg.BridgeAuth == "oidc" {
-			c, err := idtoken.NewClient(ctx, u)
+	if cfg.BridgeAuth == "token" && len(cfg.PushToken) < config.MinPushTokenLength {
+		return nil, fmt.Errorf("BRIDGE_AUTH=token needs PUSH_TOKEN (at least %d characters), the consumers' delivery credential", config.MinPushTokenLength)
+	}
+	names := make([]string, 0, len(targets))
+	for name := range targets {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	subs := make([]bridge.Subscription, 0, len(names))
+	for _, name := range names {
+		t := targets[name]
+		sub := bridge.Subscription{Name: name, Topic: cfg.TopicPrefix + t.Topic, URL: t.URL}
+		switch cfg.BridgeAuth {
+		case "oidc":
+			c, err := idtoken.NewClient(ctx, t.Audience)
 			if err != nil {
-				return nil, fmt.Errorf("oidc client for %s: %w", f.Name, err)
+				return nil, fmt.Errorf("oidc client for %s: %w", name, err)
 			}
 			sub.Client = c
+		case "token":
+			if sub.URL, err = pushauth.URL(t.URL, cfg.PushToken); err != nil {
+				return nil, fmt.Errorf("BRIDGE_TARGETS: consumer %s: %w", name, err)
+			}
 		}
 		subs = append(subs, sub)
 	}

@@ -299,7 +299,7 @@ func (s *Stack) Deliver(function, topic, source string, id uuid.UUID, data any) 
 	if err != nil {
 		return 0, fmt.Errorf("encode event: %w", err)
 	}
-	req, err := http.NewRequest(http.MethodPost, s.URL+"/internal/functions/"+function, bytes.NewReader(raw))
+	req, err := http.NewRequest(http.MethodPost, s.InternalURL(function), bytes.NewReader(raw))
 	if err != nil {
 		return 0, err
 	}

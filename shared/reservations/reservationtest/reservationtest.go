@@ -479,7 +479,7 @@ func SweepAtOnce(t testing.TB, st *stacktest.Stack, n int) []reservations.SweepR
 
 func sweep(st *stacktest.Stack) (reservations.SweepResult, error) {
 	var out reservations.SweepResult
-	res, err := client.Post(st.URL+"/internal/functions/reservations-sweep", "application/json", nil)
+	res, err := client.Post(st.InternalURL("reservations-sweep"), "application/json", nil)
 	if err != nil {
 		return out, err
 	}

@@ -189,9 +189,16 @@ var reservedRoots = map[string]bool{
 }
 
 // variableValue applies a variable's type constraint (with optional attributes' defaults)
-// to the input, or to its default when there is no input.
+// to the input, or to its default when there is no input (or a null one, for a variable
+// that is not nullable, as Terraform does).
 func variableValue(b *hclsyntax.Block, input cty.Value) (cty.Value, error) {
 	val := input
+	if val != cty.NilVal && val.IsNull() && !nullable(b) {
+		if _, ok := b.Body.Attributes["default"]; !ok {
+			return cty.NilVal, fmt.Errorf("null for a variable that is not nullable")
+		}
+		val = cty.NilVal
+	}
 	if val == cty.NilVal {
 		def, ok := b.Body.Attributes["default"]
 		if !ok {
@@ -215,6 +222,16 @@ func variableValue(b *hclsyntax.Block, input cty.Value) (cty.Value, error) {
 		val = defaults.Apply(val)
 	}
 	return convert.Convert(val, ty)
+}
+
+// nullable reports the variable's nullable argument (true unless it says false).
+func nullable(b *hclsyntax.Block) bool {
+	a, ok := b.Body.Attributes["nullable"]
+	if !ok {
+		return true
+	}
+	v, diags := a.Expr.Value(nil)
+	return diags.HasErrors() || !v.IsKnown() || v.IsNull() || v.True()
 }
 
 // evalLocals evaluates every local after the locals it refers to.
@@ -555,6 +572,7 @@ func allTraversals(body *hclsyntax.Body) []hcl.Traversal {
 func terraformFunctions(dir string, files map[string][]byte) map[string]function.Function {
 	return map[string]function.Function{
 		"base64encode": stringFunc(func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }),
+		"alltrue":      alltrueFunc,
 		"can":          tryfunc.CanFunc,
 		"coalesce":     stdlib.CoalesceFunc,
 		"concat":       stdlib.ConcatFunc,
@@ -577,9 +595,11 @@ func terraformFunctions(dir string, files map[string][]byte) map[string]function
 		"sha1":         stringFunc(func(s string) string { h := sha1.Sum([]byte(s)); return hex.EncodeToString(h[:]) }),
 		"split":        stdlib.SplitFunc,
 		"substr":       stdlib.SubstrFunc,
+		"sum":          sumFunc,
 		"title":        stdlib.TitleFunc,
 		"tolist":       convertFunc(cty.List(cty.DynamicPseudoType)),
 		"tomap":        convertFunc(cty.Map(cty.DynamicPseudoType)),
+		"tonumber":     convertFunc(cty.Number),
 		"toset":        convertFunc(cty.Set(cty.DynamicPseudoType)),
 		"tostring":     convertFunc(cty.String),
 		"trimsuffix":   stdlib.TrimSuffixFunc,
@@ -639,6 +659,51 @@ var replaceFunc = function.New(&function.Spec{
 	},
 })
 
+// sumFunc is Terraform's sum: the total of a non-empty list, set or tuple of numbers.
+var sumFunc = function.New(&function.Spec{
+	Params: []function.Parameter{{Name: "list", Type: cty.DynamicPseudoType}},
+	Type:   function.StaticReturnType(cty.Number),
+	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+		ty := args[0].Type()
+		if !ty.IsListType() && !ty.IsSetType() && !ty.IsTupleType() {
+			return cty.NilVal, fmt.Errorf("sum: a list, set or tuple of numbers, not %s", ty.FriendlyName())
+		}
+		if !args[0].IsWhollyKnown() {
+			return cty.UnknownVal(cty.Number), nil
+		}
+		elems := args[0].AsValueSlice()
+		if len(elems) == 0 {
+			return cty.NilVal, fmt.Errorf("sum: cannot sum an empty list")
+		}
+		total := cty.Zero
+		for _, v := range elems {
+			n, err := convert.Convert(v, cty.Number)
+			if err != nil || n.IsNull() {
+				return cty.NilVal, fmt.Errorf("sum: %s is not a number", v.GoString())
+			}
+			total = total.Add(n)
+		}
+		return total, nil
+	},
+})
+
+// alltrueFunc is Terraform's alltrue: whether every element of a list of bools is true
+// (an empty list is).
+var alltrueFunc = function.New(&function.Spec{
+	Params: []function.Parameter{{Name: "list", Type: cty.List(cty.Bool)}},
+	Type:   function.StaticReturnType(cty.Bool),
+	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+		result := cty.True
+		for _, v := range args[0].AsValueSlice() {
+			if v.IsNull() {
+				return cty.False, nil
+			}
+			result = result.And(v)
+		}
+		return result, nil
+	},
+})
+
 func convertFunc(to cty.Type) function.Function {
 	return function.New(&function.Spec{
 		Params: []function.Parameter{{Name: "v", Type: cty.DynamicPseudoType, AllowNull: true, AllowUnknown: true}},
@@ -671,4 +736,82 @@ func keysOf(t *testing.T, v cty.Value) []string {
 		t.Fatalf("not a known map: %s", v.Type().FriendlyName())
 	}
 	return sortedKeys(v.AsValueMap())
+}
+
+// refusal is a custom condition the plan would fail on: a variable's validation or a
+// resource's precondition, with its error message.
+type refusal struct {
+	where   string // "var.name" or "type.name[key]"
+	message string
+}
+
+func (r refusal) String() string { return r.where + ": " + r.message }
+
+// refusals evaluates the custom conditions `terraform plan` checks: every variable's
+// validation blocks and every resource instance's lifecycle preconditions. A condition
+// that is not known at plan time is left for the apply, as Terraform does; one that cannot
+// be evaluated fails the plan, as in Terraform.
+func (e *eval) refusals(t *testing.T) []refusal {
+	t.Helper()
+	var out []refusal
+	check := func(where string, rule *hclsyntax.Body, ctx *hcl.EvalContext) {
+		cond, diags := rule.Attributes["condition"].Expr.Value(ctx)
+		if diags.HasErrors() {
+			out = append(out, refusal{where, "condition: " + diags.Error()})
+			return
+		}
+		if !cond.IsKnown() {
+			return
+		}
+		if !cond.IsNull() && cond.True() {
+			return
+		}
+		msg, diags := rule.Attributes["error_message"].Expr.Value(ctx)
+		if diags.HasErrors() || !msg.IsWhollyKnown() || msg.Type() != cty.String {
+			out = append(out, refusal{where, fmt.Sprintf("(error_message not known: %v)", diags)})
+			return
+		}
+		out = append(out, refusal{where, msg.AsString()})
+	}
+	for _, name := range sortedKeys(e.m.variables) {
+		for _, b := range e.m.variables[name].Body.Blocks {
+			if b.Type == "validation" {
+				check("var."+name, b.Body, e.ctx)
+			}
+		}
+	}
+	for _, key := range sortedKeys(e.m.resources) {
+		b := e.m.resources[key]
+		var rules []*hclsyntax.Body
+		for _, lc := range b.Body.Blocks {
+			if lc.Type != "lifecycle" {
+				continue
+			}
+			for _, pre := range lc.Body.Blocks {
+				if pre.Type == "precondition" {
+					rules = append(rules, pre.Body)
+				}
+			}
+		}
+		if len(rules) == 0 {
+			continue
+		}
+		insts := e.instancesOf(t, key, b)
+		for _, ik := range sortedKeys(insts) {
+			for _, rule := range rules {
+				check(fmt.Sprintf("%s[%s]", key, ik), rule, insts[ik].ctx)
+			}
+		}
+	}
+	return out
+}
+
+// refusalsOf is e.refusals as strings, for messages.
+func refusalsOf(t *testing.T, e *eval) []string {
+	t.Helper()
+	var out []string
+	for _, r := range e.refusals(t) {
+		out = append(out, r.String())
+	}
+	return out
 }

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -19,6 +20,7 @@ import (
 	ctyjson "github.com/zclconf/go-cty/cty/json"
 
 	_ "github.com/8949market/market/functions/all" // every function registers itself
+	"github.com/8949market/market/outbox-relay/bridge"
 	"github.com/8949market/market/shared/bus"
 	"github.com/8949market/market/shared/config"
 	"github.com/8949market/market/shared/events"
@@ -30,12 +32,54 @@ var backbones = []string{"pubsub", "kafka"}
 
 func evaluateFor(t *testing.T, backbone string) *eval {
 	t.Helper()
-	return loadModule(t).evaluate(t, map[string]cty.Value{
+	return evaluateWith(t, backbone, nil)
+}
+
+// evaluateWith evaluates the module on a backbone with more variables set, by name.
+func evaluateWith(t *testing.T, backbone string, inputs map[string]cty.Value) *eval {
+	t.Helper()
+	all := map[string]cty.Value{
 		"project_id": cty.StringVal(testProject),
 		"region":     cty.StringVal(testRegion),
 		"image_tag":  cty.StringVal("test"),
 		"backbone":   cty.StringVal(backbone),
-	})
+	}
+	maps.Copy(all, inputs)
+	return loadModule(t).evaluate(t, all)
+}
+
+// account is the email of the module's service account with this account id.
+func account(id string) string { return id + "@" + testProject + ".iam.gserviceaccount.com" }
+
+// plainEnv reads a container's plain (not secret) variables as the code does.
+func plainEnv(t *testing.T, env map[string]envVar) config.Config {
+	t.Helper()
+	plain := map[string]string{}
+	for name, v := range env {
+		if v.secret == "" {
+			plain[name] = v.value
+		}
+	}
+	cfg, err := config.Parse(plain)
+	if err != nil {
+		t.Fatalf("the code refuses the environment %v: %v", plain, err)
+	}
+	return cfg
+}
+
+// receiverURL is the SERVICE_URL of the server that receives a consumer's events: its
+// own service's, or its host's. The ID tokens minted for the consumer must carry it as
+// their audience, or the server refuses them.
+func receiverURL(t *testing.T, e *eval, f registry.Function) string {
+	t.Helper()
+	svc := e.instances(t, "google_cloud_run_v2_service.chat")[""]
+	if f.Host == "" {
+		svc = e.instances(t, "google_cloud_run_v2_service.function")[f.Name]
+	}
+	if svc == nil {
+		t.Fatalf("%s: no server receives its events", f.Name)
+	}
+	return svc.env(t, "template", "containers")["SERVICE_URL"].value
 }
 
 // truth is what the registry and the event catalogue say, the way the tests compare it.
@@ -172,6 +216,15 @@ func TestFunctionServices(t *testing.T) {
 				if env["BACKBONE"].value != backbone || env["TOPIC_PREFIX"].value != "prod-" {
 					t.Errorf("%s: BACKBONE %q, TOPIC_PREFIX %q", name, env["BACKBONE"].value, env["TOPIC_PREFIX"].value)
 				}
+				// Its own URL is the audience of every ID token it accepts.
+				cfg := plainEnv(t, env)
+				if cfg.ServiceURL != runURL(name) {
+					t.Errorf("%s: SERVICE_URL %q, want its URL %s", name, cfg.ServiceURL, runURL(name))
+				}
+				size := e.local(t, "function_sizes").GetAttr(name).GetAttr("database_max_conns")
+				if n, _ := size.AsBigFloat().Int64(); int64(cfg.DatabaseMaxConns) != n {
+					t.Errorf("%s: DATABASE_MAX_CONNS %d, its size says %d", name, cfg.DatabaseMaxConns, n)
+				}
 
 				wantIngress := "INGRESS_TRAFFIC_INTERNAL_ONLY"
 				if f.Kind == registry.KindHTTP {
@@ -250,57 +303,103 @@ func TestSecretAccess(t *testing.T) {
 	}
 }
 
-// Public invocation for REST functions only; consumers by the deliverer, scheduled ones by
-// Cloud Scheduler; nothing else is open to allUsers but the chat server.
+// Who may invoke what: IAM's run.invoker and the caller check in code (shared/pushauth)
+// name the same account for every service, and nothing reaches a function around them.
+// REST functions: allUsers without API Gateway; with it, the gateway's account only, and
+// the function checks the gateway's token (GATEWAY_INVOKER). Consumers: the deliverer.
+// Scheduled functions: Cloud Scheduler. Nothing else is open to allUsers but the chat
+// server.
 func TestInvokers(t *testing.T) {
 	t.Parallel()
 	tr := registryTruth(t)
 	for _, backbone := range backbones {
-		t.Run(backbone, func(t *testing.T) {
-			t.Parallel()
-			e := evaluateFor(t, backbone)
-			assertSet(t, "public REST functions", slices.Collect(maps.Keys(e.instances(t, "google_cloud_run_v2_service_iam_member.public"))), tr.http)
-			assertSet(t, "consumer invokers", slices.Collect(maps.Keys(e.instances(t, "google_cloud_run_v2_service_iam_member.deliverer"))), tr.consumers)
-			assertSet(t, "scheduler invokers", slices.Collect(maps.Keys(e.instances(t, "google_cloud_run_v2_service_iam_member.scheduler"))), tr.scheduled)
+		for _, gateway := range []bool{true, false} {
+			t.Run(fmt.Sprintf("%s/gateway=%v", backbone, gateway), func(t *testing.T) {
+				t.Parallel()
+				e := evaluateWith(t, backbone, map[string]cty.Value{"api_gateway": cty.BoolVal(gateway)})
+				wantPublic, wantGateway := tr.http, []string(nil)
+				if gateway {
+					wantPublic, wantGateway = nil, tr.http
+				}
+				assertSet(t, "REST functions invoked by allUsers", slices.Collect(maps.Keys(e.instances(t, "google_cloud_run_v2_service_iam_member.public"))), wantPublic)
+				assertSet(t, "REST functions invoked by the gateway", slices.Collect(maps.Keys(e.instances(t, "google_cloud_run_v2_service_iam_member.gateway"))), wantGateway)
+				assertSet(t, "consumer invokers", slices.Collect(maps.Keys(e.instances(t, "google_cloud_run_v2_service_iam_member.deliverer"))), tr.consumers)
+				assertSet(t, "scheduler invokers", slices.Collect(maps.Keys(e.instances(t, "google_cloud_run_v2_service_iam_member.scheduler"))), tr.scheduled)
 
-			wantDeliverer := "serviceAccount:pubsub-push@" + testProject + ".iam.gserviceaccount.com"
-			if backbone == "kafka" {
-				wantDeliverer = "serviceAccount:outbox-relay@" + testProject + ".iam.gserviceaccount.com"
-			}
-			for name, in := range e.instances(t, "google_cloud_run_v2_service_iam_member.deliverer") {
-				if got := in.str(t, "member"); got != wantDeliverer {
-					t.Errorf("%s is invoked by %s, want %s", name, got, wantDeliverer)
+				deliverer := account("pubsub-push")
+				if backbone == "kafka" {
+					deliverer = account("outbox-relay")
 				}
-			}
-			for name, in := range e.instances(t, "google_cloud_run_v2_service_iam_member.scheduler") {
-				if got := in.str(t, "member"); got != "serviceAccount:scheduler@"+testProject+".iam.gserviceaccount.com" {
-					t.Errorf("%s is invoked by %s", name, got)
+				want := map[string]string{"google_cloud_run_v2_service_iam_member.public": "allUsers",
+					"google_cloud_run_v2_service_iam_member.gateway":   "serviceAccount:" + account("api-gateway"),
+					"google_cloud_run_v2_service_iam_member.deliverer": "serviceAccount:" + deliverer,
+					"google_cloud_run_v2_service_iam_member.scheduler": "serviceAccount:" + account("scheduler")}
+				invoker := map[string]string{} // function => the member IAM lets invoke it
+				for r, member := range want {
+					for name, in := range e.instances(t, r) {
+						if got := in.str(t, "member"); got != member {
+							t.Errorf("%s[%s] grants %s, want %s", r, name, got, member)
+						}
+						if other, dup := invoker[name]; dup {
+							t.Errorf("%s is invoked by %s and by %s", name, other, member)
+						}
+						invoker[name] = member
+					}
 				}
-			}
-			for key, b := range e.m.resources {
-				if !strings.Contains(key, "iam") {
-					continue
+
+				// The code checks the same account IAM admits, for the service's own URL.
+				for name, svc := range e.instances(t, "google_cloud_run_v2_service.function") {
+					cfg := plainEnv(t, svc.env(t, "template", "containers"))
+					var accepts string
+					switch f := tr.fns[name]; f.Kind {
+					case registry.KindHTTP:
+						if cfg.PushAuth != "" {
+							t.Errorf("%s: a REST function with PUSH_AUTH %q", name, cfg.PushAuth)
+						}
+						if !gateway && cfg.GatewayInvoker != "" {
+							t.Errorf("%s: GATEWAY_INVOKER %q without the gateway", name, cfg.GatewayInvoker)
+						}
+						accepts = "serviceAccount:" + cfg.GatewayInvoker
+						if cfg.GatewayInvoker == "" {
+							accepts = "allUsers"
+						}
+					default:
+						if cfg.PushAuth != "oidc" || len(cfg.PushInvokers) != 1 || cfg.GatewayInvoker != "" {
+							t.Errorf("%s (%s): PUSH_AUTH %q, PUSH_INVOKERS %v, GATEWAY_INVOKER %q; want oidc and one invoker", name, f.Kind, cfg.PushAuth, cfg.PushInvokers, cfg.GatewayInvoker)
+							continue
+						}
+						accepts = "serviceAccount:" + cfg.PushInvokers[0]
+					}
+					if accepts != invoker[name] {
+						t.Errorf("%s accepts calls from %s, IAM lets %s invoke it", name, accepts, invoker[name])
+					}
 				}
-				for ik, in := range e.instancesOf(t, key, b) {
-					member, ok := in.body.Attributes["member"]
-					if !ok {
+
+				for key, b := range e.m.resources {
+					if !strings.Contains(key, "iam") {
 						continue
 					}
-					v, _ := member.Expr.Value(in.ctx)
-					if v.IsKnown() && v.Type() == cty.String && v.AsString() == "allUsers" &&
-						key != "google_cloud_run_v2_service_iam_member.public" && key != "google_cloud_run_v2_service_iam_member.chat_public" {
-						t.Errorf("%s[%s] grants allUsers", key, ik)
+					for ik, in := range e.instancesOf(t, key, b) {
+						member, ok := in.body.Attributes["member"]
+						if !ok {
+							continue
+						}
+						v, _ := member.Expr.Value(in.ctx)
+						if v.IsKnown() && v.Type() == cty.String && v.AsString() == "allUsers" &&
+							key != "google_cloud_run_v2_service_iam_member.public" && key != "google_cloud_run_v2_service_iam_member.chat_public" {
+							t.Errorf("%s[%s] grants allUsers", key, ik)
+						}
 					}
 				}
-			}
-			relay := e.instances(t, "google_cloud_run_v2_service.relay")[""]
-			if got := relay.str(t, "ingress"); got != "INGRESS_TRAFFIC_INTERNAL_ONLY" {
-				t.Errorf("relay ingress %s", got)
-			}
-			if got := relay.number(t, "template", "scaling", "min_instance_count"); got < 1 {
-				t.Errorf("relay min instances %d", got)
-			}
-		})
+				relay := e.instances(t, "google_cloud_run_v2_service.relay")[""]
+				if got := relay.str(t, "ingress"); got != "INGRESS_TRAFFIC_INTERNAL_ONLY" {
+					t.Errorf("relay ingress %s", got)
+				}
+				if got := relay.number(t, "template", "scaling", "min_instance_count"); got < 1 {
+					t.Errorf("relay min instances %d", got)
+				}
+			})
+		}
 	}
 }
 
@@ -321,8 +420,11 @@ func TestSchedulerJobs(t *testing.T) {
 		if got := job.str(t, "http_target", "uri"); got != runURL(name) {
 			t.Errorf("%s: calls %s, want %s", name, got, runURL(name))
 		}
-		if got := job.str(t, "http_target", "oidc_token", "audience"); got != runURL(name) {
-			t.Errorf("%s: OIDC audience %s", name, got)
+		if got := job.str(t, "http_target", "oidc_token", "audience"); got != runURL(name) || got != receiverURL(t, e, tr.fns[name]) {
+			t.Errorf("%s: OIDC audience %s, want its SERVICE_URL %s", name, got, receiverURL(t, e, tr.fns[name]))
+		}
+		if got := job.str(t, "http_target", "oidc_token", "service_account_email"); got != account("scheduler") {
+			t.Errorf("%s: calls as %s, want the scheduler account", name, got)
 		}
 	}
 }
@@ -363,8 +465,8 @@ func TestPubSub(t *testing.T) {
 		if got := sub.str(t, "push_config", "push_endpoint"); got != wantEndpoint {
 			t.Errorf("%s pushes to %s, want %s", name, got, wantEndpoint)
 		}
-		if got := sub.str(t, "push_config", "oidc_token", "audience"); got != wantAudience {
-			t.Errorf("%s: OIDC audience %s, want %s", name, got, wantAudience)
+		if got := sub.str(t, "push_config", "oidc_token", "audience"); got != wantAudience || got != receiverURL(t, e, f) {
+			t.Errorf("%s: OIDC audience %s, want %s, its server's SERVICE_URL %s", name, got, wantAudience, receiverURL(t, e, f))
 		}
 		if got := sub.str(t, "push_config", "oidc_token", "service_account_email"); got != "pubsub-push@"+testProject+".iam.gserviceaccount.com" {
 			t.Errorf("%s: pushes as %s", name, got)
@@ -418,19 +520,26 @@ func TestKafka(t *testing.T) {
 		}
 	}
 	env := e.instances(t, "google_cloud_run_v2_service.relay")[""].env(t, "template", "containers")
-	var targets map[string]string
-	if err := json.Unmarshal([]byte(env["BRIDGE_TARGETS"].value), &targets); err != nil {
-		t.Fatalf("BRIDGE_TARGETS: %v", err)
+	targets, err := bridge.ParseTargets(env["BRIDGE_TARGETS"].value)
+	if err != nil {
+		t.Fatal(err)
 	}
 	assertSet(t, "bridge targets", slices.Collect(maps.Keys(targets)), tr.events)
 	chat := e.local(t, "chat_url").AsString()
-	for name, url := range targets {
+	for name, target := range targets {
+		f := tr.fns[name]
 		want := runURL(name)
-		if tr.fns[name].Host != "" {
+		if f.Host != "" {
 			want = chat + "/internal/functions/" + name
 		}
-		if url != want {
-			t.Errorf("bridge target %s: %s, want %s", name, url, want)
+		if target.URL != want {
+			t.Errorf("bridge target %s: %s, want %s", name, target.URL, want)
+		}
+		if target.Topic != f.Topic {
+			t.Errorf("bridge target %s consumes %q, registered for %q", name, target.Topic, f.Topic)
+		}
+		if got := receiverURL(t, e, f); target.Audience != got {
+			t.Errorf("bridge target %s: audience %s, its server's SERVICE_URL is %s", name, target.Audience, got)
 		}
 	}
 	if env["BRIDGE_AUTH"].value != "oidc" || env["KAFKA_BROKERS"].value == "" || env["BACKBONE"].value != "kafka" {
@@ -471,6 +580,64 @@ func TestKafka(t *testing.T) {
 	}
 }
 
+// One retry policy for event delivery on both backbones (var.delivery): the relay's push
+// bridge retries and dead-letters as the push subscriptions do, for the defaults and for
+// any other values.
+func TestDeliveryRetryPolicy(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		delivery cty.Value // nil: the default
+	}{
+		{"default", cty.NilVal},
+		{"custom", cty.ObjectVal(map[string]cty.Value{
+			"max_delivery_attempts": cty.NumberIntVal(7), "minimum_backoff": cty.StringVal("5s"),
+			"maximum_backoff": cty.StringVal("300s"), "ack_deadline_seconds": cty.NumberIntVal(30),
+		})},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			inputs := map[string]cty.Value{}
+			if tt.delivery != cty.NilVal {
+				inputs["delivery"] = tt.delivery
+			}
+			p, k := evaluateWith(t, "pubsub", inputs), evaluateWith(t, "kafka", inputs)
+			relay := plainEnv(t, k.instances(t, "google_cloud_run_v2_service.relay")[""].env(t, "template", "containers"))
+			subs := p.instances(t, "google_pubsub_subscription.push")
+			if len(subs) == 0 {
+				t.Fatal("no push subscriptions")
+			}
+			for name, sub := range subs {
+				minBackoff, err1 := time.ParseDuration(sub.str(t, "retry_policy", "minimum_backoff"))
+				maxBackoff, err2 := time.ParseDuration(sub.str(t, "retry_policy", "maximum_backoff"))
+				attempts := sub.number(t, "dead_letter_policy", "max_delivery_attempts")
+				if err1 != nil || err2 != nil {
+					t.Fatalf("%s: back-off %v, %v", name, err1, err2)
+				}
+				if int64(relay.BridgeMaxAttempts) != attempts || relay.BridgeMinBackoff != minBackoff || relay.BridgeMaxBackoff != maxBackoff {
+					t.Errorf("%s retries %d times, %v to %v; the bridge %d times, %v to %v", name, attempts, minBackoff, maxBackoff,
+						relay.BridgeMaxAttempts, relay.BridgeMinBackoff, relay.BridgeMaxBackoff)
+				}
+			}
+			if tt.delivery == cty.NilVal {
+				// Unset, the bridge's own defaults (shared/config) are the same policy.
+				defaults, err := config.Parse(nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if defaults.BridgeMaxAttempts != relay.BridgeMaxAttempts || defaults.BridgeMinBackoff != relay.BridgeMinBackoff || defaults.BridgeMaxBackoff != relay.BridgeMaxBackoff {
+					t.Errorf("var.delivery's default %d, %v to %v; the bridge's default %d, %v to %v", relay.BridgeMaxAttempts, relay.BridgeMinBackoff,
+						relay.BridgeMaxBackoff, defaults.BridgeMaxAttempts, defaults.BridgeMinBackoff, defaults.BridgeMaxBackoff)
+				}
+			}
+			if len(refusalsOf(t, p)) != 0 || len(refusalsOf(t, k)) != 0 {
+				t.Errorf("the plan refuses these values: %v %v", refusalsOf(t, p), refusalsOf(t, k))
+			}
+		})
+	}
+}
+
 // The chat server: WebSockets (affinity, long timeout), public, and the push check for
 // the functions it hosts, set to what the subscriptions or the bridge use.
 func TestChatServer(t *testing.T) {
@@ -494,8 +661,16 @@ func TestChatServer(t *testing.T) {
 			if backbone == "kafka" {
 				wantInvoker = "outbox-relay@" + testProject + ".iam.gserviceaccount.com"
 			}
-			if env["PUSH_AUTH"].value != "oidc" || env["PUSH_AUDIENCE"].value != runURL("chat-server") || env["PUSH_INVOKERS"].value != wantInvoker {
-				t.Errorf("PUSH_AUTH %q, PUSH_AUDIENCE %q, PUSH_INVOKERS %q", env["PUSH_AUTH"].value, env["PUSH_AUDIENCE"].value, env["PUSH_INVOKERS"].value)
+			cfg := plainEnv(t, env)
+			if cfg.PushAuth != "oidc" || cfg.ServiceURL != runURL("chat-server") || !slices.Equal(cfg.PushInvokers, []string{wantInvoker}) {
+				t.Errorf("PUSH_AUTH %q, SERVICE_URL %q, PUSH_INVOKERS %q", cfg.PushAuth, cfg.ServiceURL, cfg.PushInvokers)
+			}
+			if cfg.GatewayInvoker != "" {
+				t.Errorf("GATEWAY_INVOKER %q: the chat server takes clients directly (WebSockets)", cfg.GatewayInvoker)
+			}
+			// Set, not the code's default: its pools are part of the connection budget.
+			if env["DATABASE_MAX_CONNS"].value != fmt.Sprint(cfg.DatabaseMaxConns) {
+				t.Errorf("DATABASE_MAX_CONNS %q is not set", env["DATABASE_MAX_CONNS"].value)
 			}
 			if env["JWT_SIGNING_KEY"].secret != "" || env["JWT_PUBLIC_KEYS"].secret == "" {
 				t.Error("the chat server verifies tokens only")
@@ -527,6 +702,7 @@ func TestGatewayOpenAPI(t *testing.T) {
 				Address         string `json:"address"`
 				PathTranslation string `json:"path_translation"`
 				DisableAuth     bool   `json:"disable_auth"`
+				JWTAudience     string `json:"jwt_audience"`
 			} `json:"x-google-backend"`
 		} `json:"paths"`
 	}
@@ -548,6 +724,13 @@ func TestGatewayOpenAPI(t *testing.T) {
 		if op.Backend.Address != runURL(name) {
 			t.Errorf("%s: backend %s, want %s", name, op.Backend.Address, runURL(name))
 		}
+		// The gateway calls with its own ID token for the function's SERVICE_URL (and moves
+		// the client's Authorization to X-Forwarded-Authorization): the function admits
+		// nothing else.
+		if service := e.instances(t, "google_cloud_run_v2_service.function")[name]; op.Backend.DisableAuth ||
+			op.Backend.JWTAudience != service.env(t, "template", "containers")["SERVICE_URL"].value {
+			t.Errorf("%s: disable_auth %v, jwt_audience %q; want the gateway's token for its SERVICE_URL", name, op.Backend.DisableAuth, op.Backend.JWTAudience)
+		}
 	}
 	chat := e.local(t, "chat_url").AsString()
 	ids := map[string]bool{}
@@ -568,9 +751,12 @@ func TestGatewayOpenAPI(t *testing.T) {
 				t.Errorf("%s %s: no function of the registry has this route (orphan)", method, path)
 			case !isFunction && op.Backend.Address != chat:
 				t.Errorf("%s %s: a chat route to %s, not the chat server", method, path, op.Backend.Address)
+			case !isFunction && (!op.Backend.DisableAuth || op.Backend.JWTAudience != ""):
+				// The chat server checks the client's access token itself.
+				t.Errorf("%s %s: a chat route with disable_auth %v, jwt_audience %q", method, path, op.Backend.DisableAuth, op.Backend.JWTAudience)
 			}
-			if op.Backend.PathTranslation != "APPEND_PATH_TO_ADDRESS" || !op.Backend.DisableAuth {
-				t.Errorf("%s %s: path_translation %q, disable_auth %v", method, path, op.Backend.PathTranslation, op.Backend.DisableAuth)
+			if op.Backend.PathTranslation != "APPEND_PATH_TO_ADDRESS" {
+				t.Errorf("%s %s: path_translation %q", method, path, op.Backend.PathTranslation)
 			}
 			if ids[op.OperationID] || op.OperationID == "" {
 				t.Errorf("%s %s: operationId %q empty or repeated", method, path, op.OperationID)
@@ -590,6 +776,14 @@ func TestGatewayOpenAPI(t *testing.T) {
 	}
 	if want := len(tr.http) + len(keysOf(t, e.local(t, "chat_routes"))); operations != want {
 		t.Errorf("%d operations, want %d (REST functions and chat routes)", operations, want)
+	}
+	// The gateway mints its tokens as the account the functions admit (GATEWAY_INVOKER).
+	config, ok := e.instances(t, "google_api_gateway_api_config.api")["0"]
+	if !ok {
+		t.Fatal("no API config with the gateway on")
+	}
+	if got := config.str(t, "gateway_config", "backend_config", "google_service_account"); got != account("api-gateway") {
+		t.Errorf("the gateway calls as %s, want %s", got, account("api-gateway"))
 	}
 }
 
@@ -693,7 +887,7 @@ func TestModuleInterface(t *testing.T) {
 			t.Errorf("no output %s", name)
 		}
 	}
-	for _, name := range []string{"project_id", "region", "environment", "image_tag", "backbone", "function_defaults", "function_overrides", "database", "redis", "relay", "chat"} {
+	for _, name := range []string{"project_id", "region", "environment", "image_tag", "backbone", "function_defaults", "function_overrides", "database", "redis", "relay", "chat", "delivery", "api_gateway_region"} {
 		if _, ok := m.variables[name]; !ok {
 			t.Errorf("no variable %s", name)
 		}
@@ -853,17 +1047,17 @@ func TestHostedConsumers(t *testing.T) {
 					t.Errorf("pushes to %s", got)
 				}
 				if got := sub.str(t, "push_config", "oidc_token", "audience"); got != chat {
-					t.Errorf("audience %s, want the chat server's PUSH_AUDIENCE %s", got, chat)
+					t.Errorf("audience %s, want the chat server's SERVICE_URL %s", got, chat)
 				}
 				return
 			}
 			env := e.instances(t, "google_cloud_run_v2_service.relay")[""].env(t, "template", "containers")
-			var targets map[string]string
-			if err := json.Unmarshal([]byte(env["BRIDGE_TARGETS"].value), &targets); err != nil {
+			targets, err := bridge.ParseTargets(env["BRIDGE_TARGETS"].value)
+			if err != nil {
 				t.Fatal(err)
 			}
-			if targets[hosted] != chat+"/internal/functions/"+hosted {
-				t.Errorf("bridge target %q", targets[hosted])
+			if got := targets[hosted]; got.URL != chat+"/internal/functions/"+hosted || got.Audience != chat || got.Topic != events.TradeCreated {
+				t.Errorf("bridge target %+v, want the chat server's endpoint and audience", got)
 			}
 		})
 	}

@@ -3,7 +3,8 @@
 # Redis between requests), and public ingress (clients, and API Gateway for its REST
 # routes). It also serves the event functions the registry marks as hosted by it, at
 # POST /internal/functions/<name>; being public, it checks those callers itself:
-# PUSH_AUTH=oidc with the audience and the deliverer identity set here.
+# PUSH_AUTH=oidc, a Google ID token for its own URL (SERVICE_URL, the audience the push
+# subscriptions and the bridge use for hosted consumers) from the deliverer's account.
 resource "google_cloud_run_v2_service" "chat" {
   name                = local.chat_service
   location            = var.region
@@ -50,8 +51,9 @@ resource "google_cloud_run_v2_service" "chat" {
       dynamic "env" {
         for_each = merge(local.common_env, {
           TRUSTED_PROXY_HOPS = tostring(local.trusted_proxy_hops)
+          DATABASE_MAX_CONNS = tostring(var.chat.database_max_conns)
+          SERVICE_URL        = local.chat_url
           PUSH_AUTH          = "oidc"
-          PUSH_AUDIENCE      = local.chat_url
           PUSH_INVOKERS      = local.deliverer_email
         })
         content {
@@ -94,7 +96,9 @@ resource "google_cloud_run_v2_service" "chat" {
 }
 
 # Clients connect to the chat server directly (API Gateway carries no WebSockets); it
-# checks the access token itself.
+# checks the access token itself, and the ID token of whoever calls its internal
+# endpoints. Its REST routes behind the gateway keep the client's Authorization
+# (disable_auth in gateway.tf).
 resource "google_cloud_run_v2_service_iam_member" "chat_public" {
   name     = google_cloud_run_v2_service.chat.name
   location = var.region

@@ -1,15 +1,44 @@
 # One Cloud Run service per function of the registry (hosted ones excepted), all from the
 # one functions image; FUNCTION_TARGET picks the function, which Functions Framework
 # serves at "/" with the request's full /api/v1 path.
+locals {
+  # The trust boundary (shared/pushauth): who may call each kind of function, checked in
+  # code on top of IAM's run.invoker. Every caller presents a Google ID token whose
+  # audience is the service's own URL (SERVICE_URL). Event functions accept only the
+  # deliverer (the push subscriptions' account, or the relay's push bridge on Kafka),
+  # scheduled functions only Cloud Scheduler. Behind API Gateway a REST function accepts
+  # only the gateway's token and reads the client's access token from
+  # X-Forwarded-Authorization, where the gateway moves it; without the gateway it takes
+  # clients directly and checks their access tokens only.
+  caller_env = {
+    event     = { PUSH_AUTH = "oidc", PUSH_INVOKERS = local.deliverer_email }
+    scheduled = { PUSH_AUTH = "oidc", PUSH_INVOKERS = google_service_account.scheduler.email }
+    http      = local.gateway_enabled ? { GATEWAY_INVOKER = google_service_account.gateway.email } : {}
+  }
+
+  function_env = {
+    for name, f in local.service_functions : name => merge(
+      local.common_env,
+      {
+        DATABASE_MAX_CONNS = tostring(local.function_sizes[name].database_max_conns)
+        TRUSTED_PROXY_HOPS = tostring(local.trusted_proxy_hops)
+        SERVICE_URL        = local.function_urls[name]
+      },
+      local.caller_env[f.kind],
+    )
+  }
+}
+
 resource "google_cloud_run_v2_service" "function" {
   for_each = local.service_functions
 
   name                = each.key
   location            = var.region
   deletion_protection = false
-  # REST functions answer clients on their own URL (and behind API Gateway) and check the
-  # access token themselves. Consumers and scheduled jobs take internal traffic only
-  # (Pub/Sub push, Cloud Scheduler, the bridge over the VPC), and IAM on top.
+  # REST functions take traffic from the internet: API Gateway's, or the clients' own
+  # without the gateway (IAM below decides which). Consumers and scheduled jobs take
+  # internal traffic only (Pub/Sub push, Cloud Scheduler, the bridge over the VPC), and
+  # IAM and the caller check on top.
   ingress = each.value.kind == "http" ? "INGRESS_TRAFFIC_ALL" : "INGRESS_TRAFFIC_INTERNAL_ONLY"
   labels  = { function = each.key, kind = each.value.kind }
 
@@ -55,10 +84,7 @@ resource "google_cloud_run_v2_service" "function" {
       }
 
       dynamic "env" {
-        for_each = merge(local.common_env, {
-          DATABASE_MAX_CONNS = tostring(local.function_sizes[each.key].database_max_conns)
-          TRUSTED_PROXY_HOPS = tostring(local.trusted_proxy_hops)
-        })
+        for_each = local.function_env[each.key]
         content {
           name  = env.key
           value = env.value
@@ -97,15 +123,28 @@ resource "google_cloud_run_v2_service" "function" {
   ]
 }
 
-# REST functions are public endpoints that verify the access token themselves (a function
-# registered Public() answers without one).
+# Without API Gateway, REST functions are public endpoints that verify the access token
+# themselves (a function registered Public() answers without one).
 resource "google_cloud_run_v2_service_iam_member" "public" {
-  for_each = local.http_functions
+  for_each = { for name, f in local.http_functions : name => f if !local.gateway_enabled }
 
   name     = google_cloud_run_v2_service.function[each.key].name
   location = var.region
   role     = "roles/run.invoker"
   member   = "allUsers"
+}
+
+# Behind API Gateway only the gateway's account may invoke a REST function: no client
+# reaches one around the gateway, so the X-Forwarded-For it appends can be trusted
+# (TRUSTED_PROXY_HOPS), and the function checks the gateway's token itself too
+# (GATEWAY_INVOKER).
+resource "google_cloud_run_v2_service_iam_member" "gateway" {
+  for_each = { for name, f in local.http_functions : name => f if local.gateway_enabled }
+
+  name     = google_cloud_run_v2_service.function[each.key].name
+  location = var.region
+  role     = "roles/run.invoker"
+  member   = google_service_account.gateway.member
 }
 
 # Consumers: only whoever delivers events may invoke them.

@@ -3,6 +3,13 @@
 # function's service, because several functions share a path and differ by method, which
 # a load balancer URL map cannot route. The chat server's REST routes go to the chat
 # server; its WebSocket does not go through the gateway (API Gateway carries none).
+#
+# The gateway calls a REST function with its own Google ID token (jwt_audience = the
+# function's URL, its SERVICE_URL), as the api-gateway account, the only invoker of REST
+# functions (functions.tf); it moves the client's Authorization header to
+# X-Forwarded-Authorization, where the function reads the access token
+# (GATEWAY_INVOKER). The chat server stays public for its WebSocket and checks access
+# tokens itself, so its routes keep the client's header (disable_auth).
 locals {
   # The chat server's REST routes (chat-server/, not functions of the registry).
   chat_routes = {
@@ -15,18 +22,20 @@ locals {
   gateway_operations = merge(
     {
       for name, f in local.http_functions : "${f.method} ${f.path}" => {
-        method    = f.method
-        path      = f.path
-        operation = replace(name, "-", "_")
-        backend   = local.function_urls[name]
+        method       = f.method
+        path         = f.path
+        operation    = replace(name, "-", "_")
+        backend      = local.function_urls[name]
+        backend_auth = { jwt_audience = local.function_urls[name] }
       }
     },
     {
       for route, operation in local.chat_routes : route => {
-        method    = split(" ", route)[0]
-        path      = split(" ", route)[1]
-        operation = operation
-        backend   = local.chat_url
+        method       = split(" ", route)[0]
+        path         = split(" ", route)[1]
+        operation    = operation
+        backend      = local.chat_url
+        backend_auth = { disable_auth = true }
       }
     },
   )
@@ -46,15 +55,13 @@ locals {
             for m in regexall("{([A-Za-z0-9_]+)}", path) : { name = m[0], in = "path", required = true, type = "string" }
           ]
           # The backend sees the full /api/v1 path (APPEND_PATH_TO_ADDRESS), as on its own
-          # URL. disable_auth keeps the client's Authorization header (the access token)
-          # instead of replacing it with a gateway ID token; the services are public and
-          # verify the token themselves.
-          x-google-backend = {
+          # URL, and the gateway's ID token for it (jwt_audience), or for the chat server
+          # the client's own Authorization (disable_auth).
+          x-google-backend = merge({
             address          = op.backend
             path_translation = "APPEND_PATH_TO_ADDRESS"
-            disable_auth     = true
             deadline         = 30
-          }
+          }, op.backend_auth)
           responses = { default = { description = "The platform's JSON envelope." } }
         } if op.path == path
       }

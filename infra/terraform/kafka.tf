@@ -1,6 +1,7 @@
 # Kafka backbone: a Managed Service for Apache Kafka cluster reachable from the VPC, a topic
 # per event type and its dead-letter topic, and the push bridge, which is the relay service
-# run with BACKBONE=kafka (relay.tf: BRIDGE_TARGETS names every consumer's endpoint).
+# run with BACKBONE=kafka (relay.tf: BRIDGE_TARGETS names every consumer's endpoint and
+# token audience).
 #
 # The cluster accepts only SASL over TLS; the relay connects with KAFKA_TLS=true and
 # KAFKA_SASL=gcp (OAUTHBEARER with its service account's Google token, shared/bus).
@@ -13,6 +14,17 @@ locals {
   kafka_dead_letters  = { for t, name in local.dead_letter_names : t => name if local.kafka_enabled }
   kafka_partitions    = 4 # bus.KafkaPartitions, what the relay gives topics it creates (the infra test checks)
   kafka_topic_configs = { "retention.ms" = "604800000", "min.insync.replicas" = "2" }
+
+  # The push bridge's BRIDGE_TARGETS (outbox-relay/bridge): every consumer, hosted or not,
+  # with the topic it consumes (without prefix), where it is called and the audience of the
+  # ID token its server checks, the same as a push subscription's.
+  bridge_targets = {
+    for name, f in local.event_functions : name => {
+      topic    = f.topic
+      url      = local.consumer_endpoints[name]
+      audience = local.consumer_audiences[name]
+    }
+  }
 }
 
 resource "google_managed_kafka_cluster" "main" {

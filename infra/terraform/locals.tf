@@ -24,9 +24,10 @@ locals {
   dead_letter_names  = { for t in local.topics : t => "${local.topic_prefix}${t}${local.dead_letter_suffix}" }
 
   # Cloud Run's deterministic URLs (https://<service>-<project number>.<region>.run.app):
-  # known before the services exist, so a service can name its own URL (the chat server's
-  # PUSH_AUDIENCE) and the push subscriptions, bridge targets and gateway config do not
-  # wait for a service to be created to be planned.
+  # known before the services exist, so a service can name its own URL (SERVICE_URL, the
+  # audience of the ID tokens it accepts) and the push subscriptions, bridge targets,
+  # scheduler jobs and gateway config do not wait for a service to be created to be
+  # planned.
   run_url_suffix = "${data.google_project.this.number}.${var.region}.run.app"
   function_urls  = { for name, f in local.service_functions : name => "https://${name}-${local.run_url_suffix}" }
   chat_service   = "chat-server"
@@ -40,8 +41,8 @@ locals {
   }
 
   # Where each consumer receives its CloudEvents, and the OIDC audience of the token it
-  # is called with: a private service checks that the audience is its URL; a host checks
-  # its PUSH_AUDIENCE, which is the host's URL.
+  # is called with. Whoever serves it checks that the audience is its own SERVICE_URL:
+  # the function's service URL, or the host's URL for a hosted consumer.
   consumer_endpoints = {
     for name, f in local.event_functions : name =>
     try(f.host, "") == "" ? local.function_urls[name] : "${local.host_urls[f.host]}/internal/functions/${name}"

@@ -4,7 +4,7 @@ output "api_url" {
 }
 
 output "function_urls" {
-  description = "Each REST function's own HTTPS URL, by route (\"METHOD /api/v1/path\"); the request keeps its full path."
+  description = "Each REST function's own HTTPS URL, by route (\"METHOD /api/v1/path\"); the request keeps its full path. With api_gateway on, only the gateway may call these: clients use api_url."
   value       = { for name, f in local.http_functions : "${f.method} ${f.path}" => google_cloud_run_v2_service.function[name].uri }
 }
 

@@ -42,13 +42,15 @@ resource "google_pubsub_subscription" "dead_letter" {
 
 # One push subscription per consumer: no-wrapper delivery with metadata turns the message's
 # ce-* attributes into headers, a binary-mode CloudEvent, as the consumers expect; ordered
-# by aggregate; retried with back-off; dead-lettered after max_delivery_attempts.
+# by aggregate; retried with back-off; dead-lettered after max_delivery_attempts (the
+# retry policy of var.delivery, which the Kafka bridge follows too). The OIDC token's
+# audience is the receiving server's SERVICE_URL.
 resource "google_pubsub_subscription" "push" {
   for_each = local.pubsub_consumers
 
   name                       = "${local.topic_prefix}${each.key}"
   topic                      = google_pubsub_topic.event[each.value.topic].id
-  ack_deadline_seconds       = var.pubsub.ack_deadline_seconds
+  ack_deadline_seconds       = var.delivery.ack_deadline_seconds
   message_retention_duration = "604800s"
   enable_message_ordering    = true
   labels                     = { consumer = each.key, topic = each.value.topic }
@@ -58,13 +60,13 @@ resource "google_pubsub_subscription" "push" {
   }
 
   retry_policy {
-    minimum_backoff = var.pubsub.minimum_backoff
-    maximum_backoff = var.pubsub.maximum_backoff
+    minimum_backoff = var.delivery.minimum_backoff
+    maximum_backoff = var.delivery.maximum_backoff
   }
 
   dead_letter_policy {
     dead_letter_topic     = google_pubsub_topic.dead_letter[each.value.topic].id
-    max_delivery_attempts = var.pubsub.max_delivery_attempts
+    max_delivery_attempts = var.delivery.max_delivery_attempts
   }
 
   push_config {

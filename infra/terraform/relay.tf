@@ -1,7 +1,9 @@
 # The outbox relay: always one instance with CPU always allocated (it works between
 # requests), no public ingress and no invoker at all; it answers only Cloud Run's probes.
 # On the Kafka backbone the same service is the push bridge: it consumes one group per
-# consumer function and POSTs each record to BRIDGE_TARGETS with its own OIDC token.
+# consumer function and POSTs each record to BRIDGE_TARGETS with a Google ID token of its
+# own account for the target's audience, retrying as var.delivery says (as the push
+# subscriptions do on Pub/Sub) before it dead-letters the record.
 resource "google_cloud_run_v2_service" "relay" {
   name                = local.relay_service
   location            = var.region
@@ -46,15 +48,19 @@ resource "google_cloud_run_v2_service" "relay" {
 
       dynamic "env" {
         for_each = merge(local.common_env, {
-          RELAY_BATCH_SIZE = tostring(var.relay.batch_size)
+          RELAY_BATCH_SIZE   = tostring(var.relay.batch_size)
+          DATABASE_MAX_CONNS = tostring(var.relay.database_max_conns)
           }, var.backbone == "kafka" ? {
           KAFKA_BROKERS = local.kafka_bootstrap
           # Managed Kafka accepts only SASL over TLS: OAUTHBEARER with the relay's service
           # account (roles/managedkafka.client, iam.tf), so there is no key to keep.
-          KAFKA_TLS      = "true"
-          KAFKA_SASL     = "gcp"
-          BRIDGE_TARGETS = jsonencode(local.consumer_endpoints)
-          BRIDGE_AUTH    = "oidc"
+          KAFKA_TLS           = "true"
+          KAFKA_SASL          = "gcp"
+          BRIDGE_TARGETS      = jsonencode(local.bridge_targets)
+          BRIDGE_AUTH         = "oidc"
+          BRIDGE_MAX_ATTEMPTS = tostring(var.delivery.max_delivery_attempts)
+          BRIDGE_MIN_BACKOFF  = var.delivery.minimum_backoff
+          BRIDGE_MAX_BACKOFF  = var.delivery.maximum_backoff
         } : {})
         content {
           name  = env.key

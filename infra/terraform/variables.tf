@@ -124,13 +124,14 @@ variable "function_overrides" {
 }
 
 variable "relay" {
-  description = "Size of the outbox relay (min 1: it must always be running)."
+  description = "Size of the outbox relay (min 1: it must always be running); database_max_conns is its pool per instance (DATABASE_MAX_CONNS)."
   type = object({
-    cpu           = string
-    memory        = string
-    min_instances = number
-    max_instances = number
-    batch_size    = number
+    cpu                = string
+    memory             = string
+    min_instances      = number
+    max_instances      = number
+    batch_size         = number
+    database_max_conns = optional(number, 4)
   })
   default = {
     cpu           = "1"
@@ -147,14 +148,15 @@ variable "relay" {
 }
 
 variable "chat" {
-  description = "Size of the chat server (WebSockets: high concurrency, long request timeout)."
+  description = "Size of the chat server (WebSockets: high concurrency, long request timeout); database_max_conns is its pool per instance (DATABASE_MAX_CONNS, which would otherwise be 20)."
   type = object({
-    cpu           = string
-    memory        = string
-    min_instances = number
-    max_instances = number
-    concurrency   = number
-    timeout       = string
+    cpu                = string
+    memory             = string
+    min_instances      = number
+    max_instances      = number
+    concurrency        = number
+    timeout            = string
+    database_max_conns = optional(number, 10)
   })
   default = {
     cpu           = "1"
@@ -222,8 +224,8 @@ variable "kafka" {
   }
 }
 
-variable "pubsub" {
-  description = "Push subscriptions: delivery attempts before the dead-letter topic, and the retry back-off."
+variable "delivery" {
+  description = "Delivery of events to consumers, on either backbone: attempts before the dead-letter topic and the retry back-off between them. The push subscriptions (pubsub) and the relay's push bridge (kafka: BRIDGE_MAX_ATTEMPTS, BRIDGE_MIN_BACKOFF, BRIDGE_MAX_BACKOFF) read the same values; ack_deadline_seconds is the push subscriptions' alone."
   type = object({
     max_delivery_attempts = number
     minimum_backoff       = string
@@ -235,6 +237,27 @@ variable "pubsub" {
     minimum_backoff       = "10s"
     maximum_backoff       = "600s"
     ack_deadline_seconds  = 60
+  }
+
+  # What both consumers of these values accept: Pub/Sub's ranges, and durations that Go's
+  # time.ParseDuration reads too (whole seconds), with the bridge's 0 < min <= max.
+  validation {
+    condition     = var.delivery.max_delivery_attempts >= 5 && var.delivery.max_delivery_attempts <= 100
+    error_message = "delivery.max_delivery_attempts must be 5 to 100 (Pub/Sub's range)."
+  }
+  validation {
+    condition = alltrue([
+      can(regex("^[0-9]+s$", var.delivery.minimum_backoff)),
+      can(regex("^[0-9]+s$", var.delivery.maximum_backoff)),
+      try(tonumber(trimsuffix(var.delivery.minimum_backoff, "s")) > 0, false),
+      try(tonumber(trimsuffix(var.delivery.minimum_backoff, "s")) <= tonumber(trimsuffix(var.delivery.maximum_backoff, "s")), false),
+      try(tonumber(trimsuffix(var.delivery.maximum_backoff, "s")) <= 600, false),
+    ])
+    error_message = "delivery.minimum_backoff and maximum_backoff must be whole seconds (\"10s\"), with 0s < minimum_backoff <= maximum_backoff <= 600s."
+  }
+  validation {
+    condition     = var.delivery.ack_deadline_seconds >= 10 && var.delivery.ack_deadline_seconds <= 600
+    error_message = "delivery.ack_deadline_seconds must be 10 to 600 (Pub/Sub's range)."
   }
 }
 

@@ -57,15 +57,19 @@ resource "google_secret_manager_secret_version" "redis_url" {
   secret_data = "redis://:${google_redis_instance.main.auth_string}@${google_redis_instance.main.host}:${google_redis_instance.main.port}/0"
 }
 
+# The first administrator's password must pass the accounts' password rule
+# (shared/users: 8 to 20 characters of letters, digits and some symbols), or the
+# migration job refuses it (U004) and the apply fails. 20 is the longest it allows.
 resource "random_password" "bootstrap_admin" {
   count = var.bootstrap_admin_username == "" ? 0 : 1
 
-  length      = 24
+  length      = 20
   min_upper   = 2
   min_lower   = 2
   min_numeric = 2
   special     = true
-  # Characters that survive shells and JSON unquoted, for the first login by hand.
+  # Characters the rule allows that also survive shells and JSON unquoted, for the first
+  # login by hand.
   override_special = "!#%*-_=+"
 }
 

@@ -3,11 +3,15 @@ SHELL := /usr/bin/env bash
 GO    ?= go
 PKGS  ?= ./...
 
-.PHONY: dev test test-short bench migrate migrate-status migrate-reset manifest fmt vet lint build services infra-check images
+.PHONY: dev up test test-short bench migrate migrate-status migrate-reset manifest fmt vet lint build services infra-check images
 
 ## dev: make sure PostgreSQL and Redis run, then run every function, chat and the backbone on http://localhost:8080
 dev: services
 	$(GO) run ./cmd/dev
+
+## up: the deployed shape on this machine: every function its own process behind an API Gateway stand-in, the relay, the chat server, the Pub/Sub emulator with push subscriptions (BACKBONE=kafka: a standalone broker and the bridge), wired from the manifest as Terraform wires them
+up: services
+	$(GO) run ./cmd/up
 
 ## test: every test against real PostgreSQL and Redis (started if needed)
 test: services

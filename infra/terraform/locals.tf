@@ -69,7 +69,7 @@ locals {
   registry_host = "${var.region}-docker.pkg.dev/${var.project_id}/market"
 
   gateway_enabled    = var.api_gateway
-  gateway_region     = coalesce(var.api_gateway_region, var.region)
+  gateway_region     = var.api_gateway_region
   trusted_proxy_hops = coalesce(var.trusted_proxy_hops, local.gateway_enabled ? 2 : 1)
 
   labels = {

@@ -43,9 +43,22 @@ variable "api_gateway" {
 }
 
 variable "api_gateway_region" {
-  description = "API Gateway region when it differs from region (API Gateway runs in fewer regions); null means region."
+  description = "Region of the API Gateway gateway. API Gateway runs in a few regions only, not in asia-northeast3 (region's default); asia-northeast1 (Tokyo) is the nearest to Seoul. The gateway calls the services' run.app URLs, so it may be in another region than they are."
   type        = string
-  default     = null
+  default     = "asia-northeast1"
+  nullable    = false
+
+  # The regions API Gateway deploys gateways to, from "Choosing a GCP region" in
+  # https://cloud.google.com/api-gateway/docs/deployment-model (the infra test checks the
+  # list against its copy of that page). A gateway in any other region fails at apply,
+  # after everything else has been built.
+  validation {
+    condition = contains([
+      "asia-northeast1", "australia-southeast1", "europe-west1", "europe-west2",
+      "us-central1", "us-east1", "us-east4", "us-west2", "us-west3", "us-west4",
+    ], var.api_gateway_region)
+    error_message = "api_gateway_region must be a region API Gateway runs in: asia-northeast1, australia-southeast1, europe-west1, europe-west2, us-central1, us-east1, us-east4, us-west2, us-west3 or us-west4."
+  }
 }
 
 variable "run_migrations" {
@@ -58,6 +71,13 @@ variable "bootstrap_admin_username" {
   description = "Username of the first MASTER account, created by the migration job if missing; its password is the bootstrap-admin-password secret. Empty: no bootstrap."
   type        = string
   default     = ""
+
+  # The accounts' username rule (shared/users): a name it refuses makes the migration job,
+  # and so the apply, fail after the database has been built.
+  validation {
+    condition     = var.bootstrap_admin_username == "" || can(regex("^[A-Za-z0-9]{8,12}$", var.bootstrap_admin_username))
+    error_message = "bootstrap_admin_username must be empty or 8 to 12 letters or digits (the accounts' username rule)."
+  }
 }
 
 variable "network_cidr" {

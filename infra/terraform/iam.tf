@@ -1,6 +1,9 @@
 # One service account per function and per service, each granted only what it uses: its
 # secrets (secrets.tf), the invoker role on exactly the services that call it, and for the
 # relay the topics it publishes to. No account gets a project-wide editor role.
+#
+# Every resource here waits for the APIs (google_project_service.enabled), directly or
+# through what it refers to: on a new project the IAM API is off until then.
 
 resource "google_service_account" "function" {
   for_each = local.service_functions
@@ -17,38 +20,52 @@ resource "google_service_account" "function" {
 resource "google_service_account" "relay" {
   account_id   = "outbox-relay"
   display_name = "outbox relay and push bridge"
+
+  depends_on = [google_project_service.enabled]
 }
 
 resource "google_service_account" "chat" {
   account_id   = "chat-server"
   display_name = "chat server"
+
+  depends_on = [google_project_service.enabled]
 }
 
 resource "google_service_account" "migrate" {
   account_id   = "migrate"
   display_name = "migration job"
+
+  depends_on = [google_project_service.enabled]
 }
 
 resource "google_service_account" "monitor" {
   account_id   = "outbox-lag"
   display_name = "outbox lag probe"
+
+  depends_on = [google_project_service.enabled]
 }
 
 # The identity Pub/Sub push subscriptions sign their OIDC tokens as.
 resource "google_service_account" "push" {
   account_id   = "pubsub-push"
   display_name = "Pub/Sub push to consumer functions"
+
+  depends_on = [google_project_service.enabled]
 }
 
 # The identity Cloud Scheduler calls the scheduled functions (and the lag probe) as.
 resource "google_service_account" "scheduler" {
   account_id   = "scheduler"
   display_name = "Cloud Scheduler jobs"
+
+  depends_on = [google_project_service.enabled]
 }
 
 resource "google_service_account" "gateway" {
   account_id   = "api-gateway"
   display_name = "API Gateway"
+
+  depends_on = [google_project_service.enabled]
 }
 
 locals {
@@ -78,6 +95,8 @@ resource "google_project_iam_custom_role" "topic_ensurer" {
   title       = "8949 market topic ensurer (${var.environment})"
   description = "Create (in practice: confirm) the platform's Pub/Sub topics."
   permissions = ["pubsub.topics.create", "pubsub.topics.get"]
+
+  depends_on = [google_project_service.enabled]
 }
 
 resource "google_project_iam_member" "relay_topic_ensurer" {

@@ -3,6 +3,11 @@
 # (shared/api: message "request" with Cloud Logging's httpRequest), the outbox lag from
 # the outbox-lag probe, dead letters from the relay's and the bridge's log lines and, on
 # Pub/Sub, from the subscriptions' dead-letter counts.
+#
+# An alert policy is created only after the metrics its filter names (depends_on, however
+# the filter names them): Cloud Monitoring refuses a policy on a metric it does not know.
+# It may still take minutes to learn of a new log-based metric (infra/README.md, Known
+# gaps).
 
 # The probe: infra/cmd/outbox-lag from the functions image, run every minute.
 resource "google_cloud_run_v2_job" "outbox_lag" {
@@ -116,6 +121,8 @@ resource "google_monitoring_notification_channel" "email" {
   labels = {
     email_address = var.alerts.email
   }
+
+  depends_on = [google_project_service.enabled]
 }
 
 resource "google_logging_metric" "requests" {
@@ -134,6 +141,8 @@ resource "google_logging_metric" "requests" {
   label_extractors = {
     service = "EXTRACT(resource.labels.service_name)"
   }
+
+  depends_on = [google_project_service.enabled]
 }
 
 resource "google_logging_metric" "server_errors" {
@@ -151,6 +160,8 @@ resource "google_logging_metric" "server_errors" {
   label_extractors = {
     service = "EXTRACT(resource.labels.service_name)"
   }
+
+  depends_on = [google_project_service.enabled]
 }
 
 resource "google_logging_metric" "latency" {
@@ -177,6 +188,8 @@ resource "google_logging_metric" "latency" {
       scale              = 0.001
     }
   }
+
+  depends_on = [google_project_service.enabled]
 }
 
 resource "google_logging_metric" "outbox_lag" {
@@ -196,6 +209,8 @@ resource "google_logging_metric" "outbox_lag" {
       scale              = 0.01
     }
   }
+
+  depends_on = [google_project_service.enabled]
 }
 
 resource "google_logging_metric" "dead_letters" {
@@ -213,6 +228,8 @@ resource "google_logging_metric" "dead_letters" {
   label_extractors = {
     topic = "EXTRACT(jsonPayload.topic)"
   }
+
+  depends_on = [google_project_service.enabled]
 }
 
 resource "google_monitoring_alert_policy" "error_rate" {
@@ -246,6 +263,8 @@ resource "google_monitoring_alert_policy" "error_rate" {
   documentation {
     content = "A service answers 5xx to more than ${var.alerts.error_ratio * 100}% of requests. Its logs (severity ERROR, message \"request failed\") carry the trace id; see docs/deploy.md, Rollback."
   }
+
+  depends_on = [google_logging_metric.server_errors, google_logging_metric.requests]
 }
 
 resource "google_monitoring_alert_policy" "latency" {
@@ -268,6 +287,8 @@ resource "google_monitoring_alert_policy" "latency" {
       }
     }
   }
+
+  depends_on = [google_logging_metric.latency]
 }
 
 resource "google_monitoring_alert_policy" "outbox_lag" {
@@ -307,6 +328,8 @@ resource "google_monitoring_alert_policy" "outbox_lag" {
   documentation {
     content = "Events are committed but not published. Check the outbox-relay service (min 1 instance) and its logs; rows and their last_error are in messaging.outbox."
   }
+
+  depends_on = [google_logging_metric.outbox_lag]
 }
 
 resource "google_monitoring_alert_policy" "dead_letters" {
@@ -352,4 +375,6 @@ resource "google_monitoring_alert_policy" "dead_letters" {
   documentation {
     content = "An event reached its dead-letter topic (<topic>.dlt; on Pub/Sub the <topic>.dlt.hold subscription keeps it). Find the cause in the consumer's logs, fix, then replay (docs/deploy.md)."
   }
+
+  depends_on = [google_logging_metric.dead_letters]
 }

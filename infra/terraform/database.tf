@@ -5,6 +5,25 @@ resource "random_password" "database" {
   special = false # it goes into a URL unescaped
 }
 
+# The connection budget: the most connections each part of the platform can hold at once,
+# every service at its max_instances with a full pool. PostgreSQL refuses connections past
+# max_connections, and a refused connection is a failed request, so the plan refuses a
+# configuration whose pools could add up to more (the precondition below).
+locals {
+  database_connections = {
+    functions = sum(concat([0], [for name, size in local.function_sizes : size.max_instances * size.database_max_conns]))
+    relay     = var.relay.max_instances * var.relay.database_max_conns
+    chat      = var.chat.max_instances * var.chat.database_max_conns
+    # The jobs' pools are fixed in their code: cmd/migrate connects 2, infra/cmd/outbox-lag
+    # 1 (the infra test checks); one execution of each at a time (terraform waits for the
+    # migration, the probe runs every minute with a 60 s timeout).
+    migrate    = 2
+    outbox_lag = 1
+    reserved   = var.database.reserved_connections
+  }
+  database_connections_total = sum(values(local.database_connections))
+}
+
 resource "google_sql_database_instance" "main" {
   name                = "market-${var.environment}"
   database_version    = "POSTGRES_17"
@@ -36,7 +55,8 @@ resource "google_sql_database_instance" "main" {
       }
     }
 
-    # Every function instance keeps a small pool (DATABASE_MAX_CONNS); this bounds the sum.
+    # Every instance keeps a small pool (DATABASE_MAX_CONNS); the precondition below keeps
+    # their sum, at every service's max_instances, within this.
     database_flags {
       name  = "max_connections"
       value = tostring(var.database.max_connections)
@@ -54,6 +74,13 @@ resource "google_sql_database_instance" "main" {
   }
 
   depends_on = [google_service_networking_connection.services]
+
+  lifecycle {
+    precondition {
+      condition     = local.database_connections_total <= var.database.max_connections
+      error_message = "The services' database pools can open ${local.database_connections_total} connections (${join(", ", [for part, n in local.database_connections : "${part} ${n}"])}), more than database.max_connections = ${var.database.max_connections}: lower max_instances or database_max_conns (function_defaults, function_overrides, relay, chat), or raise max_connections with a larger tier. See infra/README.md, Connection budget."
+    }
+  }
 }
 
 resource "google_sql_database" "market" {

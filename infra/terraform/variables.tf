@@ -93,7 +93,7 @@ variable "kafka_subnet_cidr" {
 }
 
 variable "function_defaults" {
-  description = "Size of every function's Cloud Run service unless function_overrides says otherwise."
+  description = "Size of every function's Cloud Run service unless function_overrides says otherwise. Every instance may hold database_max_conns connections: the sum over every service's max_instances must fit database.max_connections (the plan checks; infra/README.md, Connection budget)."
   type = object({
     cpu                = string
     memory             = string
@@ -103,14 +103,16 @@ variable "function_defaults" {
     timeout            = string
     database_max_conns = number
   })
+  # Most functions are light (a query or two per request, a few milliseconds each): a small
+  # pool and few instances, 6 connections at most per function.
   default = {
     cpu                = "1"
     memory             = "512Mi"
     concurrency        = 80
     min_instances      = 0
-    max_instances      = 20
+    max_instances      = 3
     timeout            = "60s"
-    database_max_conns = 5
+    database_max_conns = 2
   }
 }
 
@@ -127,11 +129,15 @@ variable "function_overrides" {
   }))
   default = {
     # The time-deal race: every applicant arrives in the deal's first second, so no cold
-    # start on this path, and room for a burst.
-    "reservations-apply" = { min_instances = 1, max_instances = 100, concurrency = 250, cpu = "2", memory = "1Gi", database_max_conns = 20 }
-    # bcrypt is the cost of these: few requests per instance, more instances.
-    "auth-login"  = { concurrency = 8, max_instances = 40 }
-    "auth-signup" = { concurrency = 8, max_instances = 40 }
+    # start on this path, and room for a burst: 20 instances of 250 requests. Applicants
+    # are admitted in Redis and written in batches, at most four at once per instance
+    # (shared/reservations), so 8 connections per instance leave room for the buyer's
+    # transaction and the reads: 160 in all.
+    "reservations-apply" = { min_instances = 1, max_instances = 20, concurrency = 250, cpu = "2", memory = "1Gi", database_max_conns = 8 }
+    # bcrypt is the cost of these: few requests per instance, more instances; the hash
+    # holds no connection, so the default pool of 2 is plenty (40 connections each).
+    "auth-login"  = { concurrency = 8, max_instances = 20 }
+    "auth-signup" = { concurrency = 8, max_instances = 20 }
     # Scheduled every minute; one at a time is enough (they are safe in parallel anyway).
     "products-tick"      = { max_instances = 2, timeout = "300s" }
     "reservations-sweep" = { max_instances = 2, timeout = "300s" }
@@ -189,12 +195,13 @@ variable "chat" {
 }
 
 variable "database" {
-  description = "Cloud SQL for PostgreSQL."
+  description = "Cloud SQL for PostgreSQL. max_connections must hold every pool at its largest plus reserved_connections, kept for PostgreSQL's superuser slots, Cloud SQL's own sessions and an operator's psql (the plan checks; infra/README.md, Connection budget)."
   type = object({
     tier                  = string
     disk_size_gb          = number
     availability_type     = string
     max_connections       = number
+    reserved_connections  = optional(number, 20)
     backup_start_time     = string
     retained_backups      = number
     log_retention_days    = number

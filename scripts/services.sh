@@ -246,6 +246,42 @@ pg_ensure_password() {
 	fi
 }
 
+# pg_ensure_max_connections: make up runs sixty processes with a small pool each, more
+# than PostgreSQL's default 100 connections allow; raise the local server's limit once
+# (ALTER SYSTEM, then a restart). Only a warning when it cannot: make up says what to do.
+PG_MIN_CONNECTIONS=300
+pg_ensure_max_connections() {
+	have psql || return 0
+	local cur
+	cur="$(PGPASSWORD=postgres PGCONNECT_TIMEOUT=5 psql -w -qAt -h "$PG_HOST" -p "$PG_PORT" -U postgres -d postgres \
+		-c 'show max_connections' 2>/dev/null)" || return 0
+	[[ "$cur" =~ ^[0-9]+$ ]] || return 0
+	((cur >= PG_MIN_CONNECTIONS)) && return 0
+	if ! is_root || ! have pg_ctlcluster || [[ ! -d /etc/postgresql ]]; then
+		log "postgres allows ${cur} connections; make up needs ${PG_MIN_CONNECTIONS} (ALTER SYSTEM SET max_connections = ${PG_MIN_CONNECTIONS}, then restart PostgreSQL)"
+		return 0
+	fi
+	log "raising postgres max_connections from ${cur} to ${PG_MIN_CONNECTIONS} (make up runs a pool per function) and restarting it"
+	PGPASSWORD=postgres psql -w -qAt -h "$PG_HOST" -p "$PG_PORT" -U postgres -d postgres \
+		-c "ALTER SYSTEM SET max_connections = ${PG_MIN_CONNECTIONS}" >/dev/null 2>&1 || {
+		log "could not raise max_connections; make up may refuse to start"
+		return 0
+	}
+	local v conf
+	for conf in /etc/postgresql/*/main/postgresql.conf; do
+		v="${conf#/etc/postgresql/}"
+		v="${v%%/*}"
+		grep -Eq "^[[:space:]]*port[[:space:]]*=[[:space:]]*${PG_PORT}\b" "$conf" || continue
+		pg_ctlcluster --skip-systemctl-redirect "$v" main restart >/dev/null 2>&1 || true
+	done
+	local i
+	for ((i = 0; i < 60; i++)); do
+		pg_ready_local && return 0
+		sleep 0.5
+	done
+	die "PostgreSQL did not come back within 30 s after raising max_connections."
+}
+
 ensure_postgres() {
 	if [[ -n "${DATABASE_URL:-}" ]]; then
 		local shown
@@ -267,6 +303,7 @@ ensure_postgres() {
 
 	if pg_ready_local; then
 		pg_ensure_password
+		pg_ensure_max_connections
 		log "postgres ready at ${PG_HOST}:${PG_PORT} (local)"
 		return 0
 	fi
@@ -288,6 +325,7 @@ ensure_postgres() {
 		how="started; ready"
 	fi
 	pg_ensure_password
+	pg_ensure_max_connections
 	log "postgres ${how} at ${PG_HOST}:${PG_PORT} (local)"
 }
 

@@ -91,7 +91,8 @@ func run() error {
 	slog.Info("starting the deployed shape", "backbone", cfg.Backbone, "database", config.Redact(cfg.DatabaseURL))
 	shape, err := deployed.Start(ctx, deployed.Options{
 		Config: cfg, Manifest: manifest, Bin: bin, Dir: filepath.Join(dir, "logs"),
-		Listen: net.JoinHostPort(host, strconv.Itoa(cfg.Port)), DatabaseMaxConns: perFunction, Schedules: true,
+		Listen: net.JoinHostPort(host, strconv.Itoa(cfg.Port)), ChatAddr: net.JoinHostPort(host, strconv.Itoa(cfg.ChatPort)),
+		DatabaseMaxConns: perFunction, Schedules: true,
 	})
 	if err != nil {
 		return err

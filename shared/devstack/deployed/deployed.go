@@ -77,6 +77,8 @@ type Options struct {
 	Bin, Dir string
 	// Listen is the gateway's address (e.g. 127.0.0.1:8080; port 0 for a free one).
 	Listen string
+	// ChatAddr is the chat server's address (host:port); empty for a free port.
+	ChatAddr string
 	// DatabaseMaxConns is each function's pool; the relay and the chat server get 4.
 	DatabaseMaxConns int
 	// Delivery is the push subscriptions' retry policy (DefaultDelivery when zero).
@@ -143,9 +145,11 @@ func Start(ctx context.Context, opts Options) (s *Shape, err error) {
 			s.Functions[f.Name] = "http://" + addr
 		}
 	}
-	chatAddr, err := freeAddr()
-	if err != nil {
-		return nil, err
+	chatAddr := opts.ChatAddr
+	if chatAddr == "" {
+		if chatAddr, err = freeAddr(); err != nil {
+			return nil, err
+		}
 	}
 	s.ChatURL = "http://" + chatAddr
 

@@ -6,9 +6,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	chatserver "github.com/8949market/market/chat-server"
 	"github.com/8949market/market/outbox-relay/bridge"
+	"github.com/8949market/market/shared/devstack/deployed"
 	"github.com/8949market/market/shared/registry"
 	"github.com/8949market/market/shared/router"
 )
@@ -215,5 +217,35 @@ func TestDeployablesServeWhatInfraRoutes(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The local deployed shape's push subscriptions retry as Terraform's do by default, and the
+// bridge's defaults are the same policy.
+func TestLocalDeliveryIsTerraforms(t *testing.T) {
+	t.Parallel()
+	e := evaluateFor(t, "pubsub")
+	var sub *instance
+	for _, s := range e.instances(t, "google_pubsub_subscription.push") {
+		sub = s
+		break
+	}
+	minBackoff, err1 := time.ParseDuration(sub.str(t, "retry_policy", "minimum_backoff"))
+	maxBackoff, err2 := time.ParseDuration(sub.str(t, "retry_policy", "maximum_backoff"))
+	if err1 != nil || err2 != nil {
+		t.Fatal(err1, err2)
+	}
+	tf := deployed.Delivery{
+		MaxAttempts: int32(sub.number(t, "dead_letter_policy", "max_delivery_attempts")),
+		MinBackoff:  minBackoff, MaxBackoff: maxBackoff,
+		AckDeadline: time.Duration(sub.number(t, "ack_deadline_seconds")) * time.Second,
+	}
+	local := deployed.DefaultDelivery
+	local.Retention = 0
+	if local != tf {
+		t.Errorf("make up's push subscriptions %+v, Terraform's %+v", local, tf)
+	}
+	if int32(bridge.DefaultMaxAttempts) != tf.MaxAttempts || bridge.DefaultBackoffBase != tf.MinBackoff || bridge.DefaultBackoffMax != tf.MaxBackoff {
+		t.Errorf("the bridge's default policy %d/%s/%s, Terraform's %+v", bridge.DefaultMaxAttempts, bridge.DefaultBackoffBase, bridge.DefaultBackoffMax, tf)
 	}
 }

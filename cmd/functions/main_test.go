@@ -1,7 +1,9 @@
 package main_test
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -9,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -45,10 +48,16 @@ func freePort(t *testing.T) int {
 // start runs the binary with env and waits until its port accepts connections.
 func start(t *testing.T, bin string, env []string) string {
 	t.Helper()
+	return startLogging(t, bin, env, os.Stderr)
+}
+
+// startLogging is start with the binary's output (stdout and stderr) written to out.
+func startLogging(t *testing.T, bin string, env []string, out io.Writer) string {
+	t.Helper()
 	port := freePort(t)
 	cmd := exec.Command(bin)
-	cmd.Env = append(os.Environ(), append(env, "PORT="+strconv.Itoa(port), "LOG_LEVEL=warn")...)
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	cmd.Env = append(append(os.Environ(), "PORT="+strconv.Itoa(port), "LOG_LEVEL=warn"), env...)
+	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -161,3 +170,128 @@ func TestFunctionTargetFailsFast(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// lockedBuffer collects a process's output while the test reads it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// A scheduled function's own service, as Cloud Run runs it (K_SERVICE set): a call
+// without the delivery credential is refused and does not run the job; one with it runs;
+// each request is one log line, and nothing else is written (the functions framework's
+// empty flush lines would be empty log entries).
+func TestInternalFunctionServiceAsOnCloudRun(t *testing.T) {
+	t.Parallel()
+	bin := buildBinary(t)
+	cfg, _ := testenv.Config(t)
+	var out lockedBuffer
+	base := startLogging(t, bin, []string{
+		"FUNCTION_TARGET=products-tick", "K_SERVICE=products-tick", "LOG_LEVEL=info",
+		"DATABASE_URL=" + cfg.DatabaseURL, "JWT_PUBLIC_KEYS=" + cfg.JWTPublicKeys,
+		"PUSH_AUTH=token", "PUSH_TOKEN=" + cfg.PushToken,
+	}, &out)
+	client := &http.Client{Timeout: 10 * time.Second}
+	calls := []struct {
+		name, query string
+		status      int
+	}{
+		{"anonymous", "", 401},
+		{"a wrong token", "?token=" + strings.Repeat("0", 64), 401},
+		{"the scheduler's credential", "?token=" + cfg.PushToken, 200},
+	}
+	for _, c := range calls {
+		res := stacktest.Do(t, client, "POST", base+"/"+c.query, nil, "")
+		if res.Status != c.status {
+			t.Fatalf("%s: status %d, want %d: %s", c.name, res.Status, c.status, res.Body)
+		}
+	}
+	var lines []string
+	testenv.Eventually(t, 5*time.Second, "a log line per request", func() bool {
+		lines = strings.Split(strings.TrimRight(out.String(), "\n"), "\n")
+		n := 0
+		for _, l := range lines {
+			if strings.Contains(l, `"message":"request"`) {
+				n++
+			}
+		}
+		return n == len(calls)
+	})
+	for i, l := range lines {
+		if strings.TrimSpace(l) == "" {
+			t.Fatalf("line %d is empty:\n%s", i+1, out.String())
+		}
+		if strings.Contains(l, cfg.PushToken) {
+			t.Fatalf("line %d logs the delivery credential: %s", i+1, l)
+		}
+	}
+}
+
+// A binary that would serve internal endpoints without a way to verify their callers
+// refuses to start, in both modes; a REST function's service needs none.
+func TestNoInternalEndpointWithoutADeliveryCheck(t *testing.T) {
+	t.Parallel()
+	bin := buildBinary(t)
+	cfg, _ := testenv.Config(t)
+	for _, target := range []string{"", "products-tick", "reservations-product-created"} {
+		t.Run("target "+target, func(t *testing.T) {
+			t.Parallel()
+			cmd := exec.Command(bin)
+			cmd.Env = append(os.Environ(), "FUNCTION_TARGET="+target, "PORT="+strconv.Itoa(freePort(t)),
+				"JWT_PUBLIC_KEYS="+cfg.JWTPublicKeys, "JWT_SIGNING_KEY="+cfg.JWTSigningKey, "PUSH_AUTH=")
+			out, err := cmd.CombinedOutput()
+			if err == nil || !strings.Contains(string(out), "set PUSH_AUTH") {
+				t.Fatalf("err %v, output %s", err, out)
+			}
+		})
+	}
+}
+
+// Without FUNCTION_TARGET (docker compose), every function of the image is served on one
+// origin; its internal endpoints verify the caller like a service of their own, and the
+// chat server's consumers are not this image's.
+func TestAllInOneInternalEndpoints(t *testing.T) {
+	t.Parallel()
+	bin := buildBinary(t)
+	cfg, _ := testenv.Config(t)
+	base := start(t, bin, []string{
+		"FUNCTION_TARGET=", "DATABASE_URL=" + cfg.DatabaseURL, "JWT_PUBLIC_KEYS=" + cfg.JWTPublicKeys,
+		"JWT_SIGNING_KEY=" + cfg.JWTSigningKey, "PUSH_AUTH=token", "PUSH_TOKEN=" + cfg.PushToken,
+	})
+	client := &http.Client{Timeout: 10 * time.Second}
+	tests := []struct {
+		name, path string
+		status     int
+	}{
+		{"a job, anonymous", "/internal/functions/products-tick", 401},
+		{"a job, a wrong token", "/internal/functions/products-tick?token=" + strings.Repeat("0", 64), 401},
+		{"a job, the credential", "/internal/functions/products-tick?token=" + cfg.PushToken, 200},
+		{"a consumer, anonymous", "/internal/functions/products-product-failed", 401},
+		{"the chat server's consumer", "/internal/functions/chat-trade-created?token=" + cfg.PushToken, 404},
+		{"health", "/healthz", 200},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			method := "POST"
+			if tt.path == "/healthz" {
+				method = "GET"
+			}
+			if res := stacktest.Do(t, client, method, base+tt.path, nil, ""); res.Status != tt.status {
+				t.Fatalf("status %d, want %d: %s", res.Status, tt.status, res.Body)
+			}
+		})
+	}
+}

@@ -35,7 +35,7 @@ type Subscription struct {
 	Client *http.Client
 }
 
-// The default retry policy is the push subscriptions' (Terraform var.pubsub, and the
+// The default retry policy is the push subscriptions' (Terraform var.delivery, and the
 // BRIDGE_* settings' defaults): about 45 minutes of back-off before an event is
 // dead-lettered, so a consumer that restarts or fails for minutes loses nothing.
 const (

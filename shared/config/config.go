@@ -56,7 +56,7 @@ type Config struct {
 	BridgeAuth string `env:"BRIDGE_AUTH" envDefault:"token"`
 	// BridgeMaxAttempts, BridgeMinBackoff and BridgeMaxBackoff are the bridge's retry policy
 	// per event before it is dead-lettered: the defaults are the push subscriptions'
-	// (Terraform var.pubsub), so a consumer restarting for minutes loses nothing.
+	// (Terraform var.delivery), so a consumer restarting for minutes loses nothing.
 	BridgeMaxAttempts int           `env:"BRIDGE_MAX_ATTEMPTS" envDefault:"10"`
 	BridgeMinBackoff  time.Duration `env:"BRIDGE_MIN_BACKOFF" envDefault:"10s"`
 	BridgeMaxBackoff  time.Duration `env:"BRIDGE_MAX_BACKOFF" envDefault:"600s"`

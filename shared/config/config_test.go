@@ -53,3 +53,40 @@ func TestKafkaAuth(t *testing.T) {
 		})
 	}
 }
+
+// Internal endpoints are configured to verify their callers or not at all; the bridge's
+// retry policy is sane.
+func TestPushAuth(t *testing.T) {
+	t.Parallel()
+	token := strings.Repeat("a", config.MinPushTokenLength)
+	cases := []struct {
+		name    string
+		env     map[string]string
+		wantErr string
+	}{
+		{"unset: no internal endpoint may be served", map[string]string{}, ""},
+		{"token", map[string]string{"PUSH_AUTH": "token", "PUSH_TOKEN": token}, ""},
+		{"token too short", map[string]string{"PUSH_AUTH": "token", "PUSH_TOKEN": token[1:]}, "at least 32"},
+		{"token missing", map[string]string{"PUSH_AUTH": "token"}, "at least 32"},
+		{"oidc", map[string]string{"PUSH_AUTH": "oidc", "SERVICE_URL": "https://x.run.app", "PUSH_INVOKERS": "a@p.iam.gserviceaccount.com"}, ""},
+		{"oidc without audience", map[string]string{"PUSH_AUTH": "oidc", "PUSH_INVOKERS": "a@p.iam.gserviceaccount.com"}, "SERVICE_URL"},
+		{"oidc without invokers", map[string]string{"PUSH_AUTH": "oidc", "SERVICE_URL": "https://x.run.app"}, "PUSH_INVOKERS"},
+		{"none is not a mode", map[string]string{"PUSH_AUTH": "none"}, "PUSH_AUTH must be oidc or token"},
+		{"gateway without audience", map[string]string{"GATEWAY_INVOKER": "gw@p.iam.gserviceaccount.com"}, "SERVICE_URL"},
+		{"bridge auth unknown", map[string]string{"BRIDGE_AUTH": "none"}, "BRIDGE_AUTH must be oidc or token"},
+		{"bridge backoff reversed", map[string]string{"BRIDGE_MIN_BACKOFF": "10m", "BRIDGE_MAX_BACKOFF": "1m"}, "BRIDGE_MIN_BACKOFF <= BRIDGE_MAX_BACKOFF"},
+		{"bridge no attempts", map[string]string{"BRIDGE_MAX_ATTEMPTS": "0"}, "BRIDGE_MAX_ATTEMPTS"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := config.Parse(tc.env)
+			if tc.wantErr == "" && err != nil {
+				t.Fatalf("Parse(%v): %v", tc.env, err)
+			}
+			if tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
+				t.Fatalf("Parse(%v) error = %v, want one containing %q", tc.env, err, tc.wantErr)
+			}
+		})
+	}
+}

@@ -5,9 +5,9 @@
 # Pub/Sub, from the subscriptions' dead-letter counts.
 #
 # An alert policy is created only after the metrics its filter names (depends_on, however
-# the filter names them): Cloud Monitoring refuses a policy on a metric it does not know.
-# It may still take minutes to learn of a new log-based metric (infra/README.md, Known
-# gaps).
+# the filter names them), and after time_sleep.log_metrics_known: Cloud Monitoring refuses
+# a policy on a metric whose descriptor it has not learnt yet (404), which for a new
+# log-based metric takes up to a couple of minutes (hashicorp/terraform-provider-google#11102).
 
 # The probe: infra/cmd/outbox-lag from the functions image, run every minute.
 resource "google_cloud_run_v2_job" "outbox_lag" {
@@ -232,6 +232,20 @@ resource "google_logging_metric" "dead_letters" {
   depends_on = [google_project_service.enabled]
 }
 
+# The wait for Cloud Monitoring to learn the log-based metrics: once when they are created,
+# again only when one is replaced (triggers), never on an apply that changes none.
+resource "time_sleep" "log_metrics_known" {
+  create_duration = "150s"
+
+  triggers = {
+    requests      = google_logging_metric.requests.id
+    server_errors = google_logging_metric.server_errors.id
+    latency       = google_logging_metric.latency.id
+    outbox_lag    = google_logging_metric.outbox_lag.id
+    dead_letters  = google_logging_metric.dead_letters.id
+  }
+}
+
 resource "google_monitoring_alert_policy" "error_rate" {
   display_name          = "8949 market ${var.environment}: 5xx rate"
   combiner              = "OR"
@@ -264,7 +278,7 @@ resource "google_monitoring_alert_policy" "error_rate" {
     content = "A service answers 5xx to more than ${var.alerts.error_ratio * 100}% of requests. Its logs (severity ERROR, message \"request failed\") carry the trace id; see docs/deploy.md, Rollback."
   }
 
-  depends_on = [google_logging_metric.server_errors, google_logging_metric.requests]
+  depends_on = [google_logging_metric.server_errors, google_logging_metric.requests, time_sleep.log_metrics_known]
 }
 
 resource "google_monitoring_alert_policy" "latency" {
@@ -288,7 +302,7 @@ resource "google_monitoring_alert_policy" "latency" {
     }
   }
 
-  depends_on = [google_logging_metric.latency]
+  depends_on = [google_logging_metric.latency, time_sleep.log_metrics_known]
 }
 
 resource "google_monitoring_alert_policy" "outbox_lag" {
@@ -329,7 +343,7 @@ resource "google_monitoring_alert_policy" "outbox_lag" {
     content = "Events are committed but not published. Check the outbox-relay service (min 1 instance) and its logs; rows and their last_error are in messaging.outbox."
   }
 
-  depends_on = [google_logging_metric.outbox_lag]
+  depends_on = [google_logging_metric.outbox_lag, time_sleep.log_metrics_known]
 }
 
 resource "google_monitoring_alert_policy" "dead_letters" {
@@ -376,5 +390,5 @@ resource "google_monitoring_alert_policy" "dead_letters" {
     content = "An event reached its dead-letter topic (<topic>.dlt; on Pub/Sub the <topic>.dlt.hold subscription keeps it). Find the cause in the consumer's logs, fix, then replay (docs/deploy.md)."
   }
 
-  depends_on = [google_logging_metric.dead_letters]
+  depends_on = [google_logging_metric.dead_letters, time_sleep.log_metrics_known]
 }

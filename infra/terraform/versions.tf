@@ -15,6 +15,11 @@ terraform {
       source  = "hashicorp/random"
       version = "~> 3.6"
     }
+    # time_sleep: the wait for Cloud Monitoring to learn new log-based metrics.
+    time = {
+      source  = "hashicorp/time"
+      version = "~> 0.12"
+    }
   }
 
   # Partial configuration: the bucket and prefix come from `terraform init

@@ -38,7 +38,7 @@ migrate-reset:
 
 ## manifest: regenerate infra/terraform/functions.json from the function registry
 manifest:
-	$(GO) run ./cmd/manifest -o infra/terraform/functions.json
+	$(GO) run ./cmd/manifest -o infra/terraform/functions.json -compose infra/compose/bridge-targets.json
 
 ## build: the binaries into bin/
 build:

@@ -36,7 +36,7 @@ migrate-status:
 migrate-reset:
 	$(GO) run ./cmd/migrate reset
 
-## manifest: regenerate infra/terraform/functions.json from the function registry
+## manifest: regenerate infra/terraform/functions.json (Terraform) and infra/compose/bridge-targets.json (docker compose) from the function registry
 manifest:
 	$(GO) run ./cmd/manifest -o infra/terraform/functions.json -compose infra/compose/bridge-targets.json
 

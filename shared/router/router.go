@@ -42,17 +42,12 @@ func New(kit *platform.Kit, fns []registry.Function, opts Options) http.Handler 
 		}
 		mux.Handle("/api/v1/chat/", proxy)
 	}
-	var rest []registry.Function
-	for _, f := range fns {
-		switch {
-		case f.Host != "":
-		case f.Kind == registry.KindHTTP:
-			rest = append(rest, f)
-		default:
+	for _, f := range Served(fns) {
+		if f.Internal() {
 			mux.Handle("POST /internal/functions/"+f.Name, f.Handler(kit))
 		}
 	}
-	mux.Handle("/", registry.NewMux(kit, rest))
+	mux.Handle("/", registry.NewMux(kit, Served(fns)))
 	return mux
 }
 

@@ -16,7 +16,6 @@ import (
 	"github.com/8949market/market/shared/config"
 	"github.com/8949market/market/shared/devstack"
 	"github.com/8949market/market/shared/registry"
-	"github.com/8949market/market/shared/telemetry"
 )
 
 func main() {
@@ -27,30 +26,9 @@ func main() {
 }
 
 func run() error {
-	cfg, err := config.Load()
+	cfg, err := devstack.LocalConfig("dev-", "")
 	if err != nil {
 		return err
-	}
-	if os.Getenv("LOG_FORMAT") == "" {
-		cfg.LogFormat = "text" // people read these
-	}
-	if os.Getenv("TOPIC_PREFIX") == "" {
-		cfg.TopicPrefix = "dev-"
-	}
-	if os.Getenv("LISTEN_HOST") == "" {
-		cfg.ListenHost = "127.0.0.1" // this machine only, unless asked
-	}
-	telemetry.Setup(cfg)
-	if cfg.JWTPublicKeys == "" && cfg.JWTSigningKey == "" {
-		if cfg.JWTSigningKey, cfg.JWTPublicKeys, err = devstack.LocalKeys(".dev"); err != nil {
-			return err
-		}
-		slog.Info("using the local JWT signing key", "file", ".dev/jwt-signing-key.json")
-	}
-	if cfg.BootstrapAdminUsername == "" && cfg.BootstrapAdminPassword == "" {
-		if cfg.BootstrapAdminUsername, cfg.BootstrapAdminPassword, err = devstack.LocalAdmin(".dev"); err != nil {
-			return err
-		}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -1,7 +1,6 @@
 package main_test
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"net"
@@ -11,7 +10,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -171,24 +169,6 @@ func TestFunctionTargetFailsFast(t *testing.T) {
 
 func ptr[T any](v T) *T { return &v }
 
-// lockedBuffer collects a process's output while the test reads it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // A scheduled function's own service, as Cloud Run runs it (K_SERVICE set): a call
 // without the delivery credential is refused and does not run the job; one with it runs;
 // each request is one log line, and nothing else is written (the functions framework's
@@ -197,7 +177,7 @@ func TestInternalFunctionServiceAsOnCloudRun(t *testing.T) {
 	t.Parallel()
 	bin := buildBinary(t)
 	cfg, _ := testenv.Config(t)
-	var out lockedBuffer
+	var out testenv.Output
 	base := startLogging(t, bin, []string{
 		"FUNCTION_TARGET=products-tick", "K_SERVICE=products-tick", "LOG_LEVEL=info",
 		"DATABASE_URL=" + cfg.DatabaseURL, "JWT_PUBLIC_KEYS=" + cfg.JWTPublicKeys,
@@ -220,7 +200,7 @@ func TestInternalFunctionServiceAsOnCloudRun(t *testing.T) {
 	}
 	var lines []string
 	testenv.Eventually(t, 5*time.Second, "a log line per request", func() bool {
-		lines = strings.Split(strings.TrimRight(out.String(), "\n"), "\n")
+		lines = out.Lines()
 		n := 0
 		for _, l := range lines {
 			if strings.Contains(l, `"message":"request"`) {

@@ -24,7 +24,6 @@ import (
 	"github.com/8949market/market/shared/devstack"
 	"github.com/8949market/market/shared/devstack/deployed"
 	"github.com/8949market/market/shared/registry"
-	"github.com/8949market/market/shared/telemetry"
 )
 
 func main() {
@@ -35,29 +34,9 @@ func main() {
 }
 
 func run() error {
-	cfg, err := config.Load()
+	cfg, err := devstack.LocalConfig("up-", "pubsub") // Terraform's default backbone
 	if err != nil {
 		return err
-	}
-	if os.Getenv("LOG_FORMAT") == "" {
-		cfg.LogFormat = "text"
-	}
-	if os.Getenv("TOPIC_PREFIX") == "" {
-		cfg.TopicPrefix = "up-"
-	}
-	if os.Getenv("BACKBONE") == "" {
-		cfg.Backbone = "pubsub" // Terraform's default backbone
-	}
-	telemetry.Setup(cfg)
-	if cfg.JWTPublicKeys == "" && cfg.JWTSigningKey == "" {
-		if cfg.JWTSigningKey, cfg.JWTPublicKeys, err = devstack.LocalKeys(".dev"); err != nil {
-			return err
-		}
-	}
-	if cfg.BootstrapAdminUsername == "" && cfg.BootstrapAdminPassword == "" {
-		if cfg.BootstrapAdminUsername, cfg.BootstrapAdminPassword, err = devstack.LocalAdmin(".dev"); err != nil {
-			return err
-		}
 	}
 	raw, err := os.ReadFile("infra/terraform/functions.json")
 	if err != nil {
@@ -84,9 +63,6 @@ func run() error {
 		return err
 	}
 	host := cfg.ListenHost
-	if os.Getenv("LISTEN_HOST") == "" {
-		host = "127.0.0.1"
-	}
 	// Sixty processes' request logs go to .up/logs; LOG_LEVEL still applies.
 	slog.Info("starting the deployed shape", "backbone", cfg.Backbone, "database", config.Redact(cfg.DatabaseURL))
 	shape, err := deployed.Start(ctx, deployed.Options{

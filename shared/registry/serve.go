@@ -121,48 +121,54 @@ func cloudEventHandler(fn EventHandler) http.Handler {
 	return h
 }
 
-// Mux routes requests to the HTTP functions of fns by method and path: the most specific
-// pattern wins (/products/my before /products/{productId}); a path that exists under
-// another method answers 405 with Allow; anything else 404. Both in the error body.
+// Mux routes requests by method and path: the most specific pattern wins
+// (/products/my before /products/{productId}); a path that exists under another method
+// answers 405 with Allow; anything else 404. Both in the error body. The dev router serves
+// the HTTP functions with one; the deployed shape's API Gateway stand-in its backends.
 type Mux struct {
-	routes []muxRoute
+	routes []Route
 }
 
-type muxRoute struct {
-	fn      Function
-	handler http.Handler
+// Route is one operation: a method and path pattern, and what serves it.
+type Route struct {
+	Method  string
+	Pattern Pattern
+	Handler http.Handler
 }
 
 // NewMux builds a mux over the HTTP functions of fns.
 func NewMux(kit *platform.Kit, fns []Function) *Mux {
-	m := &Mux{}
+	var routes []Route
 	for _, f := range fns {
 		if f.Kind == KindHTTP {
-			m.routes = append(m.routes, muxRoute{fn: f, handler: f.Handler(kit)})
+			routes = append(routes, Route{Method: f.Method, Pattern: f.Pattern, Handler: f.Handler(kit)})
 		}
 	}
-	return m
+	return NewRouteMux(routes)
 }
 
+// NewRouteMux builds a mux over routes.
+func NewRouteMux(routes []Route) *Mux { return &Mux{routes: routes} }
+
 func (m *Mux) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	var best *muxRoute
+	var best *Route
 	var allow []string
 	for i := range m.routes {
 		rt := &m.routes[i]
-		if _, ok := rt.fn.Pattern.Match(r.URL.Path); !ok {
+		if _, ok := rt.Pattern.Match(r.URL.Path); !ok {
 			continue
 		}
-		if rt.fn.Method != r.Method {
-			allow = append(allow, rt.fn.Method)
+		if rt.Method != r.Method {
+			allow = append(allow, rt.Method)
 			continue
 		}
-		if best == nil || rt.fn.Pattern.MoreSpecific(best.fn.Pattern) {
+		if best == nil || rt.Pattern.MoreSpecific(best.Pattern) {
 			best = rt
 		}
 	}
 	switch {
 	case best != nil:
-		best.handler.ServeHTTP(w, r)
+		best.Handler.ServeHTTP(w, r)
 	case len(allow) > 0:
 		slices.Sort(allow)
 		w.Header().Set("Allow", strings.Join(slices.Compact(allow), ", "))

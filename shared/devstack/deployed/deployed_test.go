@@ -394,10 +394,10 @@ func forgeries(t *testing.T, c client, d sale) {
 		return n
 	}
 	before := count()
-	data, _ := json.Marshal(map[string]any{
+	data := map[string]any{
 		"productId": d.productID, "reservationId": uuid.New(), "tradeId": uuid.New(), "sellerId": d.seller.id,
 		"buyerId": d.buyers[1].id, "version": 99, "status": "FAILED", "price": 1, "reason": "forged",
-	})
+	}
 	credentials := []struct{ name, query, bearer string }{
 		{"anonymous", "", ""},
 		{"a wrong token", "?token=" + strings.Repeat("f", 64), ""},
@@ -413,15 +413,10 @@ func forgeries(t *testing.T, c client, d sale) {
 			endpoint = c.s.ChatURL + "/internal/functions/" + f.Name
 		}
 		for _, cred := range credentials {
-			req, err := http.NewRequestWithContext(ctx, "POST", endpoint+cred.query, strings.NewReader(string(data)))
+			req, err := stacktest.EventRequest(ctx, endpoint+cred.query, f.Topic, "forger", uuid.New(), data)
 			if err != nil {
 				t.Fatal(err)
 			}
-			req.Header.Set("Content-Type", "application/json")
-			req.Header.Set("ce-specversion", "1.0")
-			req.Header.Set("ce-id", uuid.NewString())
-			req.Header.Set("ce-type", f.Topic)
-			req.Header.Set("ce-source", "forger")
 			if cred.bearer != "" {
 				req.Header.Set("Authorization", "Bearer "+cred.bearer)
 			}

@@ -4,20 +4,11 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
-	"slices"
-	"strings"
 
 	"github.com/8949market/market/shared/api"
 	"github.com/8949market/market/shared/fault"
 	"github.com/8949market/market/shared/registry"
 )
-
-// route is one operation of the gateway's config: method and path to a backend.
-type route struct {
-	method  string
-	pattern registry.Pattern
-	proxy   *httputil.ReverseProxy
-}
 
 // routes is API Gateway's stand-in, built from the manifest as Terraform builds the
 // gateway's config: each REST function's method and path to its own service, the full
@@ -26,7 +17,7 @@ type route struct {
 // none: clients reach the chat server on its own URL). The proxy appends the client's
 // address to X-Forwarded-For, as the gateway does.
 func (s *Shape) routes() http.Handler {
-	var routes []route
+	var routes []registry.Route
 	for _, f := range s.opts.Manifest.Functions {
 		if f.Kind != registry.KindHTTP || f.Host != "" {
 			continue
@@ -36,7 +27,7 @@ func (s *Shape) routes() http.Handler {
 			panic(err) // the manifest comes from a validated registry
 		}
 		target, _ := url.Parse(s.Functions[f.Name])
-		routes = append(routes, route{method: f.Method, pattern: p, proxy: s.proxy(target)})
+		routes = append(routes, registry.Route{Method: f.Method, Pattern: p, Handler: s.proxy(target)})
 	}
 	chatTarget, _ := url.Parse(s.ChatURL)
 	chat := s.proxy(chatTarget)
@@ -52,33 +43,7 @@ func (s *Shape) routes() http.Handler {
 		api.Fail(w, r, fault.ErrNotFound.WithMessage("the gateway carries no WebSocket: connect to the chat server at %s", s.ChatURL))
 	})
 	mux.Handle("/api/v1/chat/", chat)
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		var best *route
-		var allow []string
-		for i := range routes {
-			rt := &routes[i]
-			if _, ok := rt.pattern.Match(r.URL.Path); !ok {
-				continue
-			}
-			if rt.method != r.Method {
-				allow = append(allow, rt.method)
-				continue
-			}
-			if best == nil || rt.pattern.MoreSpecific(best.pattern) {
-				best = rt
-			}
-		}
-		switch {
-		case best != nil:
-			best.proxy.ServeHTTP(w, r)
-		case len(allow) > 0:
-			slices.Sort(allow)
-			w.Header().Set("Allow", strings.Join(slices.Compact(allow), ", "))
-			api.Fail(w, r, fault.ErrMethodNotAllowed)
-		default:
-			api.Fail(w, r, fault.ErrNotFound.WithMessage("no route for %s %s", r.Method, r.URL.Path))
-		}
-	})
+	mux.Handle("/", registry.NewRouteMux(routes))
 	return mux
 }
 

@@ -295,19 +295,10 @@ func Quiet(b *testing.B) {
 // CloudEvent with id, topic and source, the way the push bridge delivers it, and returns
 // the HTTP status. It needs no testing.TB, so goroutines delivering at once may call it.
 func (s *Stack) Deliver(function, topic, source string, id uuid.UUID, data any) (int, error) {
-	raw, err := json.Marshal(data)
-	if err != nil {
-		return 0, fmt.Errorf("encode event: %w", err)
-	}
-	req, err := http.NewRequest(http.MethodPost, s.InternalURL(function), bytes.NewReader(raw))
+	req, err := EventRequest(context.Background(), s.InternalURL(function), topic, source, id, data)
 	if err != nil {
 		return 0, err
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("ce-specversion", "1.0")
-	req.Header.Set("ce-id", id.String())
-	req.Header.Set("ce-type", topic)
-	req.Header.Set("ce-source", source)
 	res, err := s.client.Do(req)
 	if err != nil {
 		return 0, fmt.Errorf("deliver %s to %s: %w", topic, function, err)
@@ -315,4 +306,24 @@ func (s *Stack) Deliver(function, topic, source string, id uuid.UUID, data any) 
 	defer res.Body.Close()
 	_, _ = io.Copy(io.Discard, res.Body)
 	return res.StatusCode, nil
+}
+
+// EventRequest is a delivery of data (as JSON) to url as a binary-mode CloudEvent with id,
+// topic and source, the way Pub/Sub push and the bridge deliver: tests send it to any
+// internal endpoint, with or without a credential.
+func EventRequest(ctx context.Context, url, topic, source string, id uuid.UUID, data any) (*http.Request, error) {
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return nil, fmt.Errorf("encode event: %w", err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(raw))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("ce-specversion", "1.0")
+	req.Header.Set("ce-id", id.String())
+	req.Header.Set("ce-type", topic)
+	req.Header.Set("ce-source", source)
+	return req, nil
 }

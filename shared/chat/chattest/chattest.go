@@ -358,11 +358,18 @@ func (c *Client) Send(roomID uuid.UUID, clientID, content string) chatserver.Fra
 	}
 }
 
-// ExpectMessage returns the next frame, skipping typing and read notices, failing unless
-// it is the message with id in room.
+// ExpectMessage returns the next frame, skipping typing and read notices and acks (an ack
+// answers one of the client's own sends and may come after the message it names),
+// failing unless it is the message with id in room.
 func (c *Client) ExpectMessage(roomID uuid.UUID, id int64) chatserver.Frame {
 	c.t.Helper()
-	f := c.Expect(chatserver.TypeMessage)
+	f := c.Next()
+	for f.Type == chatserver.TypeAck || f.Type == chatserver.TypeTyping || f.Type == chatserver.TypeRead {
+		f = c.Next()
+	}
+	if f.Type != chatserver.TypeMessage {
+		c.t.Fatalf("chattest: got %s frame %+v, want message %d", f.Type, f, id)
+	}
 	if f.RoomID == nil || *f.RoomID != roomID || f.Message == nil || f.Message.ID != id || f.Message.RoomID != roomID {
 		c.t.Fatalf("chattest: message frame %+v (%+v), want message %d of room %s", f, f.Message, id, roomID)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/google/uuid"
@@ -57,31 +58,55 @@ type Applicant struct {
 // reservation row, to become its buyer. The database constraints, not Redis, guarantee
 // one row per position and per user, so a lost or restarted Redis can cost a place but
 // never make two winners or two applications; its state is rebuilt from Postgres.
+//
+// Redis and Postgres can also disagree the other way: a process that dies between the
+// admission and the insert leaves an admitted applicant without a row. Each admission
+// therefore records when it was made; an admission older than the lease with no row is
+// taken for dead, and the queue's state is reconciled with Postgres (reconcile) when its
+// applicant applies again, and for every open deal by the sweep.
 type Queue struct {
 	db            *pgxpool.Pool
 	rdb           *redis.Client
 	paymentWindow time.Duration
 	waiting       *waitingBatcher
+	lease         time.Duration
 }
+
+// AdmissionLease is how long an admission may wait for its row before it is taken for
+// dead. Confirming takes milliseconds; the lease is far above the longest a live request
+// confirms in (confirmTimeout), so a slow request is never mistaken for a dead one.
+const AdmissionLease = 30 * time.Second
+
+// confirmTimeout bounds the Postgres step of one apply.
+const confirmTimeout = 15 * time.Second
 
 // NewQueue returns the apply path on db and rdb.
 func NewQueue(db *pgxpool.Pool, rdb *redis.Client, paymentWindow time.Duration) *Queue {
 	if paymentWindow <= 0 {
 		paymentWindow = DefaultPaymentWindow
 	}
-	return &Queue{db: db, rdb: rdb, paymentWindow: paymentWindow, waiting: newWaitingBatcher(db)}
+	return &Queue{db: db, rdb: rdb, paymentWindow: paymentWindow, waiting: newWaitingBatcher(db), lease: AdmissionLease}
 }
 
+// admissionKeys are the three keys of a reservation's admission state: meta (window,
+// seller, whether the buyer's place is free, the queue count), applicants (user → when
+// admitted and as what) and seq (the last position given). The v2 prefix left the set of
+// users of v1 behind: its keys expire on their own.
 func admissionKeys(id uuid.UUID) []string {
-	p := "resv:{" + id.String() + "}:" // one hash slot for the three keys
-	return []string{p + "meta", p + "users", p + "seq"}
+	p := "resv2:{" + id.String() + "}:" // one hash slot for the three keys
+	return []string{p + "meta", p + "applicants", p + "seq"}
 }
+
+// An applicant's entry is the admission's Redis time in microseconds followed by its
+// role: b took the buyer's place, w was counted into the queue, p came from a Postgres
+// row (seeded or reconciled; its time is 0, so it is never in flight).
 
 // admit gives the applicant the next place, unless the deal is closed at Redis's clock,
-// the applicant is the seller or has applied already; while the buyer's place is free
-// ('open'), the first admitted takes it; every other one is counted into the queue
+// the applicant is the seller or has been admitted already; while the buyer's place is
+// free ('open'), the first admitted takes it; every other one is counted into the queue
 // ('waiting'), which gives its place. It answers {code, position, buyer, place}: code 1
-// admitted, 2 duplicate, 3 seller, 4 not open yet, 5 ended, 0 unknown (seed first).
+// admitted, 2 admitted before ({2, microseconds since}), 3 seller, 4 not open yet, 5
+// ended, 0 unknown (seed first).
 var admit = redis.NewScript(`
 local meta = redis.call('HMGET', KEYS[1], 'start', 'end', 'seller')
 if not meta[1] then return {0, 0} end
@@ -90,12 +115,15 @@ local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 if now < tonumber(meta[1]) then return {4, 0} end
 if now >= tonumber(meta[2]) then return {5, 0} end
 if ARGV[1] == meta[3] then return {3, 0} end
-if redis.call('SADD', KEYS[2], ARGV[1]) == 0 then return {2, 0} end
+local was = redis.call('HGET', KEYS[2], ARGV[1])
+if was then return {2, now - tonumber(string.sub(was, 1, -2))} end
 local pos = redis.call('INCR', KEYS[3])
 if redis.call('HGET', KEYS[1], 'open') == '1' then
   redis.call('HSET', KEYS[1], 'open', '0')
+  redis.call('HSET', KEYS[2], ARGV[1], now .. 'b')
   return {1, pos, 1, 0}
 end
+redis.call('HSET', KEYS[2], ARGV[1], now .. 'w')
 return {1, pos, 0, redis.call('HINCRBY', KEYS[1], 'waiting', 1)}`)
 
 // seed loads a reservation's admission state unless another request did first.
@@ -103,9 +131,53 @@ var seed = redis.NewScript(`
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], 'start', ARGV[1], 'end', ARGV[2], 'seller', ARGV[3], 'open', ARGV[6], 'waiting', ARGV[7])
 redis.call('SET', KEYS[3], ARGV[4])
-for i = 8, #ARGV do redis.call('SADD', KEYS[2], ARGV[i]) end
+for i = 8, #ARGV do redis.call('HSET', KEYS[2], ARGV[i], '0p') end
 for i = 1, 3 do redis.call('PEXPIREAT', KEYS[i], ARGV[5]) end
 return 1`)
+
+// reconcile makes a reservation's admission state agree with Postgres without losing
+// admissions still in flight: an applicant with a row is kept (added if missing), one
+// without a row admitted less than the lease ago is kept and counted, any other is dead
+// and dropped. The queue count becomes the rows waiting plus the admissions in flight
+// counted into the queue; the buyer's place is free only if Postgres says so and nobody
+// is in flight (a queue without a buyer is the sweep's to repair, in order). ARGV: lease
+// in microseconds, Postgres's open flag, highest position, waiting rows, then every user
+// with a row. It answers {dropped, changed}, or {-1, 0} when there is no state to fix.
+var reconcile = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return {-1, 0} end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local lease = tonumber(ARGV[1])
+local rows = {}
+for i = 5, #ARGV do rows[ARGV[i]] = true end
+local entries = redis.call('HGETALL', KEYS[2])
+local waiting, buying, dropped, added = 0, 0, 0, 0
+for i = 1, #entries, 2 do
+  local who, was = entries[i], entries[i + 1]
+  if rows[who] then
+    rows[who] = nil
+  elseif now - tonumber(string.sub(was, 1, -2)) < lease then
+    if string.sub(was, -1) == 'w' then waiting = waiting + 1 else buying = buying + 1 end
+  else
+    redis.call('HDEL', KEYS[2], who)
+    dropped = dropped + 1
+  end
+end
+for who in pairs(rows) do
+  redis.call('HSET', KEYS[2], who, '0p')
+  added = added + 1
+end
+local open = ARGV[2]
+if waiting + buying > 0 then open = '0' end
+waiting = waiting + tonumber(ARGV[4])
+local before = redis.call('HMGET', KEYS[1], 'open', 'waiting')
+redis.call('HSET', KEYS[1], 'open', open, 'waiting', waiting)
+if tonumber(redis.call('GET', KEYS[3]) or '0') < tonumber(ARGV[3]) then
+  redis.call('SET', KEYS[3], ARGV[3], 'KEEPTTL')
+end
+local changed = 0
+if dropped + added > 0 or before[1] ~= open or tonumber(before[2] or '0') ~= waiting then changed = 1 end
+return {dropped, changed}`)
 
 // Forget drops a reservation's admission state; the next apply rebuilds it from
 // Postgres. A changed window or a closed reservation calls it.
@@ -120,7 +192,7 @@ func (q *Queue) Forget(ctx context.Context, id uuid.UUID) error {
 func (q *Queue) Apply(ctx context.Context, id uuid.UUID, who Applicant) (Application, error) {
 	keys := admissionKeys(id)
 	var pos, place int64
-	var buyer bool
+	var buyer, reconciled bool
 	for attempt := 0; ; attempt++ {
 		res, err := admit.Run(ctx, q.rdb, keys, who.UserID.String()).Int64Slice()
 		if err != nil {
@@ -130,7 +202,19 @@ func (q *Queue) Apply(ctx context.Context, id uuid.UUID, who Applicant) (Applica
 		case 1:
 			pos, buyer, place = res[1], res[2] == 1, res[3]
 		case 2:
-			return Application{}, ErrAlreadyApplied
+			// Admitted before: a row, a request still confirming, or a dead admission.
+			applied, err := q.hasApplied(ctx, id, who.UserID)
+			if err != nil {
+				return Application{}, err
+			}
+			if applied || reconciled || time.Duration(res[1])*time.Microsecond < q.lease {
+				return Application{}, ErrAlreadyApplied
+			}
+			if _, err := q.Reconcile(ctx, id); err != nil {
+				return Application{}, err
+			}
+			reconciled = true
+			continue
 		case 3:
 			return Application{}, ErrSellerApplies
 		case 4:
@@ -138,7 +222,7 @@ func (q *Queue) Apply(ctx context.Context, id uuid.UUID, who Applicant) (Applica
 		case 5:
 			return Application{}, ErrEnded
 		default:
-			if attempt > 0 {
+			if attempt > 1 {
 				return Application{}, fault.ErrUnavailable.Wrap(errors.New("admission state vanished while seeding"))
 			}
 			if err := q.seed(ctx, id); err != nil {
@@ -148,7 +232,9 @@ func (q *Queue) Apply(ctx context.Context, id uuid.UUID, who Applicant) (Applica
 		}
 		break
 	}
-	app, err := q.confirm(ctx, id, pos, buyer, who)
+	cctx, cancel := context.WithTimeout(ctx, confirmTimeout)
+	app, err := q.confirm(cctx, id, pos, buyer, who)
+	cancel()
 	if err == nil && app.Status == "WAITING" && app.Position == 0 {
 		app.Position = place
 	}
@@ -170,7 +256,7 @@ func (q *Queue) Apply(ctx context.Context, id uuid.UUID, who Applicant) (Applica
 // undo gives back what admit took for an application Postgres refused.
 var undo = redis.NewScript(`
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-redis.call('SREM', KEYS[2], ARGV[1])
+if redis.call('HDEL', KEYS[2], ARGV[1]) == 0 then return 0 end
 if ARGV[2] == '1' then
   redis.call('HSET', KEYS[1], 'open', '1')
 else
@@ -178,58 +264,114 @@ else
 end
 return 1`)
 
-// seed rebuilds the admission state of reservation id from Postgres: the window, the
-// seller, whether the buyer's place is free, the highest position given and everyone who
-// applied.
-func (q *Queue) seed(ctx context.Context, id uuid.UUID) error {
-	var start, end time.Time
-	var seller uuid.UUID
-	var open bool
+// hasApplied reports whether user has an application row in reservation id.
+func (q *Queue) hasApplied(ctx context.Context, id, user uuid.UUID) (bool, error) {
+	var applied bool
+	err := q.db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM reservations.applications WHERE reservation_id = $1 AND user_id = $2)`,
+		id, user).Scan(&applied)
+	if err != nil {
+		return false, fmt.Errorf("read application: %w", err)
+	}
+	return applied, nil
+}
+
+// queueFacts is what Postgres knows of a reservation's queue.
+type queueFacts struct {
+	start, end time.Time
+	seller     uuid.UUID
+	open       bool // the buyer's place is free and nobody waits
+	maxPos     int64
+	waiting    int64
+	users      []any // everyone with an application row, as strings
+}
+
+// facts reads reservation id's queue from Postgres.
+func (q *Queue) facts(ctx context.Context, id uuid.UUID) (queueFacts, error) {
+	var f queueFacts
 	err := q.db.QueryRow(ctx, `
 		SELECT start_time, end_time, seller_id,
 		       status = 'AVAILABLE' AND buyer_id IS NULL AND NOT EXISTS (
 		         SELECT 1 FROM reservations.applications WHERE reservation_id = r.id AND status = 'WAITING')
 		  FROM reservations.reservations r WHERE id = $1`, id).
-		Scan(&start, &end, &seller, &open)
+		Scan(&f.start, &f.end, &f.seller, &f.open)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return ErrNotFound
+		return f, ErrNotFound
 	}
 	if err != nil {
-		return fmt.Errorf("seed admission: %w", err)
+		return f, fmt.Errorf("read queue of %s: %w", id, err)
 	}
 	rows, err := q.db.Query(ctx, `SELECT position, user_id, status FROM reservations.applications WHERE reservation_id = $1`, id)
 	if err != nil {
-		return fmt.Errorf("seed admission: %w", err)
+		return f, fmt.Errorf("read queue of %s: %w", id, err)
 	}
-	var maxPos, waiting int64
-	var users []any
-	for rows.Next() {
-		var p int64
-		var u uuid.UUID
-		var st string
-		if err := rows.Scan(&p, &u, &st); err != nil {
-			rows.Close()
-			return fmt.Errorf("seed admission: %w", err)
-		}
-		maxPos = max(maxPos, p)
-		users = append(users, u.String())
+	var p int64
+	var u uuid.UUID
+	var st string
+	_, err = pgx.ForEachRow(rows, []any{&p, &u, &st}, func() error {
+		f.maxPos = max(f.maxPos, p)
+		f.users = append(f.users, u.String())
 		if st == "WAITING" {
-			waiting++
+			f.waiting++
 		}
+		return nil
+	})
+	if err != nil {
+		return f, fmt.Errorf("read queue of %s: %w", id, err)
 	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("seed admission: %w", err)
+	return f, nil
+}
+
+// seed rebuilds the admission state of reservation id from Postgres: the window, the
+// seller, whether the buyer's place is free, the highest position given and everyone who
+// applied.
+func (q *Queue) seed(ctx context.Context, id uuid.UUID) error {
+	f, err := q.facts(ctx, id)
+	if err != nil {
+		return err
 	}
-	expireAt := end.Add(24 * time.Hour).UnixMilli()
-	openFlag := 0
-	if open {
-		openFlag = 1
-	}
-	args := append([]any{start.UnixMicro(), end.UnixMicro(), seller.String(), maxPos, expireAt, openFlag, waiting}, users...)
+	expireAt := f.end.Add(24 * time.Hour).UnixMilli()
+	args := append([]any{f.start.UnixMicro(), f.end.UnixMicro(), f.seller.String(), f.maxPos, expireAt, flag(f.open), f.waiting}, f.users...)
 	if err := seed.Run(ctx, q.rdb, admissionKeys(id), args...).Err(); err != nil {
 		return fault.ErrUnavailable.Wrap(fmt.Errorf("seed admission: %w", err))
 	}
 	return nil
+}
+
+// Reconcile makes reservation id's admission state agree with Postgres: admissions dead
+// for longer than the lease without a row are dropped (their applicants may apply again),
+// rows missing from Redis are added, and the queue count and the buyer's place follow the
+// rows and the admissions still in flight. It reports whether anything was wrong; with no
+// state in Redis there is nothing to fix (the next apply seeds it).
+func (q *Queue) Reconcile(ctx context.Context, id uuid.UUID) (bool, error) {
+	keys := admissionKeys(id)
+	n, err := q.rdb.Exists(ctx, keys[0]).Result()
+	if err != nil {
+		return false, fault.ErrUnavailable.Wrap(fmt.Errorf("reconcile %s: %w", id, err))
+	}
+	if n == 0 {
+		return false, nil
+	}
+	f, err := q.facts(ctx, id)
+	if err != nil {
+		return false, err
+	}
+	args := append([]any{q.lease.Microseconds(), flag(f.open), f.maxPos, f.waiting}, f.users...)
+	res, err := reconcile.Run(ctx, q.rdb, keys, args...).Int64Slice()
+	if err != nil {
+		return false, fault.ErrUnavailable.Wrap(fmt.Errorf("reconcile %s: %w", id, err))
+	}
+	if res[1] == 1 {
+		slog.WarnContext(ctx, "admission state disagreed with Postgres; reconciled",
+			"reservationId", id, "deadAdmissions", res[0], "waiting", f.waiting)
+	}
+	return res[1] == 1, nil
+}
+
+func flag(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // confirm appends the admitted application in Postgres, checking the window against the

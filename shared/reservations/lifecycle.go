@@ -428,6 +428,8 @@ type SweepResult struct {
 	Expired  int `json:"paymentsExpired"`
 	Ended    int `json:"dealsEnded"`
 	Promoted int `json:"repaired"`
+	// Reconciled counts open deals whose admission state disagreed with Postgres.
+	Reconciled int `json:"reconciled"`
 }
 
 // Sweep applies the clock: buyers whose payment deadline passed lose their turn, deals
@@ -435,7 +437,9 @@ type SweepResult struct {
 // waiting but no buyer (a place lost between Redis and Postgres) gets one. Each
 // reservation is changed in its own transaction; rows another sweep holds are skipped,
 // and every change re-checks its rule under the row lock, so running it twice or
-// concurrently changes nothing more.
+// concurrently changes nothing more. Last, the admission state of the most recently
+// opened deals is reconciled with Postgres, so admissions that died before their row
+// stop counting in the places later applicants are told.
 func (l *Lifecycle) Sweep(ctx context.Context, batch int) (SweepResult, error) {
 	var res SweepResult
 	jobs := []struct {
@@ -473,6 +477,26 @@ func (l *Lifecycle) Sweep(ctx context.Context, batch int) (SweepResult, error) {
 					return res, ferr
 				}
 			}
+		}
+	}
+	rows, err := l.db.Query(ctx, `
+		SELECT id FROM reservations.reservations
+		 WHERE status IN ('AVAILABLE', 'PENDING', 'PAID') AND start_time <= clock_timestamp() AND end_time > clock_timestamp()
+		 ORDER BY start_time DESC LIMIT $1`, batch)
+	if err != nil {
+		return res, fmt.Errorf("sweep: %w", err)
+	}
+	open, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	if err != nil {
+		return res, fmt.Errorf("sweep: %w", err)
+	}
+	for _, id := range open {
+		fixed, err := l.queue.Reconcile(ctx, id)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return res, fmt.Errorf("sweep %s: %w", id, err)
+		}
+		if fixed {
+			res.Reconciled++
 		}
 	}
 	return res, nil

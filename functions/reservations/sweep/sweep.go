@@ -1,9 +1,10 @@
 // Package sweep is the function reservations-sweep, run every minute (Cloud Scheduler on
 // GCP, a ticker in make dev): buyers whose payment deadline passed lose their turn to the
 // next applicant, deals whose window closed with nobody holding them end
-// (reservation-cancelled), and a queue left without a buyer gets one. Reads and writes
-// never wait for it: they check deadlines and windows against the clock themselves.
-// Running it twice or concurrently changes nothing more.
+// (reservation-cancelled), a queue left without a buyer gets one, and the admission state
+// of open deals is reconciled with Postgres. Reads and writes never wait for it: they
+// check deadlines and windows against the clock themselves. Running it twice or
+// concurrently changes nothing more.
 package sweep
 
 import (
@@ -32,8 +33,9 @@ func New(kit *platform.Kit) http.Handler {
 			api.Fail(w, r, err)
 			return
 		}
-		if res.Expired+res.Ended+res.Promoted > 0 {
-			slog.InfoContext(r.Context(), "reservations swept", "paymentsExpired", res.Expired, "dealsEnded", res.Ended, "repaired", res.Promoted)
+		if res.Expired+res.Ended+res.Promoted+res.Reconciled > 0 {
+			slog.InfoContext(r.Context(), "reservations swept", "paymentsExpired", res.Expired, "dealsEnded", res.Ended,
+				"repaired", res.Promoted, "reconciled", res.Reconciled)
 		}
 		api.OK(w, r, res)
 	})

@@ -28,8 +28,12 @@ import (
 // trusts memory until t plus RevocationsMaxStale and asks Redis directly after that, as
 // it does while starting, resyncing or reconnecting. A revocation written anywhere is
 // therefore honoured by every process at most RevocationsMaxStale later, whether or not
-// a lost connection was noticed; and with Redis unreachable, Denied fails as the
-// Denylist does.
+// a lost connection was noticed; and with Redis unreachable, Denied answers as the
+// Denylist does: from PostgreSQL for a durable one, else it fails.
+//
+// On a durable denylist, a resync first restores Redis from PostgreSQL if Redis lost its
+// state (restart, flush), so the mirror never resyncs to a Redis that forgot; a Redis
+// emptied under a live subscription is found within revocationsPruneEvery and restored.
 //
 //	revs := auth.NewRevocations(deny)
 //	go revs.Run(ctx)
@@ -247,6 +251,18 @@ func (r *Revocations) follow(ctx context.Context, lost bool) (inStep bool, err e
 		if now >= nextPrune {
 			r.prune(time.Now())
 			nextPrune = now + revocationsPruneEvery
+			// A Redis emptied without a restart (FLUSHALL, failover to an empty
+			// replica) keeps the subscription: found here, it is restored by a resync.
+			// The mirror lost nothing meanwhile, and Denied asks PostgreSQL.
+			if r.deny.ledger != nil {
+				epoch, err := r.deny.restoredEpoch(ctx)
+				if err != nil {
+					return inStep, err
+				}
+				if epoch == "" {
+					return inStep, errors.New("redis lost its state: restoring and resyncing")
+				}
+			}
 		}
 
 		// Wake for the next ping, or to give up on the outstanding one.
@@ -303,8 +319,17 @@ func awaitSubscription(ctx context.Context, ps *redis.PubSub) error {
 }
 
 // resync replaces the mirror with every revocation key in Redis. Expiries are counted
-// from after the read, so never earlier than Redis's.
+// from after the read, so never earlier than Redis's. A durable denylist's Redis is first
+// restored from PostgreSQL if it lost its state, and the keys count only if Redis is
+// still at the same restore after the scan: a restart during it would have emptied it.
 func (r *Revocations) resync(ctx context.Context) error {
+	var epoch string
+	if r.deny.ledger != nil {
+		var err error
+		if epoch, err = r.deny.restore(ctx); err != nil {
+			return fmt.Errorf("resync: %w", err)
+		}
+	}
 	tokens := make(map[string]time.Time)
 	users := make(map[uuid.UUID]userMark)
 	var cursor uint64
@@ -318,6 +343,15 @@ func (r *Revocations) resync(ctx context.Context) error {
 		}
 		if cursor = next; cursor == 0 {
 			break
+		}
+	}
+	if r.deny.ledger != nil {
+		now, err := r.deny.restoredEpoch(ctx)
+		if err != nil {
+			return fmt.Errorf("resync: %w", err)
+		}
+		if now != epoch {
+			return fmt.Errorf("resync: Redis lost its state during the scan (restored at %q, now %q)", epoch, now)
 		}
 	}
 	r.mu.Lock()

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -13,8 +14,8 @@ import (
 
 // Decode reads the request body into dst strictly: the content type, if given, must be
 // JSON; the body at most maxBytes; exactly one JSON value; no unknown fields; every field
-// of the right type. Every refusal is a 4xx fault with its own code and, where it can
-// tell, the field.
+// of the right type; every string, at any depth, valid UTF-8 without NUL. Every refusal is
+// a 4xx fault with its own code and, where it can tell, the field.
 func Decode(w http.ResponseWriter, r *http.Request, maxBytes int64, dst any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
@@ -22,20 +23,26 @@ func Decode(w http.ResponseWriter, r *http.Request, maxBytes int64, dst any) err
 			return fault.ErrMediaType
 		}
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBytes))
+	// Read whole (it is bounded): the text check needs the raw bytes, because
+	// encoding/json replaces invalid UTF-8 with U+FFFD silently.
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBytes))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return decodeFault(err)
+		}
+		return fault.ErrMalformedJSON.WithMessage("request body could not be read").Wrap(err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
 		return decodeFault(err)
 	}
 	// One value only: trailing data is as malformed as a broken value.
 	if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return decodeFault(err)
-		}
 		return fault.ErrMalformedJSON.WithMessage("request body must hold a single JSON value")
 	}
-	return nil
+	return checkJSONText(raw)
 }
 
 func decodeFault(err error) error {

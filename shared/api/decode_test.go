@@ -21,6 +21,7 @@ type decodeTarget struct {
 	Nested struct {
 		N int `json:"n"`
 	} `json:"nested"`
+	Meta map[string]string `json:"meta"`
 }
 
 const decodeLimit = 1024
@@ -82,6 +83,18 @@ func TestDecodeRefuses(t *testing.T) {
 		// Unknown fields.
 		{name: "unknown field", body: `{"nme":"x"}`, wantCode: "C009", wantKind: fault.Invalid, wantStatus: 400, wantField: "nme"},
 		{name: "unknown after known", body: `{"name":"a","extra":1}`, wantCode: "C009", wantKind: fault.Invalid, wantStatus: 400, wantField: "extra"},
+		// Text PostgreSQL cannot store, or that encoding/json would silently alter.
+		{name: "NUL escape", body: `{"name":"a\u0000b"}`, wantCode: "C016", wantKind: fault.Invalid, wantStatus: 400, wantField: "name"},
+		{name: "NUL escape in nested array", body: `{"tags":["ok","\u0000"]}`, wantCode: "C016", wantKind: fault.Invalid, wantStatus: 400, wantField: "tags"},
+		{name: "invalid UTF-8 byte", body: "{\"name\":\"caf\xe9\"}", wantCode: "C016", wantKind: fault.Invalid, wantStatus: 400, wantField: "name"},
+		{name: "truncated UTF-8 sequence", body: "{\"name\":\"\xe2\x82\"}", wantCode: "C016", wantKind: fault.Invalid, wantStatus: 400, wantField: "name"},
+		{name: "overlong UTF-8 encoding of NUL", body: "{\"name\":\"\xc0\x80\"}", wantCode: "C016", wantKind: fault.Invalid, wantStatus: 400, wantField: "name"},
+		{name: "UTF-8 encoded surrogate", body: "{\"name\":\"\xed\xa0\x80\"}", wantCode: "C016", wantKind: fault.Invalid, wantStatus: 400, wantField: "name"},
+		{name: "lone high surrogate escape", body: `{"name":"\ud83d"}`, wantCode: "C016", wantKind: fault.Invalid, wantStatus: 400, wantField: "name"},
+		{name: "lone low surrogate escape", body: `{"name":"x\udc00"}`, wantCode: "C016", wantKind: fault.Invalid, wantStatus: 400, wantField: "name"},
+		{name: "high surrogate before a non-surrogate", body: `{"name":"\ud83d\u0041"}`, wantCode: "C016", wantKind: fault.Invalid, wantStatus: 400, wantField: "name"},
+		{name: "NUL in a nested object", body: `{"name":"ok","meta":{"k":"\u0000"}}`, wantCode: "C016", wantKind: fault.Invalid, wantStatus: 400, wantField: "meta.k"},
+		{name: "NUL in a key", body: `{"meta":{"\u0000":"v"}}`, wantCode: "C016", wantKind: fault.Invalid, wantStatus: 400, wantField: "meta"},
 		// Oversize.
 		{name: "oversize with length", body: bigString, wantCode: "C011", wantKind: fault.TooLarge, wantStatus: 413},
 		{name: "oversize chunked", body: bigString, chunked: true, wantCode: "C011", wantKind: fault.TooLarge, wantStatus: 413},
@@ -168,6 +181,9 @@ func TestDecodeAccepts(t *testing.T) {
 		{name: "explicit nulls", body: `{"name":null,"price":null,"tags":null}`, want: decodeTarget{}},
 		{name: "surrounding whitespace", body: "\n  {\"price\": 0}  \n\n", want: decodeTarget{Price: new(int64(0))}},
 		{name: "exactly the limit", body: `{"name":"` + strings.Repeat("x", decodeLimit-11) + `"}`, want: decodeTarget{Name: new(strings.Repeat("x", decodeLimit-11))}},
+		{name: "escaped backslash before u0000 is text", body: `{"name":"\\u0000"}`, want: decodeTarget{Name: new(`\u0000`)}},
+		{name: "surrogate pair", body: `{"name":"\ud83d\ude00"}`, want: decodeTarget{Name: new("\U0001F600")}},
+		{name: "raw multi-byte UTF-8 and U+FFFD", body: `{"name":"팔구사구 \uFFFD �","meta":{"키":"값"}}`, want: decodeTarget{Name: new("팔구사구 \uFFFD \uFFFD"), Meta: map[string]string{"키": "값"}}},
 		{name: "time with offset", body: `{"start":"2026-01-01T10:30:00+01:00"}`, want: decodeTarget{Start: new(time.Date(2026, 1, 1, 10, 30, 0, 0, time.FixedZone("", 3600)))}},
 	}
 	for _, tc := range tests {

@@ -13,8 +13,8 @@ import (
 
 // Instrument wraps a function's handler with what every request needs: a trace (continued
 // from traceparent or X-Cloud-Trace-Context) in the context and the X-Trace-Id header,
-// recovery from panics as a 500 error body, and one access log line in Cloud Logging's
-// httpRequest shape.
+// the security headers on every response (see Secure), recovery from panics as a 500
+// error body, and one access log line in Cloud Logging's httpRequest shape.
 func Instrument(function string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -52,6 +52,9 @@ func Instrument(function string, next http.Handler) http.Handler {
 			))
 		}()
 		next.ServeHTTP(rec, r)
+		if !rec.wroteHeader {
+			rec.WriteHeader(http.StatusOK) // what net/http would send, with the headers
+		}
 	})
 }
 
@@ -65,6 +68,7 @@ type recorder struct {
 
 func (r *recorder) WriteHeader(status int) {
 	if !r.wroteHeader {
+		setSecurityHeaders(r.Header())
 		r.status, r.wroteHeader = status, true
 	}
 	r.ResponseWriter.WriteHeader(status)
@@ -72,7 +76,7 @@ func (r *recorder) WriteHeader(status int) {
 
 func (r *recorder) Write(b []byte) (int, error) {
 	if !r.wroteHeader {
-		r.status, r.wroteHeader = http.StatusOK, true
+		r.WriteHeader(http.StatusOK)
 	}
 	n, err := r.ResponseWriter.Write(b)
 	r.size += n

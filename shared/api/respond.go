@@ -49,24 +49,21 @@ func Created(w http.ResponseWriter, r *http.Request, data any) {
 }
 
 // Fail writes err as the error body. A fault answers with its own status and code; any
-// other error is logged with its cause and answered as 500 C006 without detail.
+// other error is classified (Classify: a dependency out of reach is 503 C014) and logged
+// with its cause, and the body carries no detail.
 func Fail(w http.ResponseWriter, r *http.Request, err error) {
 	ctx := r.Context()
-	f, ok := fault.As(err)
+	f := Classify(ctx, err)
 	switch {
-	case ok:
-		if f.Kind == fault.Internal || f.Kind == fault.Unavailable {
-			slog.ErrorContext(ctx, "request failed", "code", f.Code, "error", err.Error())
-		}
-	case errors.Is(err, context.DeadlineExceeded):
-		f = fault.ErrTimeout
-		slog.WarnContext(ctx, "request timed out", "error", err.Error())
-	case errors.Is(err, context.Canceled) && ctx.Err() != nil:
+	case errors.Is(err, context.Canceled) && ctx.Err() != nil && f.Code == fault.ErrUnavailable.Code:
 		// The client went away; nobody reads this answer.
-		f = fault.ErrUnavailable
-	default:
-		f = fault.ErrInternal
-		slog.ErrorContext(ctx, "request failed", "error", err.Error())
+	case f.Code == fault.ErrTimeout.Code:
+		slog.WarnContext(ctx, "request timed out", "error", err.Error())
+	case f.Kind == fault.Internal || f.Kind == fault.Unavailable:
+		slog.ErrorContext(ctx, "request failed", "code", f.Code, "error", err.Error())
+	case f.Code == fault.ErrText.Code && !isFault(err):
+		// The database refused text an input check should have: find the input.
+		slog.WarnContext(ctx, "text refused by the database, not by an input check", "error", err.Error())
 	}
 	status := Status(f.Kind)
 	if f.RetryAfter > 0 {
@@ -85,6 +82,11 @@ func Fail(w http.ResponseWriter, r *http.Request, err error) {
 		body.Field = &field
 	}
 	write(w, status, body)
+}
+
+func isFault(err error) bool {
+	_, ok := fault.As(err)
+	return ok
 }
 
 // Status is the HTTP status of a fault kind.

@@ -6,13 +6,18 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/8949market/market/shared/api"
 	"github.com/8949market/market/shared/fault"
@@ -374,6 +379,20 @@ func TestFailNonFaultErrors(t *testing.T) {
 			wantCode:   "C014",
 			wantError:  "SERVICE_UNAVAILABLE",
 		},
+		// A database out of reach answers 503 C014, like any dependency; the body says no more.
+		{name: "pgx could not connect", ctx: context.Background(), err: fmt.Errorf("find product: %w", connectError()), wantStatus: 503, wantCode: "C014", wantError: "SERVICE_UNAVAILABLE", secret: "127.0.0.1"},
+		{name: "server shutting down 57P01", ctx: context.Background(), err: fmt.Errorf("tx: %w", &pgconn.PgError{Severity: "FATAL", Code: "57P01", Message: "terminating connection due to administrator command"}), wantStatus: 503, wantCode: "C014", wantError: "SERVICE_UNAVAILABLE", secret: "administrator"},
+		{name: "server crashed 57P02", ctx: context.Background(), err: &pgconn.PgError{Code: "57P02"}, wantStatus: 503, wantCode: "C014", wantError: "SERVICE_UNAVAILABLE"},
+		{name: "server starting 57P03", ctx: context.Background(), err: &pgconn.PgError{Code: "57P03", Message: "the database system is starting up"}, wantStatus: 503, wantCode: "C014", wantError: "SERVICE_UNAVAILABLE", secret: "starting up"},
+		{name: "connection failure 08006", ctx: context.Background(), err: &pgconn.PgError{Code: "08006"}, wantStatus: 503, wantCode: "C014", wantError: "SERVICE_UNAVAILABLE"},
+		{name: "no connection slot 53300", ctx: context.Background(), err: &pgconn.PgError{Code: "53300"}, wantStatus: 503, wantCode: "C014", wantError: "SERVICE_UNAVAILABLE"},
+		{name: "connection closed under the query", ctx: context.Background(), err: fmt.Errorf("apply: %w", pgconn.ErrConnClosed), wantStatus: 503, wantCode: "C014", wantError: "SERVICE_UNAVAILABLE"},
+		{name: "socket ended mid-result", ctx: context.Background(), err: fmt.Errorf("list: %w", io.ErrUnexpectedEOF), wantStatus: 503, wantCode: "C014", wantError: "SERVICE_UNAVAILABLE"},
+		{name: "network operation failed", ctx: context.Background(), err: fmt.Errorf("redis: %w", &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}), wantStatus: 503, wantCode: "C014", wantError: "SERVICE_UNAVAILABLE"},
+		// PostgreSQL refusing text is the client's fault, never a 500.
+		{name: "NUL refused by PostgreSQL 22021", ctx: context.Background(), err: fmt.Errorf("insert: %w", &pgconn.PgError{Code: "22021", Message: "invalid byte sequence for encoding \"UTF8\": 0x00"}), wantStatus: 400, wantCode: "C016", wantError: "BAD_REQUEST", secret: "0x00"},
+		// Other PostgreSQL errors remain bugs.
+		{name: "unique violation is 500 C006", ctx: context.Background(), err: &pgconn.PgError{Code: "23505", Message: "duplicate key value violates unique constraint"}, wantStatus: 500, wantCode: "C006", wantError: "INTERNAL_SERVER_ERROR", secret: "duplicate"},
 		{
 			name:       "canceled with the request alive is 500 C006",
 			ctx:        context.Background(),
@@ -417,6 +436,18 @@ func TestFailNonFaultErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// connectError is what pgx answers when nothing listens where the database should be.
+func connectError() error {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	addr := ln.Addr().String()
+	_ = ln.Close() // now nothing listens there
+	_, err = pgconn.Connect(context.Background(), "postgres://u@"+addr+"/db?sslmode=disable&connect_timeout=5")
+	return err
 }
 
 func TestFailRetryAfter(t *testing.T) {

@@ -100,7 +100,9 @@ func As(err error) (*Error, bool) {
 	return nil, false
 }
 
-// The common catalogue (codes C001–C007 are the original's; C008 on are ours).
+// The common catalogue (codes C001–C007 are the original's; C008 on are ours). One code per
+// meaning: ErrUnavailable is any dependency that cannot be reached (Redis, PostgreSQL, the
+// chat server), whatever the dependency.
 var (
 	ErrValidation       = New(Invalid, "C001", "validation failed")
 	ErrUnauthenticated  = New(Unauthenticated, "C002", "authentication required")
@@ -117,4 +119,13 @@ var (
 	ErrRateLimited      = New(TooMany, "C013", "too many requests")
 	ErrUnavailable      = New(Unavailable, "C014", "service temporarily unavailable")
 	ErrBadParameter     = New(Invalid, "C015", "invalid parameter")
+	// ErrText refuses text PostgreSQL cannot store or that would be silently altered:
+	// invalid UTF-8, a NUL character or an unpaired UTF-16 surrogate escape, wherever it
+	// comes in (a body field, a query or path parameter, a chat frame).
+	ErrText = New(Invalid, "C016", "text must be valid UTF-8 without NUL characters")
+	// ErrMalformedEvent refuses a delivery to an event function that is not a CloudEvent of
+	// the platform: no CloudEvent at all, data that is not JSON or not the event's shape,
+	// an id that is not a UUID. A 4xx, so the push subscription or bridge retries it to
+	// its dead-letter topic rather than acknowledging it.
+	ErrMalformedEvent = New(Invalid, "C017", "event is malformed")
 )

@@ -13,8 +13,10 @@ import (
 
 // Instrument wraps a function's handler with what every request needs: a trace (continued
 // from traceparent or X-Cloud-Trace-Context) in the context and the X-Trace-Id header,
-// the security headers on every response (see Secure), recovery from panics as a 500
-// error body, and one access log line in Cloud Logging's httpRequest shape.
+// the security headers on every response (see Secure), the refusal of a query string that
+// is not text (400 C016: functions read r.URL.Query() directly, and PostgreSQL cannot store
+// NUL or invalid UTF-8), recovery from panics as a 500 error body, and one access log
+// line in Cloud Logging's httpRequest shape.
 func Instrument(function string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -51,7 +53,11 @@ func Instrument(function string, next http.Handler) http.Handler {
 				"latency", fmt.Sprintf("%.6fs", time.Since(start).Seconds()),
 			))
 		}()
-		next.ServeHTTP(rec, r)
+		if err := CheckQuery(r.URL.RawQuery); err != nil {
+			Fail(rec, r, err)
+		} else {
+			next.ServeHTTP(rec, r)
+		}
 		if !rec.wroteHeader {
 			rec.WriteHeader(http.StatusOK) // what net/http would send, with the headers
 		}

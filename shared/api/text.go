@@ -1,6 +1,9 @@
 package api
 
 import (
+	"maps"
+	"net/url"
+	"slices"
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -14,6 +17,28 @@ import (
 func CheckText(field, s string) error {
 	if why := textProblem(s); why != "" {
 		return fault.ErrText.WithMessage("%s %s", field, why).OnField(field)
+	}
+	return nil
+}
+
+// CheckQuery refuses a query string any of whose parameter names or values, once
+// decoded, is not text (see CheckText): a function reads them as r.URL.Query() decodes
+// them, so that is what is checked. A bad value names its parameter; a bad name, none.
+func CheckQuery(rawQuery string) error {
+	if rawQuery == "" {
+		return nil
+	}
+	values, _ := url.ParseQuery(rawQuery) // what failed to parse, r.URL.Query() drops too
+	names := slices.Sorted(maps.Keys(values))
+	for _, name := range names {
+		if why := textProblem(name); why != "" {
+			return fault.ErrText.WithMessage("a query parameter name %s", why)
+		}
+		for _, v := range values[name] {
+			if err := CheckText(name, v); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/8949market/market/shared/fault"
 	"github.com/8949market/market/shared/telemetry"
 )
 
@@ -32,7 +33,9 @@ func Consume(db *pgxpool.Pool, consumer string, h Handler) func(context.Context,
 	return func(ctx context.Context, e cloudevents.Event) error {
 		id, err := uuid.Parse(e.ID())
 		if err != nil {
-			return fmt.Errorf("%s: event id %q is not a uuid: %w", consumer, e.ID(), err)
+			// The event's fault, not the consumer's: a 4xx, so it is dead-lettered.
+			return fmt.Errorf("%s: %w", consumer,
+				fault.ErrMalformedEvent.WithMessage("event id %q is not a UUID", e.ID()).OnField("id").Wrap(err))
 		}
 		if tp, ok := e.Extensions()["traceparent"].(string); ok {
 			if t, ok := telemetry.ParseTraceparent(tp); ok {

@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/8949market/market/shared/fault"
 	"github.com/8949market/market/shared/inbox"
 	"github.com/8949market/market/shared/telemetry"
 	"github.com/8949market/market/shared/testenv"
@@ -261,8 +262,9 @@ func TestNonUUIDEventIDIsRejected(t *testing.T) {
 			if e.ID() != id {
 				t.Fatalf("event id = %q, want %q", e.ID(), id)
 			}
-			if err := consume(t.Context(), e); err == nil {
-				t.Fatalf("Consume(id %q) = nil, want an error", id)
+			err := consume(t.Context(), e)
+			if !errors.Is(err, fault.ErrMalformedEvent) {
+				t.Fatalf("Consume(id %q) = %v, want the malformed-event fault (a 4xx: dead-lettered, not acked)", id, err)
 			}
 		})
 	}

@@ -250,7 +250,7 @@ func TestInternalFunctionsVerifyTheirCallers(t *testing.T) {
 				req := httptest.NewRequest("POST", "/internal/functions/"+name+tt.query, strings.NewReader(`{"a":1}`))
 				req.Header.Set("Content-Type", "application/json")
 				req.Header.Set("ce-specversion", "1.0")
-				req.Header.Set("ce-id", "e1")
+				req.Header.Set("ce-id", "0190a0b0-c0d0-7e0f-8a1b-2c3d4e5f6071")
 				req.Header.Set("ce-type", "thing-happened")
 				req.Header.Set("ce-source", "test")
 				if tt.bearer != "" {
@@ -321,5 +321,52 @@ func TestSigningFunctionNeedsKey(t *testing.T) {
 		if e.Signs != (e.Name == "auth-login") {
 			t.Errorf("manifest %s: signs = %v", e.Name, e.Signs)
 		}
+	}
+}
+
+// A path parameter is decoded from the path, so %00 and %FF reach the function as NUL
+// and invalid UTF-8; the route refuses them, naming the parameter, before the function
+// (or its database) sees them.
+func TestPathParametersMustBeText(t *testing.T) {
+	t.Parallel()
+	var s registry.Set
+	s.HTTP("products-get", "GET /api/v1/products/{productId}", echo("products-get", "productId"), registry.Public())
+	s.HTTP("products-schedule", "PATCH /api/v1/products/{productId}/schedule", echo("products-schedule", "productId"), registry.Public())
+	mux := registry.NewMux(testKit(t), s.All())
+	tests := []struct {
+		method, path string
+		status       int
+		param        string // the value the function sees, when served
+	}{
+		{"GET", "/api/v1/products/a%00b", 400, ""},
+		{"GET", "/api/v1/products/%FF", 400, ""},
+		{"PATCH", "/api/v1/products/caf%E9/schedule", 400, ""},
+		{"GET", "/api/v1/products/caf%C3%A9", 200, "café"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
+			t.Parallel()
+			rec := httptest.NewRecorder()
+			mux.ServeHTTP(rec, httptest.NewRequest(tt.method, tt.path, nil))
+			if rec.Code != tt.status {
+				t.Fatalf("status = %d, want %d: %s", rec.Code, tt.status, rec.Body)
+			}
+			var got struct {
+				routed
+				Field *string `json:"field"`
+			}
+			if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
+				t.Fatal(err)
+			}
+			if tt.status == 200 {
+				if got.Data["productId"] != tt.param {
+					t.Errorf("productId = %q, want %q", got.Data["productId"], tt.param)
+				}
+				return
+			}
+			if got.Code != "C016" || got.Field == nil || *got.Field != "productId" {
+				t.Errorf("code %s field %v, want C016 on productId: %s", got.Code, got.Field, rec.Body)
+			}
+		})
 	}
 }

@@ -1,15 +1,19 @@
 package registry
 
 import (
-	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	cloudevents "github.com/cloudevents/sdk-go/v2"
+	"github.com/cloudevents/sdk-go/v2/binding"
+	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
+	"github.com/google/uuid"
 
 	"github.com/8949market/market/shared/api"
 	"github.com/8949market/market/shared/fault"
@@ -46,7 +50,7 @@ func (f Function) Handler(kit *platform.Kit) http.Handler {
 	case KindScheduled:
 		return api.Instrument(f.Name, kit.Push.Require(postOnly(f.newHTTP(kit))))
 	case KindEvent:
-		return api.Instrument(f.Name, kit.Push.Require(cloudEventHandler(f.newEvent(kit))))
+		return api.Instrument(f.Name, kit.Push.Require(postOnly(cloudEventHandler(f.newEvent(kit)))))
 	default:
 		panic(fmt.Sprintf("registry: function %s has unknown kind %q", f.Name, f.Kind))
 	}
@@ -88,6 +92,11 @@ func (f Function) route(next http.Handler) http.Handler {
 			return
 		}
 		for i, name := range params {
+			// Decoded from the path, so %00 and %FF arrive as they would in a body.
+			if err := api.CheckText(name, values[i]); err != nil {
+				api.Fail(w, r, err)
+				return
+			}
 			r.SetPathValue(name, values[i])
 		}
 		next.ServeHTTP(w, r)
@@ -106,19 +115,74 @@ func postOnly(next http.Handler) http.Handler {
 }
 
 // cloudEventHandler receives a CloudEvent in binary or structured mode, as the push
-// bridge and Pub/Sub push deliver it, and answers 2xx only when fn succeeded.
+// bridge and Pub/Sub push deliver it, and answers 2xx only when fn succeeded. A refusal
+// has the error body of a REST error: 400 C017 for a delivery that is not an event of the
+// platform (not a CloudEvent, an id that is not a UUID, data that is not JSON or not the
+// event's shape), else fn's error as api.Fail answers it (503 C014 while the database is
+// out of reach, 500 C006 for a bug). None is 2xx, so every one is retried and, once the
+// subscription's or the bridge's attempts are spent, dead-lettered with its body for the
+// reason: Pub/Sub push cannot dead-letter at once, and acknowledging a malformed event
+// would drop it where nobody looks.
 func cloudEventHandler(fn EventHandler) http.Handler {
-	p, err := cloudevents.NewHTTP()
-	if err != nil {
-		panic(fmt.Sprintf("registry: cloudevents protocol: %v", err)) // only fails on bad options
-	}
-	h, err := cloudevents.NewHTTPReceiveHandler(context.Background(), p, func(ctx context.Context, e cloudevents.Event) error {
-		return fn(ctx, e)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		e, err := binding.ToEvent(r.Context(), cehttp.NewMessageFromHttpRequest(r))
+		if err != nil {
+			api.Fail(w, r, fault.ErrMalformedEvent.WithMessage("delivery is not a CloudEvent: %v", err).Wrap(err))
+			return
+		}
+		if err := wellFormed(e); err != nil {
+			api.Fail(w, r, err)
+			return
+		}
+		if err := fn(r.Context(), *e); err != nil {
+			api.Fail(w, r, eventFault(e, err))
+			return
+		}
+		w.WriteHeader(http.StatusOK)
 	})
-	if err != nil {
-		panic(fmt.Sprintf("registry: cloudevents handler: %v", err))
+}
+
+// wellFormed refuses an event no consumer of the platform can take: one the CloudEvents
+// spec refuses, an id that is not a UUID (the id is the outbox row's, and the inbox key),
+// or JSON data that is not JSON.
+func wellFormed(e *cloudevents.Event) error {
+	if err := e.Validate(); err != nil {
+		return fault.ErrMalformedEvent.WithMessage("not a valid CloudEvent: %v", err).Wrap(err)
 	}
-	return h
+	if _, err := uuid.Parse(e.ID()); err != nil {
+		return fault.ErrMalformedEvent.WithMessage("event id %q is not a UUID", e.ID()).OnField("id").Wrap(err)
+	}
+	if ct := e.DataContentType(); ct == "" || ct == "application/json" || strings.HasSuffix(ct, "+json") {
+		if !json.Valid(e.Data()) {
+			return fault.ErrMalformedEvent.WithMessage("%s data is not JSON", e.Type()).OnField("data")
+		}
+	}
+	return nil
+}
+
+// eventFault is err, unless it says the event's data could not be decoded into what the
+// consumer expects (a type mismatch, a malformed time or UUID): that is the event's fault,
+// not the consumer's, and answers 400 C017.
+func eventFault(e *cloudevents.Event, err error) error {
+	var (
+		syntax    *json.SyntaxError
+		wrongType *json.UnmarshalTypeError
+		badTime   *time.ParseError
+	)
+	var cause error
+	switch {
+	case errors.As(err, &syntax):
+		cause = syntax
+	case errors.As(err, &wrongType):
+		cause = wrongType
+	case errors.As(err, &badTime):
+		cause = badTime
+	case uuid.IsInvalidLengthError(err):
+		cause = err
+	default:
+		return err
+	}
+	return fault.ErrMalformedEvent.WithMessage("%s data does not fit the event: %v", e.Type(), cause).OnField("data").Wrap(err)
 }
 
 // Mux routes requests by method and path: the most specific pattern wins

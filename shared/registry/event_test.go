@@ -1,0 +1,127 @@
+package registry_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	cloudevents "github.com/cloudevents/sdk-go/v2"
+
+	"github.com/8949market/market/shared/api"
+	"github.com/8949market/market/shared/fault"
+	"github.com/8949market/market/shared/platform"
+	"github.com/8949market/market/shared/registry"
+)
+
+const eventID = "0190a0b0-c0d0-7e0f-8a1b-2c3d4e5f6071"
+
+// A delivery an event function cannot take answers with the REST error body and a status
+// that is not 2xx, so the push subscription or the bridge retries it and then parks it on
+// the dead-letter topic with that body as the reason: never a bare 500, never an ack.
+func TestEventDeliveryAnswers(t *testing.T) {
+	t.Parallel()
+	type data struct {
+		N int `json:"n"`
+	}
+	binary := func(h http.Header) {
+		h.Set("Content-Type", "application/json")
+		h.Set("ce-specversion", "1.0")
+		h.Set("ce-id", eventID)
+		h.Set("ce-type", "thing-happened")
+		h.Set("ce-source", "test")
+	}
+	tests := []struct {
+		name    string
+		method  string
+		header  func(http.Header)
+		body    string
+		fails   error // what the consumer returns
+		status  int
+		code    string
+		field   string
+		reaches bool // the consumer is called
+	}{
+		{name: "a good event is acknowledged", header: binary, body: `{"n":1}`, status: 200, reaches: true},
+		{name: "structured mode", header: func(h http.Header) { h.Set("Content-Type", "application/cloudevents+json") },
+			body: `{"specversion":"1.0","id":"` + eventID + `","type":"thing-happened","source":"test","datacontenttype":"application/json","data":{"n":1}}`, status: 200, reaches: true},
+
+		// Not an event of the platform: refused before the consumer runs.
+		{name: "not a CloudEvent", header: func(h http.Header) { h.Set("Content-Type", "text/plain") }, body: "hello", status: 400, code: "C017"},
+		{name: "plain JSON, no CloudEvent attributes", header: func(h http.Header) { h.Set("Content-Type", "application/json") }, body: `{"n":1}`, status: 400, code: "C017"},
+		{name: "structured mode, broken JSON", header: func(h http.Header) { h.Set("Content-Type", "application/cloudevents+json") }, body: `{"specversion":`, status: 400, code: "C017"},
+		{name: "no type", header: func(h http.Header) { binary(h); h.Del("ce-type") }, body: `{"n":1}`, status: 400, code: "C017"},
+		{name: "id not a UUID", header: func(h http.Header) { binary(h); h.Set("ce-id", "42") }, body: `{"n":1}`, status: 400, code: "C017", field: "id"},
+		{name: "data not JSON", header: binary, body: `{"n":`, status: 400, code: "C017", field: "data"},
+		{name: "no data", header: binary, body: ``, status: 400, code: "C017", field: "data"},
+
+		// The consumer's error, classified as a REST error is.
+		{name: "data of the wrong shape", header: binary, body: `[1,2]`, status: 400, code: "C017", field: "data", reaches: true},
+		{name: "a field of the wrong type", header: binary, body: `{"n":"one"}`, status: 400, code: "C017", field: "data", reaches: true},
+		{name: "database out of reach", header: binary, body: `{"n":1}`, fails: fmt.Errorf("record inbox: %w", io.ErrUnexpectedEOF), status: 503, code: "C014", reaches: true},
+		{name: "a fault keeps its code", header: binary, body: `{"n":1}`, fails: fault.ErrNotFound, status: 404, code: "C004", reaches: true},
+		{name: "a bug is 500 C006 with a body", header: binary, body: `{"n":1}`, fails: errors.New("nil map"), status: 500, code: "C006", reaches: true},
+		{name: "not POST", method: http.MethodGet, header: binary, status: 405, code: "C005"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var s registry.Set
+			reached := false
+			s.Event("products-thing", "thing-happened", func(*platform.Kit) registry.EventHandler {
+				return func(_ context.Context, e cloudevents.Event) error {
+					reached = true
+					var d data
+					if err := json.Unmarshal(e.Data(), &d); err != nil {
+						return fmt.Errorf("products-thing: event %s: decode: %w", e.ID(), err)
+					}
+					return tt.fails
+				}
+			})
+			fn, _ := s.Lookup("products-thing")
+			method := tt.method
+			if method == "" {
+				method = http.MethodPost
+			}
+			req := httptest.NewRequest(method, "/internal/functions/products-thing?token="+testPushToken, strings.NewReader(tt.body))
+			tt.header(req.Header)
+			rec := httptest.NewRecorder()
+			fn.Handler(testKit(t)).ServeHTTP(rec, req)
+
+			if rec.Code != tt.status {
+				t.Fatalf("status %d, want %d: %s", rec.Code, tt.status, rec.Body)
+			}
+			if reached != tt.reaches {
+				t.Errorf("consumer called: %v, want %v", reached, tt.reaches)
+			}
+			if tt.status == 200 {
+				return
+			}
+			if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+				t.Errorf("Content-Type = %q, want JSON", ct)
+			}
+			var body api.ErrorBody
+			dec := json.NewDecoder(rec.Body)
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&body); err != nil {
+				t.Fatalf("not an error body: %v", err)
+			}
+			if body.Status != tt.status || body.Code != tt.code || body.Message == "" || body.TraceID == "" {
+				t.Errorf("body %+v, want status %d code %s with a message and trace id", body, tt.status, tt.code)
+			}
+			if got := ""; body.Field != nil || tt.field != "" {
+				if body.Field != nil {
+					got = *body.Field
+				}
+				if got != tt.field {
+					t.Errorf("field = %q, want %q", got, tt.field)
+				}
+			}
+		})
+	}
+}

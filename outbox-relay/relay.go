@@ -46,6 +46,14 @@ type Options struct {
 	InboxRetention time.Duration // how long inbox rows are kept (default 8 days, beyond Pub/Sub's 7-day redelivery)
 	PruneInterval  time.Duration // how often to prune (default 10m)
 	Instance       string        // this relay's name in leases (default hostname-random)
+
+	// Consumers are the consumer functions of each topic. With them, Run reconciles: an
+	// event sent RedeliverAfter ago that one of them has not recorded is published again,
+	// at most MaxRedeliveries times, then marked FAILED and reported (see Reconcile).
+	Consumers         Consumers
+	RedeliverAfter    time.Duration // default 15m: beyond a healthy consumer's lag
+	ReconcileInterval time.Duration // how often Run reconciles (default 5m)
+	MaxRedeliveries   int           // default 3
 }
 
 func (o *Options) defaults() {
@@ -75,6 +83,18 @@ func (o *Options) defaults() {
 	}
 	if o.PruneInterval <= 0 {
 		o.PruneInterval = 10 * time.Minute
+	}
+	// The reconciler reads a consumer's missing inbox row as a lost event: an inbox row
+	// must outlive the outbox row it answers.
+	o.InboxRetention = max(o.InboxRetention, o.Retention+24*time.Hour)
+	if o.RedeliverAfter <= 0 {
+		o.RedeliverAfter = 15 * time.Minute
+	}
+	if o.ReconcileInterval <= 0 {
+		o.ReconcileInterval = 5 * time.Minute
+	}
+	if o.MaxRedeliveries <= 0 {
+		o.MaxRedeliveries = 3
 	}
 	if o.Instance == "" {
 		host, _ := os.Hostname()

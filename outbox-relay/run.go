@@ -13,8 +13,9 @@ import (
 )
 
 // Run relays until ctx ends: it drains the outbox whenever a notification arrives or the
-// poll interval passes, and prunes now and then. The batch in flight when ctx ends is
-// finished; rows not yet claimed stay in the outbox for the next relay.
+// poll interval passes, prunes now and then and, given Consumers, reconciles every
+// ReconcileInterval. The batch in flight when ctx ends is finished; rows not yet claimed
+// stay in the outbox for the next relay.
 func (r *Relay) Run(ctx context.Context) error {
 	wake := make(chan struct{}, 1)
 	go r.listen(ctx, wake)
@@ -22,7 +23,18 @@ func (r *Relay) Run(ctx context.Context) error {
 	defer poll.Stop()
 	prune := time.NewTicker(r.opts.PruneInterval)
 	defer prune.Stop()
-	slog.InfoContext(ctx, "outbox relay running", "instance", r.opts.Instance, "batch", r.opts.BatchSize)
+	var reconcile <-chan time.Time
+	if len(r.opts.Consumers) > 0 {
+		t := time.NewTicker(r.opts.ReconcileInterval)
+		defer t.Stop()
+		reconcile = t.C
+	}
+	// The first pass looks at every retained row (what was sent while no relay ran is
+	// covered too); each later pass starts an interval before where the previous one
+	// stopped, so a row is looked at a few times at most while it stays recorded.
+	var since time.Time
+	slog.InfoContext(ctx, "outbox relay running", "instance", r.opts.Instance, "batch", r.opts.BatchSize,
+		"reconciledTopics", len(r.opts.Consumers))
 	for {
 		if _, err := r.Drain(ctx); err != nil && ctx.Err() == nil {
 			slog.ErrorContext(ctx, "outbox relay", "error", err.Error())
@@ -40,6 +52,13 @@ func (r *Relay) Run(ctx context.Context) error {
 			} else if o+i > 0 {
 				slog.InfoContext(ctx, "pruned", "outboxRows", o, "inboxRows", i)
 			}
+		case <-reconcile:
+			_, until, err := r.Reconcile(ctx, since, r.opts.RedeliverAfter)
+			if err != nil && ctx.Err() == nil {
+				slog.ErrorContext(ctx, "reconcile", "error", err.Error())
+				continue
+			}
+			since = until.Add(-r.opts.ReconcileInterval)
 		}
 	}
 }

@@ -1,0 +1,257 @@
+package relay
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/8949market/market/shared/bus"
+	"github.com/8949market/market/shared/testenv"
+)
+
+// record writes the inbox row consumer writes when it has applied event id.
+func (b *testBundle) record(t *testing.T, consumer string, id uuid.UUID) {
+	t.Helper()
+	if _, err := b.db.Exec(context.Background(), `
+		INSERT INTO messaging.inbox (consumer, event_id, topic) VALUES ($1, $2, 'product-created')`, consumer, id); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// published counts the copies of each event id on topic, reading until total records.
+func (b *testBundle) published(t *testing.T, topic string, total int) map[string]int {
+	t.Helper()
+	counts := map[string]int{}
+	for _, r := range b.consume(t, topic, total) {
+		m, err := bus.FromKafka(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		counts[m.ID]++
+	}
+	return counts
+}
+
+type outboxRow struct {
+	status    string
+	attempts  int
+	lastError string
+}
+
+func (b *testBundle) row(t *testing.T, id uuid.UUID) outboxRow {
+	t.Helper()
+	var r outboxRow
+	if err := b.db.QueryRow(context.Background(), `
+		SELECT status, attempts, coalesce(last_error, '') FROM messaging.outbox WHERE id = $1`, id).
+		Scan(&r.status, &r.attempts, &r.lastError); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// An event a consumer of its topic has not recorded is published again, up to
+// MaxRedeliveries times; one every consumer has is not. What stays unrecorded is marked
+// FAILED with the consumers it misses, and reported once.
+func TestReconcileRedeliversWhatConsumersMiss(t *testing.T) {
+	// Not parallel: it reads the process's log (parallel tests start after it).
+	logs := &testenv.Output{}
+	prev := slog.Default()
+	slog.SetDefault(slog.New(slog.NewJSONHandler(logs, nil)))
+	t.Cleanup(func() { slog.SetDefault(prev) })
+
+	b := setup(t)
+	ctx := context.Background()
+	ids := b.write(t, aggregates(3), 1)
+	both, partial, none := ids[0], ids[1], ids[2]
+	r := b.relay(Options{Consumers: Consumers{"product-created": {"c1", "c2"}}, MaxRedeliveries: 2})
+	if _, err := r.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	b.record(t, "c1", both)
+	b.record(t, "c2", both)
+	b.record(t, "c1", partial)
+	topic := b.prefix + "product-created"
+
+	// Sent just now: a consumer catching up is not a lost event.
+	if res, _, err := r.Reconcile(ctx, time.Time{}, time.Hour); err != nil || res != (Reconciled{}) {
+		t.Fatalf("Reconcile(after 1h) = %+v, %v; want nothing", res, err)
+	}
+
+	steps := []struct {
+		name   string
+		before func()
+		want   Reconciled
+		copies map[uuid.UUID]int // published copies of each event so far
+		rows   map[uuid.UUID]outboxRow
+	}{
+		{
+			name: "first pass", want: Reconciled{Redelivered: 2},
+			copies: map[uuid.UUID]int{both: 1, partial: 2, none: 2},
+			rows: map[uuid.UUID]outboxRow{
+				both:    {status: "SENT", attempts: 1},
+				partial: {status: "SENT", attempts: 2, lastError: "redelivered: not recorded by c2 after 1 publishes"},
+				none:    {status: "SENT", attempts: 2, lastError: "redelivered: not recorded by c1, c2 after 1 publishes"},
+			},
+		},
+		{
+			name: "none arrives, partial is still missing", before: func() { b.record(t, "c1", none); b.record(t, "c2", none) },
+			want:   Reconciled{Redelivered: 1},
+			copies: map[uuid.UUID]int{both: 1, partial: 3, none: 2},
+			rows: map[uuid.UUID]outboxRow{
+				none:    {status: "SENT", attempts: 2, lastError: "redelivered: not recorded by c1, c2 after 1 publishes"},
+				partial: {status: "SENT", attempts: 3, lastError: "redelivered: not recorded by c2 after 2 publishes"},
+			},
+		},
+		{
+			name: "partial's budget is spent", want: Reconciled{GivenUp: 1},
+			copies: map[uuid.UUID]int{both: 1, partial: 3, none: 2},
+			rows: map[uuid.UUID]outboxRow{
+				partial: {status: "FAILED", attempts: 3, lastError: "not recorded by c2 after 3 publishes"},
+			},
+		},
+		{
+			name: "a FAILED row is the operator's", want: Reconciled{},
+			copies: map[uuid.UUID]int{both: 1, partial: 3, none: 2},
+		},
+	}
+	for _, s := range steps {
+		if s.before != nil {
+			s.before()
+		}
+		res, _, err := r.Reconcile(ctx, time.Time{}, 0)
+		if err != nil || res != s.want {
+			t.Fatalf("%s: Reconcile = %+v, %v; want %+v", s.name, res, err, s.want)
+		}
+		total := 0
+		for _, n := range s.copies {
+			total += n
+		}
+		got := b.published(t, topic, total)
+		for id, n := range s.copies {
+			if got[id.String()] != n {
+				t.Errorf("%s: %d copies of %s published, want %d", s.name, got[id.String()], id, n)
+			}
+		}
+		for id, want := range s.rows {
+			if row := b.row(t, id); row != want {
+				t.Errorf("%s: row %s = %+v, want %+v", s.name, id, row, want)
+			}
+		}
+	}
+
+	// The give-up is reported once, with what an alert and an operator match.
+	var reports []map[string]any
+	for _, line := range logs.Lines() {
+		var rec map[string]any
+		if json.Unmarshal([]byte(line), &rec) == nil && rec["msg"] == UndeliveredMessage {
+			reports = append(reports, rec)
+		}
+	}
+	if len(reports) != 1 {
+		t.Fatalf("%d give-up reports, want 1:\n%s", len(reports), logs.String())
+	}
+	rep := reports[0]
+	consumers, _ := rep["consumers"].([]any)
+	if rep["level"] != "WARN" || rep["eventId"] != partial.String() || rep["topic"] != "product-created" ||
+		rep["aggregateId"] != "agg-001" || len(consumers) != 1 || consumers[0] != "c2" || rep["publishes"] != float64(3) {
+		t.Errorf("report = %v", rep)
+	}
+}
+
+// Run reconciles on its own, every ReconcileInterval: an event nobody records is
+// published 1 + MaxRedeliveries times and then ends FAILED.
+func TestRunReconciles(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ids := b.write(t, aggregates(1), 1)
+	r := b.relay(Options{Consumers: Consumers{"product-created": {"nobody"}}, MaxRedeliveries: 2,
+		RedeliverAfter: time.Millisecond, ReconcileInterval: 20 * time.Millisecond, PollInterval: 20 * time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	deadline := time.Now().Add(20 * time.Second)
+	for b.row(t, ids[0]).status != "FAILED" {
+		if time.Now().After(deadline) {
+			t.Fatalf("row still %+v after 20s", b.row(t, ids[0]))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got := b.published(t, b.prefix+"product-created", 3)[ids[0].String()]; got != 3 {
+		t.Errorf("%d copies published, want 3 (1 + MaxRedeliveries)", got)
+	}
+	if row := b.row(t, ids[0]); !strings.HasPrefix(row.lastError, "not recorded by nobody") {
+		t.Errorf("row = %+v", row)
+	}
+}
+
+// Pages of undelivered events follow each other without gaps or repeats, also between
+// rows sent in the same instant (the relay marks a whole batch sent in one statement).
+func TestFindUndeliveredPages(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	ids := b.write(t, aggregates(7), 1)
+	if _, err := b.relay(Options{}).Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	w := Window{AfterSeq: -1, To: time.Now().Add(time.Hour)}
+	var seen []uuid.UUID
+	for {
+		page, err := FindUndelivered(ctx, b.db, Consumers{"product-created": {"c1"}, "other-topic": {"c9"}}, w, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, u := range page {
+			if !slices.Equal(u.Missing, []string{"c1"}) || u.Attempts != 1 {
+				t.Errorf("undelivered %+v", u)
+			}
+			seen = append(seen, u.ID)
+		}
+		if len(page) < 3 {
+			break
+		}
+		w.From, w.AfterSeq = page[len(page)-1].SentAt, page[len(page)-1].Seq
+	}
+	if !slices.Equal(seen, ids) {
+		t.Errorf("pages gave %v, want %v", seen, ids)
+	}
+}
+
+func TestConsumersFromManifest(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, manifest string
+		want           Consumers
+		err            bool
+	}{
+		{name: "event functions by topic", manifest: `{"functions": [
+			{"name": "a-get", "kind": "http", "method": "GET", "path": "/api/v1/a"},
+			{"name": "b-created", "kind": "event", "topic": "product-created"},
+			{"name": "c-created", "kind": "event", "topic": "product-created", "host": "chat-server"},
+			{"name": "d-tick", "kind": "scheduled", "schedule": "* * * * *"}]}`,
+			want: Consumers{"product-created": {"b-created", "c-created"}}},
+		{name: "no consumer", manifest: `{"functions": [{"name": "a-get", "kind": "http"}]}`, err: true},
+		{name: "not json", manifest: `{`, err: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := ConsumersFromManifest([]byte(tc.manifest))
+			if (err != nil) != tc.err {
+				t.Fatalf("err = %v, want error %v", err, tc.err)
+			}
+			if len(got) != len(tc.want) || !slices.Equal(got["product-created"], tc.want["product-created"]) {
+				t.Errorf("consumers = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -66,10 +67,7 @@ type Undelivered struct {
 	ID          uuid.UUID
 	Seq         int64
 	Topic       string // without prefix
-	Source      string
 	AggregateID string
-	Payload     []byte
-	Traceparent *string
 	CreatedAt   time.Time
 	SentAt      time.Time
 	// Attempts counts every publish of the row: the first, retries after a failed
@@ -92,8 +90,7 @@ type Window struct {
 func FindUndelivered(ctx context.Context, db *pgxpool.Pool, consumers Consumers, w Window, limit int) ([]Undelivered, error) {
 	topics, names := consumers.Pairs()
 	rows, err := db.Query(ctx, `
-		SELECT o.id, o.seq, o.topic, o.source, o.aggregate_id, o.payload, o.traceparent,
-		       o.created_at, o.sent_at, o.attempts, m.missing
+		SELECT o.id, o.seq, o.topic, o.aggregate_id, o.created_at, o.sent_at, o.attempts, m.missing
 		  FROM messaging.outbox o
 		 CROSS JOIN LATERAL (
 		       SELECT array_agg(c.consumer ORDER BY c.consumer) AS missing
@@ -112,8 +109,7 @@ func FindUndelivered(ctx context.Context, db *pgxpool.Pool, consumers Consumers,
 	}
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Undelivered, error) {
 		var u Undelivered
-		err := row.Scan(&u.ID, &u.Seq, &u.Topic, &u.Source, &u.AggregateID, &u.Payload, &u.Traceparent,
-			&u.CreatedAt, &u.SentAt, &u.Attempts, &u.Missing)
+		err := row.Scan(&u.ID, &u.Seq, &u.Topic, &u.AggregateID, &u.CreatedAt, &u.SentAt, &u.Attempts, &u.Missing)
 		return u, err
 	})
 	if err != nil {
@@ -126,6 +122,9 @@ func FindUndelivered(ctx context.Context, db *pgxpool.Pool, consumers Consumers,
 type Reconciled struct {
 	Redelivered int // events published again
 	GivenUp     int // events marked FAILED: still not recorded after MaxRedeliveries
+	// Waiting are events behind an earlier event of their aggregate that is not recorded
+	// yet: they go once it is (or once it is given up).
+	Waiting int
 }
 
 // reconcileSlice bounds the sent rows one statement of a pass walks, so a pass over days
@@ -137,121 +136,220 @@ const reconcileSlice = time.Hour
 // it; the operator's command lists the row, FAILED, and replays it).
 const UndeliveredMessage = "event never recorded by its consumers; redelivery given up"
 
-// Reconcile publishes again every event sent since since and at least after ago (both
-// by the database's clock) that a consumer of its topic has not recorded in its inbox;
-// every consumer dedupes through its inbox, so the consumers that have it see no second
-// effect. An event already published 1 + MaxRedeliveries times is not published again:
-// it is marked FAILED with the consumers it is missing, where an operator finds and
-// replays it, and a warning (UndeliveredMessage) is logged. It returns what it did and
-// the instant up to which it looked, the since of the next pass; a zero since means
-// every retained row.
-func (r *Relay) Reconcile(ctx context.Context, since time.Time, after time.Duration) (Reconciled, time.Time, error) {
+// Reconcile runs one pass over the events sent since since that a consumer of their topic
+// has not recorded in its inbox. Of each aggregate's, the first (in write order) is
+// published again if it was sent before cutoff (zero: RedeliverAfter before the
+// database's clock; later, it is still on its way) or, once published 1 +
+// MaxRedeliveries times, marked FAILED with the consumers it misses and reported
+// (UndeliveredMessage), where an operator finds and replays it. The events behind it
+// wait until it is recorded or given up: the events of one aggregate travel on several
+// topics, and a consumer may need the first before the next (a reservation must exist
+// before product-cancelled can cancel it). Every consumer dedupes through its inbox, so
+// those that have an event see no second effect.
+//
+// It returns what it did and the since of the next pass: cutoff, or the first waiting
+// event's sent_at. A zero since means every retained row.
+func (r *Relay) Reconcile(ctx context.Context, since, cutoff time.Time) (Reconciled, time.Time, error) {
 	var res Reconciled
 	if len(r.opts.Consumers) == 0 {
 		return res, since, nil
 	}
-	var until time.Time
+	var now time.Time
 	var first *time.Time
 	if err := r.db.QueryRow(ctx, `
-		SELECT now() - make_interval(secs => $1),
-		       (SELECT min(sent_at) FROM messaging.outbox WHERE status = 'SENT' AND sent_at >= $2)`,
-		after.Seconds(), since).Scan(&until, &first); err != nil {
+		SELECT now(), (SELECT min(sent_at) FROM messaging.outbox WHERE status = 'SENT' AND sent_at >= $1)`,
+		since).Scan(&now, &first); err != nil {
 		return res, since, fmt.Errorf("reconcile: %w", err)
 	}
-	if first == nil {
-		return res, until, nil
+	if cutoff.IsZero() {
+		cutoff = now.Add(-r.opts.RedeliverAfter)
 	}
-	for from := *first; from.Before(until); from = from.Add(reconcileSlice) {
+	next := cutoff
+	if first == nil {
+		return res, next, nil
+	}
+	// Up to now, not only to cutoff: an event on its way holds back those behind it.
+	var found []Undelivered
+	end := now.Add(time.Second) // sent_at is the start of its transaction; leave no edge
+	for from := *first; from.Before(end); from = from.Add(reconcileSlice) {
 		w := Window{From: from, AfterSeq: -1, To: from.Add(reconcileSlice)}
-		if w.To.After(until) {
-			w.To = until
+		if w.To.After(end) {
+			w.To = end
 		}
 		for {
-			found, err := FindUndelivered(ctx, r.db, r.opts.Consumers, w, r.opts.BatchSize)
+			page, err := FindUndelivered(ctx, r.db, r.opts.Consumers, w, r.opts.BatchSize)
 			if err != nil {
 				return res, since, fmt.Errorf("reconcile: %w", err)
 			}
-			if len(found) == 0 {
+			found = append(found, page...)
+			if len(page) < r.opts.BatchSize {
 				break
 			}
-			done, err := r.redeliver(ctx, found)
-			res.Redelivered += done.Redelivered
-			res.GivenUp += done.GivenUp
-			if err != nil {
-				return res, since, fmt.Errorf("reconcile: %w", err)
-			}
-			if len(found) < r.opts.BatchSize {
-				break
-			}
-			last := found[len(found)-1]
+			last := page[len(page)-1]
 			w.From, w.AfterSeq = last.SentAt, last.Seq
 		}
 	}
-	if res != (Reconciled{}) {
-		slog.InfoContext(ctx, "outbox reconciled", "redelivered", res.Redelivered, "givenUp", res.GivenUp)
-	}
-	return res, until, nil
-}
 
-// redeliver publishes the events still within their redelivery budget and gives up on
-// the others.
-func (r *Relay) redeliver(ctx context.Context, found []Undelivered) (Reconciled, error) {
-	var res Reconciled
+	// The first of each aggregate, in write order; a redelivered event has a later
+	// sent_at than those written after it, so order by seq, not by the scan.
+	slices.SortFunc(found, func(a, b Undelivered) int { return cmp.Compare(a.Seq, b.Seq) })
+	head := map[string]bool{}
 	var again, exhausted []Undelivered
 	for _, u := range found {
-		if u.Attempts <= r.opts.MaxRedeliveries {
+		switch {
+		case head[u.AggregateID]:
+			res.Waiting++
+			if u.SentAt.Before(next) {
+				next = u.SentAt
+			}
+		case !u.SentAt.Before(cutoff):
+			head[u.AggregateID] = true // on its way
+		case u.Attempts <= r.opts.MaxRedeliveries:
+			head[u.AggregateID] = true
 			again = append(again, u)
-		} else {
+		default:
+			// Given up: it no longer holds back the events behind it, which go in a later
+			// pass (not this one, so the order of the aggregate is still the write order).
+			head[u.AggregateID] = true
 			exhausted = append(exhausted, u)
 		}
 	}
-	if len(again) > 0 {
-		msgs := make([]bus.Message, len(again))
-		for i, u := range again {
-			msgs[i] = row{id: u.ID, topic: u.Topic, source: u.Source, aggregateID: u.AggregateID,
-				payload: u.Payload, traceparent: u.Traceparent, createdAt: u.CreatedAt}.message(r.opts.TopicPrefix)
-		}
-		var ids []uuid.UUID
-		var notes []string
-		var sentAts []time.Time
-		for i, err := range r.pub.Publish(ctx, msgs) {
-			u := again[i]
-			if err != nil {
-				// Left as it is: the next pass tries again.
-				slog.WarnContext(ctx, "redelivery failed", "eventId", u.ID, "topic", u.Topic, "error", err.Error())
-				continue
-			}
-			slog.DebugContext(ctx, "event redelivered", "eventId", u.ID, "topic", u.Topic, "missing", u.Missing, "publishes", u.Attempts+1)
-			ids, sentAts = append(ids, u.ID), append(sentAts, u.SentAt)
-			notes = append(notes, fmt.Sprintf("redelivered: not recorded by %s after %d publishes", strings.Join(u.Missing, ", "), u.Attempts))
-		}
-		// sent_at moves on, so the next look at the event is after ago from now; the
-		// guard on the old sent_at keeps two relays from counting one redelivery twice.
-		tag, err := r.db.Exec(ctx, `
-			UPDATE messaging.outbox o
-			   SET attempts = o.attempts + 1, sent_at = now(), last_error = r.note
-			  FROM unnest($1::uuid[], $2::timestamptz[], $3::text[]) AS r(id, sent_at, note)
-			 WHERE o.id = r.id AND o.status = 'SENT' AND o.sent_at = r.sent_at`, ids, sentAts, notes)
+	for batch := range slices.Chunk(again, r.opts.BatchSize) {
+		n, err := r.redeliver(ctx, batch)
+		res.Redelivered += n
 		if err != nil {
-			return res, fmt.Errorf("record %d redeliveries: %w", len(ids), err)
+			return res, since, fmt.Errorf("reconcile: %w", err)
 		}
-		res.Redelivered = int(tag.RowsAffected())
 	}
+	n, err := r.giveUp(ctx, exhausted)
+	res.GivenUp += n
+	if err != nil {
+		return res, since, fmt.Errorf("reconcile: %w", err)
+	}
+	if res.Redelivered+res.GivenUp > 0 {
+		slog.InfoContext(ctx, "outbox reconciled", "redelivered", res.Redelivered, "givenUp", res.GivenUp, "waiting", res.Waiting)
+	}
+	return res, next, nil
+}
+
+// redeliver publishes events again and records it on their rows.
+func (r *Relay) redeliver(ctx context.Context, batch []Undelivered) (int, error) {
+	ids := make([]uuid.UUID, len(batch))
+	for i, u := range batch {
+		ids[i] = u.ID
+	}
+	rows, err := r.db.Query(ctx, `
+		SELECT id, topic, source, aggregate_id, payload, traceparent, created_at
+		  FROM messaging.outbox WHERE id = ANY($1)`, ids)
+	if err != nil {
+		return 0, fmt.Errorf("load events to redeliver: %w", err)
+	}
+	loaded, err := pgx.CollectRows(rows, func(cr pgx.CollectableRow) (row, error) {
+		var rw row
+		err := cr.Scan(&rw.id, &rw.topic, &rw.source, &rw.aggregateID, &rw.payload, &rw.traceparent, &rw.createdAt)
+		return rw, err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("load events to redeliver: %w", err)
+	}
+	byID := make(map[uuid.UUID]row, len(loaded))
+	for _, rw := range loaded {
+		byID[rw.id] = rw
+	}
+	var msgs []bus.Message
+	var sent []Undelivered
+	for _, u := range batch {
+		if rw, ok := byID[u.ID]; ok { // pruned meanwhile otherwise
+			msgs, sent = append(msgs, rw.message(r.opts.TopicPrefix)), append(sent, u)
+		}
+	}
+	var done []uuid.UUID
+	var sentAts []time.Time
+	var notes []string
+	for i, err := range r.pub.Publish(ctx, msgs) {
+		u := sent[i]
+		if err != nil {
+			// Left as it is: the next pass tries again.
+			slog.WarnContext(ctx, "redelivery failed", "eventId", u.ID, "topic", u.Topic, "error", err.Error())
+			continue
+		}
+		slog.DebugContext(ctx, "event redelivered", "eventId", u.ID, "topic", u.Topic, "missing", u.Missing, "publishes", u.Attempts+1)
+		done, sentAts = append(done, u.ID), append(sentAts, u.SentAt)
+		notes = append(notes, fmt.Sprintf("redelivered: not recorded by %s after %d publishes", strings.Join(u.Missing, ", "), u.Attempts))
+	}
+	// sent_at moves on, so the next look at the event is RedeliverAfter from now; the
+	// guard on the old sent_at keeps two relays from counting one redelivery twice.
+	tag, err := r.db.Exec(ctx, `
+		UPDATE messaging.outbox o
+		   SET attempts = o.attempts + 1, sent_at = now(), last_error = r.note
+		  FROM unnest($1::uuid[], $2::timestamptz[], $3::text[]) AS r(id, sent_at, note)
+		 WHERE o.id = r.id AND o.status = 'SENT' AND o.sent_at = r.sent_at`, done, sentAts, notes)
+	if err != nil {
+		return 0, fmt.Errorf("record %d redeliveries: %w", len(done), err)
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+// giveUp marks events FAILED that were published 1 + MaxRedeliveries times and still
+// miss a consumer, and reports each once.
+func (r *Relay) giveUp(ctx context.Context, exhausted []Undelivered) (int, error) {
+	n := 0
 	for _, u := range exhausted {
 		reason := fmt.Sprintf("not recorded by %s after %d publishes", strings.Join(u.Missing, ", "), u.Attempts)
 		tag, err := r.db.Exec(ctx, `
 			UPDATE messaging.outbox SET status = 'FAILED', last_error = $3
 			 WHERE id = $1 AND status = 'SENT' AND sent_at = $2`, u.ID, u.SentAt, reason)
 		if err != nil {
-			return res, fmt.Errorf("give up on event %s: %w", u.ID, err)
+			return n, fmt.Errorf("give up on event %s: %w", u.ID, err)
 		}
 		if tag.RowsAffected() == 0 {
 			continue // another relay did
 		}
-		res.GivenUp++
+		n++
 		// The message and fields are what the dead-letter metric and an operator match.
 		slog.WarnContext(ctx, UndeliveredMessage, "eventId", u.ID, "topic", u.Topic, "aggregateId", u.AggregateID,
 			"consumers", u.Missing, "publishes", u.Attempts, "firstWritten", u.CreatedAt, "error", reason)
 	}
-	return res, nil
+	return n, nil
+}
+
+// Recover is for a start after the broker lost its log (the dev stack's in-process
+// brokers keep it in memory): every event sent before before that a consumer has not
+// recorded is taken for lost and published again, each aggregate's in write order, the
+// next once the one before it is recorded. It reconciles every poll until nothing is
+// waiting, or nothing moved for quiet (what waits behind an event no consumer takes is
+// left to Run's reconciliation, which gives that event up in time). It returns the sum of
+// its passes.
+func (r *Relay) Recover(ctx context.Context, before time.Time, poll, quiet time.Duration) (Reconciled, error) {
+	var total Reconciled
+	moved := time.Now()
+	for {
+		res, _, err := r.Reconcile(ctx, time.Time{}, before)
+		total.Redelivered += res.Redelivered
+		total.GivenUp += res.GivenUp
+		total.Waiting = res.Waiting
+		if err != nil {
+			return total, err
+		}
+		if res.Redelivered+res.GivenUp > 0 {
+			moved = time.Now()
+		}
+		if res.Waiting == 0 || time.Since(moved) > quiet {
+			return total, nil
+		}
+		select {
+		case <-ctx.Done():
+			return total, ctx.Err()
+		case <-time.After(poll):
+		}
+	}
+}
+
+// Now is the database's clock, which sent_at is written by.
+func (r *Relay) Now(ctx context.Context) (time.Time, error) {
+	var now time.Time
+	if err := r.db.QueryRow(ctx, `SELECT now()`).Scan(&now); err != nil {
+		return now, fmt.Errorf("database clock: %w", err)
+	}
+	return now, nil
 }

@@ -3,6 +3,7 @@ package relay
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
@@ -10,8 +11,11 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/8949market/market/shared/bus"
+	"github.com/8949market/market/shared/outbox"
 	"github.com/8949market/market/shared/testenv"
 )
 
@@ -79,8 +83,8 @@ func TestReconcileRedeliversWhatConsumersMiss(t *testing.T) {
 	topic := b.prefix + "product-created"
 
 	// Sent just now: a consumer catching up is not a lost event.
-	if res, _, err := r.Reconcile(ctx, time.Time{}, time.Hour); err != nil || res != (Reconciled{}) {
-		t.Fatalf("Reconcile(after 1h) = %+v, %v; want nothing", res, err)
+	if res, _, err := r.Reconcile(ctx, time.Time{}, time.Time{}); err != nil || res != (Reconciled{}) {
+		t.Fatalf("Reconcile = %+v, %v; want nothing before RedeliverAfter", res, err)
 	}
 
 	steps := []struct {
@@ -124,7 +128,7 @@ func TestReconcileRedeliversWhatConsumersMiss(t *testing.T) {
 		if s.before != nil {
 			s.before()
 		}
-		res, _, err := r.Reconcile(ctx, time.Time{}, 0)
+		res, _, err := r.Reconcile(ctx, time.Time{}, now(t, r))
 		if err != nil || res != s.want {
 			t.Fatalf("%s: Reconcile = %+v, %v; want %+v", s.name, res, err, s.want)
 		}
@@ -161,6 +165,128 @@ func TestReconcileRedeliversWhatConsumersMiss(t *testing.T) {
 	if rep["level"] != "WARN" || rep["eventId"] != partial.String() || rep["topic"] != "product-created" ||
 		rep["aggregateId"] != "agg-001" || len(consumers) != 1 || consumers[0] != "c2" || rep["publishes"] != float64(3) {
 		t.Errorf("report = %v", rep)
+	}
+}
+
+// now is the database's clock: everything sent so far was sent before it.
+func now(t *testing.T, r *Relay) time.Time {
+	t.Helper()
+	n, err := r.Now(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n.Add(time.Millisecond)
+}
+
+// The events of one aggregate travel on several topics: of those a consumer misses, the
+// first is published again, and the next only once the first is recorded (or given up),
+// so a consumer of the second never sees it before the first.
+func TestReconcileKeepsTheAggregatesOrder(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	created, cancelled := uuid.New(), uuid.New()
+	for _, e := range []struct {
+		id    uuid.UUID
+		topic string
+	}{{created, "product-created"}, {cancelled, "product-cancelled"}} {
+		if err := pgx.BeginFunc(ctx, b.db, func(tx pgx.Tx) error {
+			return outbox.Write(ctx, tx, outbox.Event{ID: e.id, Topic: e.topic, Source: "test", AggregateID: "p1", Data: testEvent{}})
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := b.relay(Options{MaxRedeliveries: 2, Consumers: Consumers{"product-created": {"opener"}, "product-cancelled": {"closer"}}})
+	if _, err := r.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	steps := []struct {
+		name   string
+		before func()
+		want   Reconciled
+	}{
+		{name: "the first goes, the second waits", want: Reconciled{Redelivered: 1, Waiting: 1}},
+		{name: "still unrecorded: the first again", want: Reconciled{Redelivered: 1, Waiting: 1}},
+		{name: "given up: it holds nothing back", want: Reconciled{GivenUp: 1, Waiting: 1}},
+		{name: "then the second", want: Reconciled{Redelivered: 1}},
+	}
+	for _, s := range steps {
+		res, _, err := r.Reconcile(ctx, time.Time{}, now(t, r))
+		if err != nil || res != s.want {
+			t.Fatalf("%s: Reconcile = %+v, %v; want %+v", s.name, res, err, s.want)
+		}
+	}
+	if got := b.published(t, b.prefix+"product-created", 3)[created.String()]; got != 3 {
+		t.Errorf("product-created published %d times, want 3", got)
+	}
+	if got := b.published(t, b.prefix+"product-cancelled", 2)[cancelled.String()]; got != 2 {
+		t.Errorf("product-cancelled published %d times, want 2", got)
+	}
+}
+
+// After the broker lost its log, Recover publishes what the consumers miss, each
+// aggregate's in write order as the consumers record it, and returns when nothing waits.
+func TestRecoverAfterTheBrokerLostItsLog(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	const aggs, events = 4, 3
+	ids := b.write(t, aggregates(aggs), events)
+	r := b.relay(Options{Consumers: Consumers{"product-created": {"c1"}}})
+	if _, err := r.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	lost := b.prefix + "product-created"
+	// The broker's log is gone: the consumer reads a fresh topic. It records what it
+	// gets and keeps the order it got the events in.
+	b.prefix = "after-" + b.prefix
+	r = b.relay(Options{Consumers: Consumers{"product-created": {"c1"}}})
+	got := make(chan []string, 1)
+	go func() {
+		cl, err := kgo.NewClient(kgo.SeedBrokers(b.brokers...), kgo.ConsumeTopics(b.prefix+"product-created"),
+			kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(50*time.Millisecond), kgo.AllowAutoTopicCreation())
+		if err != nil {
+			t.Error(err)
+			got <- nil
+			return
+		}
+		defer cl.Close()
+		var order []string
+		for len(order) < len(ids) && ctx.Err() == nil {
+			cl.PollFetches(ctx).EachRecord(func(rec *kgo.Record) {
+				m, err := bus.FromKafka(rec)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				var e testEvent
+				_ = json.Unmarshal(m.Data, &e)
+				order = append(order, fmt.Sprintf("%s/%d", e.Aggregate, e.N))
+				_, _ = b.db.Exec(ctx, `INSERT INTO messaging.inbox (consumer, event_id, topic) VALUES ('c1', $1, 'product-created')`, m.ID)
+			})
+		}
+		got <- order
+	}()
+	res, err := r.Recover(ctx, now(t, r), 10*time.Millisecond, 10*time.Second)
+	if err != nil || res.Redelivered != len(ids) || res.Waiting != 0 {
+		t.Fatalf("Recover = %+v, %v; want %d redelivered, none waiting", res, err, len(ids))
+	}
+	order := <-got
+	next := map[string]int{}
+	for _, o := range order {
+		var agg string
+		var n int
+		if _, err := fmt.Sscanf(strings.Replace(o, "/", " ", 1), "%s %d", &agg, &n); err != nil {
+			t.Fatal(err)
+		}
+		if n != next[agg] {
+			t.Fatalf("%s arrived out of order: %v", o, order)
+		}
+		next[agg]++
+	}
+	if len(order) != aggs*events {
+		t.Errorf("consumer got %d events, want %d (%s held %d)", len(order), aggs*events, lost, len(ids))
 	}
 }
 

@@ -53,12 +53,12 @@ func (r *Relay) Run(ctx context.Context) error {
 				slog.InfoContext(ctx, "pruned", "outboxRows", o, "inboxRows", i)
 			}
 		case <-reconcile:
-			_, until, err := r.Reconcile(ctx, since, r.opts.RedeliverAfter)
+			_, next, err := r.Reconcile(ctx, since, time.Time{})
 			if err != nil && ctx.Err() == nil {
 				slog.ErrorContext(ctx, "reconcile", "error", err.Error())
 				continue
 			}
-			since = until.Add(-r.opts.ReconcileInterval)
+			since = next.Add(-r.opts.ReconcileInterval)
 		}
 	}
 }

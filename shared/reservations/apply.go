@@ -73,12 +73,14 @@ type Queue struct {
 }
 
 // AdmissionLease is how long an admission may wait for its row before it is taken for
-// dead. Confirming takes milliseconds; the lease is far above the longest a live request
-// confirms in (confirmTimeout), so a slow request is never mistaken for a dead one.
-const AdmissionLease = 30 * time.Second
+// dead. The Postgres step of an apply is cut off at confirmTimeout (a statement cancelled
+// by its deadline either committed before it or never will), so after the lease a live
+// request has settled one way or the other: a slow request is not mistaken for a dead one.
+const AdmissionLease = 10 * time.Second
 
-// confirmTimeout bounds the Postgres step of one apply.
-const confirmTimeout = 15 * time.Second
+// confirmTimeout bounds the Postgres step of one apply: the applicant hears 503 and may
+// try again rather than hold an admission nobody can judge.
+const confirmTimeout = 4 * time.Second
 
 // NewQueue returns the apply path on db and rdb.
 func NewQueue(db *pgxpool.Pool, rdb *redis.Client, paymentWindow time.Duration) *Queue {
@@ -399,6 +401,9 @@ func (q *Queue) confirm(ctx context.Context, id uuid.UUID, pos int64, buyer bool
 		// The position was given twice: Redis lost state since. Start it over from here.
 		_ = q.Forget(context.WithoutCancel(ctx), id)
 		return Application{}, fault.ErrUnavailable.WithMessage("the queue was being rebuilt; apply again").Wrap(err)
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return Application{}, fault.ErrUnavailable.WithMessage("the deal is too busy to confirm your application; apply again").Wrap(err)
 	}
 	if err != nil {
 		return Application{}, fmt.Errorf("apply to %s: %w", id, err)

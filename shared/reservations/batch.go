@@ -30,6 +30,7 @@ const (
 	maxFlushers  = 4
 	maxBatch     = 256
 	batchBacklog = 4096
+	batchTimeout = 10 * time.Second
 )
 
 type waitingReq struct {
@@ -37,6 +38,9 @@ type waitingReq struct {
 	pos  int64
 	who  Applicant
 	done chan error
+	// deadline is when the applicant stops waiting: a batch is cut off by the earliest
+	// of its applicants', and one already past it is not written at all.
+	deadline time.Time
 }
 
 // errPositionTaken is an applicant whose admitted position is already someone else's:
@@ -51,9 +55,14 @@ func newWaitingBatcher(db *pgxpool.Pool) *waitingBatcher {
 // (by the database clock) and the applicant is not its seller; its refusals are
 // insertApplication's, with a repeated applicant as ErrAlreadyApplied and a taken
 // position as errPositionTaken. It waits for its batch whatever ctx says: once queued,
-// the row may be written, and the caller must know.
+// the row may be written, and the caller must know. ctx's deadline bounds the batch it
+// goes in, so the row is written by then or never.
 func (b *waitingBatcher) insert(ctx context.Context, id uuid.UUID, pos int64, who Applicant) error {
-	req := &waitingReq{id: id, pos: pos, who: who, done: make(chan error, 1)}
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		deadline = time.Now().Add(batchTimeout)
+	}
+	req := &waitingReq{id: id, pos: pos, who: who, done: make(chan error, 1), deadline: deadline}
 	select {
 	case b.reqs <- req:
 	default:
@@ -105,7 +114,24 @@ func (b *waitingBatcher) take() []*waitingReq {
 
 // write inserts a batch in one statement and answers each applicant.
 func (b *waitingBatcher) write(batch []*waitingReq) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	now := time.Now()
+	deadline := now.Add(batchTimeout)
+	live := batch[:0]
+	for _, r := range batch {
+		if !r.deadline.After(now) {
+			r.done <- fmt.Errorf("append application: %w", context.DeadlineExceeded)
+			continue
+		}
+		live = append(live, r)
+		if r.deadline.Before(deadline) {
+			deadline = r.deadline
+		}
+	}
+	batch = live
+	if len(batch) == 0 {
+		return
+	}
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
 	ids := make([]uuid.UUID, len(batch))
 	positions := make([]int64, len(batch))

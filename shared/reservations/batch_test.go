@@ -31,7 +31,7 @@ func reservation(t *testing.T, db *pgxpool.Pool, seller uuid.UUID, start, end ti
 }
 
 func req(id uuid.UUID, pos int64, user uuid.UUID) *waitingReq {
-	return &waitingReq{id: id, pos: pos, who: Applicant{UserID: user, Nickname: "n" + user.String()[:6]}, done: make(chan error, 1)}
+	return &waitingReq{id: id, pos: pos, who: Applicant{UserID: user, Nickname: "n" + user.String()[:6]}, done: make(chan error, 1), deadline: time.Now().Add(time.Minute)}
 }
 
 // One batch answers each applicant as a statement of its own would: appended, or refused
@@ -123,4 +123,29 @@ func TestWaitingBatcherConcurrent(t *testing.T) {
 	}
 	// A flusher answers its last applicant before it stops counting itself.
 	testenv.Eventually(t, 5*time.Second, "no flusher counted after the work", func() bool { return b.active.Load() == 0 })
+}
+
+// An applicant whose deadline has passed is not written: its admission may be judged
+// dead once the lease runs out, so nothing may commit after it.
+func TestWaitingBatchSkipsApplicantsPastTheirDeadline(t *testing.T) {
+	t.Parallel()
+	db := testenv.DB(t)
+	b := newWaitingBatcher(db)
+	open := reservation(t, db, uuid.New(), -time.Hour, time.Hour, "AVAILABLE")
+	late, onTime := req(open, 1, uuid.New()), req(open, 2, uuid.New())
+	late.deadline = time.Now().Add(-time.Millisecond)
+	b.write([]*waitingReq{late, onTime})
+	if err := <-late.done; !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("late applicant: %v, want the deadline exceeded", err)
+	}
+	if err := <-onTime.done; err != nil {
+		t.Fatalf("applicant on time: %v", err)
+	}
+	var rows int
+	if err := db.QueryRow(context.Background(), `SELECT count(*) FROM reservations.applications WHERE reservation_id = $1`, open).Scan(&rows); err != nil {
+		t.Fatal(err)
+	}
+	if rows != 1 {
+		t.Fatalf("%d rows, want only the applicant on time", rows)
+	}
 }

@@ -69,6 +69,6 @@ func BootstrapConfigured(ctx context.Context, db *pgxpool.Pool, cfg config.Confi
 	if err != nil {
 		return fmt.Errorf("bootstrap admin: %w", err)
 	}
-	_, err = Bootstrap(ctx, NewStore(db), pw, u, p)
+	_, err = Bootstrap(ctx, NewStore(db, cfg.AccessTokenTTL), pw, u, p)
 	return err
 }

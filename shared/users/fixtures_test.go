@@ -70,7 +70,7 @@ func account(username string, role auth.Role, ranges ...users.ChatTimeRange) use
 func newStore(t *testing.T) (*users.Store, *pgxpool.Pool) {
 	t.Helper()
 	db := testenv.DB(t)
-	return users.NewStore(db), db
+	return users.NewStore(db, 15*time.Minute), db
 }
 
 func mustCreate(t *testing.T, st *users.Store, u users.User) users.User {

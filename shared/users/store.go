@@ -18,10 +18,15 @@ import (
 // Store keeps users in the users schema. Deleted users are invisible to every read.
 type Store struct {
 	db *pgxpool.Pool
+	// accessTTL is how long an access token lives: how long a change that voids the
+	// user's tokens is kept in the durable revocation record.
+	accessTTL time.Duration
 }
 
-// NewStore returns a store on db.
-func NewStore(db *pgxpool.Pool) *Store { return &Store{db: db} }
+// NewStore returns a store on db for access tokens that live accessTTL.
+func NewStore(db *pgxpool.Pool, accessTTL time.Duration) *Store {
+	return &Store{db: db, accessTTL: accessTTL}
+}
 
 const userColumns = `id, username, password_hash, role, name, nickname, token_version,
 	created_at, coalesce(created_by, id), modified_at, coalesce(modified_by, id)`
@@ -89,7 +94,10 @@ func (s *Store) ByUsername(ctx context.Context, username string) (User, error) {
 
 // Update runs change on the live user id under a row lock and writes the result back in
 // the same transaction; if change fails, nothing is written. A change that leaves no live
-// MASTER is refused with ErrLastMaster.
+// MASTER is refused with ErrLastMaster. A change that raises the token version (password,
+// role, deletion) records the revocation in the same transaction
+// (auth.RecordUserRevocation), so it survives whatever happens to Redis; the caller then
+// tells Redis (RevokeTokens).
 func (s *Store) Update(ctx context.Context, id uuid.UUID, change func(u *User) error) (User, error) {
 	var out User
 	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
@@ -122,6 +130,11 @@ func (s *Store) Update(ctx context.Context, id uuid.UUID, change func(u *User) e
 			u.ModifiedAt, u.ModifiedBy, u.DeletedAt, u.DeletedBy)
 		if err != nil {
 			return fmt.Errorf("write user: %w", err)
+		}
+		if u.TokensRevoked() {
+			if err := auth.RecordUserRevocation(ctx, tx, id, u.TokenVersion, s.accessTTL); err != nil {
+				return err
+			}
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM users.chat_time_ranges WHERE user_id = $1`, id); err != nil {
 			return fmt.Errorf("clear chat time ranges: %w", err)

@@ -55,8 +55,10 @@ func (t Tokens) pair(u User, sessionID, refresh string) (Pair, error) {
 
 // RevokeTokens voids the access tokens of u older than its current version, after a
 // change that raised it (u.TokensRevoked). Its sessions need nothing more: a reissue
-// compares the session's version with the account's. The change is already saved when
-// this runs, so a failure says so; the old tokens then live out their short lifetime.
+// compares the session's version with the account's. The change and its durable
+// revocation record are already saved when this runs (Store.Update), so a failure says
+// only that Redis was not told: a process that checks PostgreSQL refuses the old tokens,
+// one whose mirror is in step with Redis may accept them for their short lifetime.
 func RevokeTokens(ctx context.Context, deny *auth.Denylist, u User, accessTTL time.Duration) error {
 	if !u.TokensRevoked() {
 		return nil

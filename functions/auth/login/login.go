@@ -33,7 +33,7 @@ type request struct {
 // New builds the handler.
 func New(kit *platform.Kit) http.Handler {
 	cfg := kit.Config
-	store := users.NewStore(kit.DB)
+	store := users.NewStore(kit.DB, kit.Config.AccessTokenTTL)
 	limits := ratelimit.New(kit.Redis)
 	pw, err := users.NewPasswords(cfg.BcryptCost)
 	if err != nil {

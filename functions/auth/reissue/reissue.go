@@ -32,7 +32,7 @@ type request struct {
 // New builds the handler.
 func New(kit *platform.Kit) http.Handler {
 	cfg := kit.Config
-	store := users.NewStore(kit.DB)
+	store := users.NewStore(kit.DB, kit.Config.AccessTokenTTL)
 	sessions := auth.NewSessions(kit.Redis, cfg.RefreshTokenTTL)
 	tokens := users.Tokens{Signer: kit.Signer, Sessions: sessions, AccessTTL: cfg.AccessTokenTTL}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -26,7 +26,7 @@ type answer struct {
 
 // New builds the handler.
 func New(kit *platform.Kit) http.Handler {
-	store := users.NewStore(kit.DB)
+	store := users.NewStore(kit.DB, kit.Config.AccessTokenTTL)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, err := users.ParseID(r.PathValue("userId"))
 		if err != nil {

@@ -18,7 +18,7 @@ func init() {
 
 // New builds the handler.
 func New(kit *platform.Kit) http.Handler {
-	store := users.NewStore(kit.DB)
+	store := users.NewStore(kit.DB, kit.Config.AccessTokenTTL)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		who, ok := auth.FromContext(r.Context())
 		if !ok {

@@ -20,7 +20,7 @@ func init() {
 
 // New builds the handler.
 func New(kit *platform.Kit) http.Handler {
-	store := users.NewStore(kit.DB)
+	store := users.NewStore(kit.DB, kit.Config.AccessTokenTTL)
 	pw, err := users.NewPasswords(kit.Config.BcryptCost)
 	if err != nil {
 		panic("users-update-me: " + err.Error()) // the cost is validated with the configuration

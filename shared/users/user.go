@@ -19,7 +19,7 @@ import (
 	"github.com/8949market/market/shared/postgres"
 )
 
-// The user faults: the reference's U001–U028, plus U029.
+// The user faults: the reference's U001–U028, plus U029 and U030.
 var (
 	ErrUsernameRequired     = fault.New(fault.Invalid, "U001", "username is required")
 	ErrUsernamePattern      = fault.New(fault.Invalid, "U002", "username must be 8 to 12 letters or digits")
@@ -50,6 +50,7 @@ var (
 	ErrChatDateRequired     = fault.New(fault.Invalid, "U027", "chatDate is required")
 	ErrChatTimeRequired     = fault.New(fault.Invalid, "U028", "chatTime is required")
 	ErrLastMaster           = fault.New(fault.Conflict, "U029", "the last MASTER account cannot be removed or demoted")
+	ErrOtherAdmin           = fault.New(fault.Forbidden, "U030", "only a MASTER may change or delete another administrator")
 
 	// ErrBadCredentials is the one answer to a failed login, whether the username exists
 	// or not.
@@ -272,9 +273,10 @@ type AdminUpdate struct {
 	UserRole *string `json:"userRole"`
 }
 
-// UpdateByAdmin applies an administrator's change. Only a MASTER may change a MASTER's
-// account, or grant or take away MANAGER or MASTER. A role change ends the account's
-// sessions, so its next token carries the new role.
+// UpdateByAdmin applies an administrator's change. Only a MASTER may change another
+// administrator's account (a MANAGER renaming or deleting a MANAGER would take MANAGER
+// away by another name), or grant or take away MANAGER or MASTER. A role change ends the
+// account's sessions, so its next token carries the new role.
 func (u *User) UpdateByAdmin(c AdminUpdate, caller auth.Identity, now time.Time) error {
 	if !caller.IsAdmin() {
 		return ErrAdminRequired
@@ -282,8 +284,8 @@ func (u *User) UpdateByAdmin(c AdminUpdate, caller auth.Identity, now time.Time)
 	if c.Name == nil && c.Nickname == nil && c.UserRole == nil {
 		return ErrNothingToUpdate
 	}
-	if u.Role == auth.RoleMaster && caller.Role != auth.RoleMaster {
-		return ErrMayNotUpdate
+	if err := mayManage(caller, u); err != nil {
+		return err
 	}
 	if err := u.rename(c.Name, c.Nickname); err != nil {
 		return err
@@ -306,13 +308,14 @@ func (u *User) UpdateByAdmin(c AdminUpdate, caller auth.Identity, now time.Time)
 }
 
 // Delete removes the account on caller's request: the user themself or an administrator;
-// only a MASTER may remove a MASTER. Its chat availability goes and its sessions end.
+// only a MASTER may remove another administrator. Its chat availability goes and its
+// sessions end.
 func (u *User) Delete(caller auth.Identity, now time.Time) error {
 	if !caller.Owns(u.ID) && !caller.IsAdmin() {
 		return ErrMayNotUpdate
 	}
-	if u.Role == auth.RoleMaster && caller.Role != auth.RoleMaster {
-		return ErrMayNotUpdate
+	if err := mayManage(caller, u); err != nil {
+		return err
 	}
 	now = postgres.Time(now)
 	by := caller.UserID
@@ -320,6 +323,16 @@ func (u *User) Delete(caller auth.Identity, now time.Time) error {
 	u.ChatTimeRanges = nil
 	u.raiseVersion()
 	u.touch(by, now)
+	return nil
+}
+
+// mayManage refuses an administrator's change to another administrator's account unless
+// the caller is a MASTER. Their own account is left to the other rules (a MANAGER may
+// rename or delete themself, never change their own role).
+func mayManage(caller auth.Identity, u *User) error {
+	if isAdminRole(u.Role) && !caller.Owns(u.ID) && caller.Role != auth.RoleMaster {
+		return ErrOtherAdmin
+	}
 	return nil
 }
 

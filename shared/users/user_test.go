@@ -375,22 +375,28 @@ func TestUpdateByAdmin(t *testing.T) {
 		{"user caller on self", U, true, U, users.AdminUpdate{Name: ptr("Bob")}, "U015", "", "", false},
 		{"user caller grants self master", U, true, U, users.AdminUpdate{UserRole: ptr("MASTER")}, "U015", "", "", false},
 		{"nothing given", X, false, U, users.AdminUpdate{}, "C001", "", "", false},
-		{"manager renames master", M, false, X, users.AdminUpdate{Name: ptr("Bob")}, "U024", "", "", false},
-		{"manager gives master its own role", M, false, X, users.AdminUpdate{UserRole: ptr("MASTER")}, "U024", "", "", false},
+		{"manager renames master", M, false, X, users.AdminUpdate{Name: ptr("Bob")}, "U030", "", "", false},
+		{"manager gives master its own role", M, false, X, users.AdminUpdate{UserRole: ptr("MASTER")}, "U030", "", "", false},
 		{"manager grants manager", M, false, U, users.AdminUpdate{UserRole: ptr("MANAGER")}, "U016", "userRole", "", false},
 		{"manager grants manager label", M, false, U, users.AdminUpdate{UserRole: ptr("관리자")}, "U016", "userRole", "", false},
 		{"manager grants master label", M, false, U, users.AdminUpdate{UserRole: ptr("총관리자")}, "U016", "userRole", "", false},
-		{"manager demotes manager", M, false, M, users.AdminUpdate{UserRole: ptr("USER")}, "U016", "userRole", "", false},
+		{"manager demotes manager", M, false, M, users.AdminUpdate{UserRole: ptr("USER")}, "U030", "", "", false},
 		{"manager demotes self", M, true, M, users.AdminUpdate{UserRole: ptr("USER")}, "U016", "userRole", "", false},
-		{"manager promotes manager", M, false, M, users.AdminUpdate{UserRole: ptr("MASTER")}, "U016", "userRole", "", false},
+		{"manager promotes manager", M, false, M, users.AdminUpdate{UserRole: ptr("MASTER")}, "U030", "", "", false},
+		{"manager promotes self", M, true, M, users.AdminUpdate{UserRole: ptr("MASTER")}, "U016", "userRole", "", false},
 		{"manager unknown role", M, false, U, users.AdminUpdate{UserRole: ptr("ROLE_")}, "U019", "userRole", "", false},
 		{"master unknown role", X, false, U, users.AdminUpdate{UserRole: ptr("ADMIN")}, "U019", "userRole", "", false},
 		{"bad name", X, false, U, users.AdminUpdate{Name: ptr("B0b")}, "U008", "name", "", false},
 		{"bad nickname", X, false, U, users.AdminUpdate{Nickname: ptr("b o b")}, "U010", "nickname", "", false},
 		{"manager renames user", M, false, U, users.AdminUpdate{Name: ptr("Bob"), Nickname: ptr("bobby")}, "", "", U, false},
-		{"manager renames manager", M, false, M, users.AdminUpdate{Name: ptr("Bob")}, "", "", M, false},
+		{"manager renames manager", M, false, M, users.AdminUpdate{Name: ptr("Bob")}, "U030", "", "", false},
+		{"manager renames manager, bad name", M, false, M, users.AdminUpdate{Name: ptr("B0b")}, "U030", "", "", false},
+		{"manager renames self", M, true, M, users.AdminUpdate{Name: ptr("Bob"), Nickname: ptr("bobby")}, "", "", M, false},
 		{"manager same role again", M, false, U, users.AdminUpdate{UserRole: ptr("role_user")}, "", "", U, false},
-		{"manager same admin role again", M, false, M, users.AdminUpdate{UserRole: ptr("MANAGER")}, "", "", M, false},
+		{"manager same admin role again", M, false, M, users.AdminUpdate{UserRole: ptr("MANAGER")}, "U030", "", "", false},
+		{"manager same admin role again on self", M, true, M, users.AdminUpdate{UserRole: ptr("MANAGER")}, "", "", M, false},
+		{"master renames another master", X, false, X, users.AdminUpdate{Nickname: ptr("boss")}, "", "", X, false},
+		{"master renames manager", X, false, M, users.AdminUpdate{Name: ptr("Bob")}, "", "", M, false},
 		{"master grants manager", X, false, U, users.AdminUpdate{UserRole: ptr("MANAGER")}, "", "", M, true},
 		{"master grants master by label", X, false, M, users.AdminUpdate{UserRole: ptr("총관리자")}, "", "", X, true},
 		{"master demotes master", X, false, X, users.AdminUpdate{UserRole: ptr("ROLE_USER")}, "", "", U, true},
@@ -443,18 +449,19 @@ func TestDelete(t *testing.T) {
 		caller auth.Role
 		self   bool
 		target auth.Role
-		ok     bool
+		code   string // "" when allowed
 	}{
-		{"self", auth.RoleUser, true, auth.RoleUser, true},
-		{"self manager", auth.RoleManager, true, auth.RoleManager, true},
-		{"self master", auth.RoleMaster, true, auth.RoleMaster, true},
-		{"manager deletes user", auth.RoleManager, false, auth.RoleUser, true},
-		{"manager deletes manager", auth.RoleManager, false, auth.RoleManager, true},
-		{"master deletes master", auth.RoleMaster, false, auth.RoleMaster, true},
-		{"master deletes user", auth.RoleMaster, false, auth.RoleUser, true},
-		{"other user", auth.RoleUser, false, auth.RoleUser, false},
-		{"user deletes manager", auth.RoleUser, false, auth.RoleManager, false},
-		{"manager deletes master", auth.RoleManager, false, auth.RoleMaster, false},
+		{"self", auth.RoleUser, true, auth.RoleUser, ""},
+		{"self manager", auth.RoleManager, true, auth.RoleManager, ""},
+		{"self master", auth.RoleMaster, true, auth.RoleMaster, ""},
+		{"manager deletes user", auth.RoleManager, false, auth.RoleUser, ""},
+		{"master deletes master", auth.RoleMaster, false, auth.RoleMaster, ""},
+		{"master deletes manager", auth.RoleMaster, false, auth.RoleManager, ""},
+		{"master deletes user", auth.RoleMaster, false, auth.RoleUser, ""},
+		{"other user", auth.RoleUser, false, auth.RoleUser, "U024"},
+		{"user deletes manager", auth.RoleUser, false, auth.RoleManager, "U024"},
+		{"manager deletes manager", auth.RoleManager, false, auth.RoleManager, "U030"},
+		{"manager deletes master", auth.RoleManager, false, auth.RoleMaster, "U030"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -466,8 +473,8 @@ func TestDelete(t *testing.T) {
 				who.UserID = u.ID
 			}
 			err := u.Delete(who, now)
-			if !tt.ok {
-				wantFault(t, err, "U024", "")
+			if tt.code != "" {
+				wantFault(t, err, tt.code, "")
 				if u.DeletedAt != nil || u.DeletedBy != nil || u.TokenVersion != 2 || len(u.ChatTimeRanges) != 1 {
 					t.Errorf("refused deletion changed the user: %+v", u)
 				}

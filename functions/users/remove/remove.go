@@ -1,6 +1,7 @@
 // Package remove is the function users-delete: DELETE /api/v1/users/{userId} removes an
 // account, on the request of the user themself or an administrator (only a MASTER removes
-// a MASTER, and never the last one). Its tokens stop working at once.
+// another administrator, U030, and never the last MASTER). Its tokens stop working at
+// once, and stay refused whatever happens to Redis.
 package remove
 
 import (

@@ -208,7 +208,7 @@ func TestRemoveRules(t *testing.T) {
 			status          int
 			code            string
 		}{
-			{"a manager deletes a master", master.ID.String(), manager.Token, 403, "U024"},
+			{"a manager deletes a master", master.ID.String(), manager.Token, 403, "U030"},
 			{"a user deletes another user", bob.ID.String(), alice.Token, 403, "U024"},
 			{"a user deletes a manager", manager.ID.String(), alice.Token, 403, "U024"},
 			{"a user deletes a master", master.ID.String(), alice.Token, 403, "U024"},

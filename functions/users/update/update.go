@@ -1,7 +1,7 @@
 // Package update is the function users-update: PATCH /api/v1/users/{userId} lets an
 // administrator change an account's name, nickname or role. Only a MASTER grants or takes
-// away MANAGER or MASTER, or changes a MASTER's account; a role change signs the account
-// out everywhere so its next token carries the new role.
+// away MANAGER or MASTER, or changes another administrator's account (U030); a role
+// change signs the account out everywhere so its next token carries the new role.
 package update
 
 import (

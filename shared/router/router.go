@@ -4,7 +4,7 @@
 // by method and path; event and scheduled functions at POST /internal/functions/{name},
 // behind the same delivery check as on their own service; /api/v1/chat/ goes to the chat
 // server; GET /healthz says whether the process is ready and its database and Redis
-// answer.
+// answer. Every response carries the security headers (api.Secure), whatever answers it.
 package router
 
 import (
@@ -48,7 +48,9 @@ func New(kit *platform.Kit, fns []registry.Function, opts Options) http.Handler 
 		}
 	}
 	mux.Handle("/", registry.NewMux(kit, Served(fns)))
-	return mux
+	// Functions set the headers themselves; this covers the rest of the origin: the
+	// ServeMux's own answers (a redirect to a clean path) and the proxied chat server.
+	return api.Secure(mux)
 }
 
 // Served returns the functions of fns that New serves.

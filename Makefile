@@ -3,7 +3,7 @@ SHELL := /usr/bin/env bash
 GO    ?= go
 PKGS  ?= ./...
 
-.PHONY: dev up test test-short bench migrate migrate-status migrate-reset manifest fmt vet lint build services infra-check images
+.PHONY: dev up test test-short fuzz bench migrate migrate-status migrate-reset manifest fmt vet lint build services infra-check images
 
 ## dev: make sure PostgreSQL and Redis run, then run every function, chat and the backbone on http://localhost:8080
 dev: services
@@ -17,6 +17,10 @@ up: services
 test: services
 	$(GO) vet $(PKGS)
 	$(GO) test -count=1 -timeout 20m $(PKGS)
+
+## fuzz: each fuzz target (func Fuzz* in any _test.go) for FUZZTIME (default 10s), one go test -fuzz at a time (scripts/fuzz.sh; CI runs it after make test); their seed corpora also run in make test
+fuzz:
+	GO=$(GO) FUZZTIME=$(or $(FUZZTIME),10s) bash scripts/fuzz.sh
 
 ## bench: the benchmarks, printed as tables, one package at a time so they do not compete for the cores (never part of make test)
 bench: services

@@ -52,12 +52,23 @@ type envelope struct {
 // Encode makes the cursor for a page that ended at key, for the query named q (which
 // includes the sort, so a cursor cannot be replayed against another order).
 func Encode(q string, key any) string {
-	k, err := json.Marshal(key)
+	cursor, err := encode(q, key)
 	if err != nil {
 		panic("page: cursor key does not marshal: " + err.Error()) // keys are plain structs
 	}
-	raw, _ := json.Marshal(envelope{Q: q, K: k})
-	return base64.RawURLEncoding.EncodeToString(raw)
+	return cursor
+}
+
+func encode(q string, key any) (string, error) {
+	k, err := json.Marshal(key)
+	if err != nil {
+		return "", err
+	}
+	raw, err := json.Marshal(envelope{Q: q, K: k})
+	if err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(raw), nil
 }
 
 // Decode reads cursor into key. ok is false for an empty cursor (the first page); a
@@ -75,6 +86,12 @@ func Decode(cursor, q string, key any) (ok bool, err error) {
 		return false, ErrCursor
 	}
 	if err := json.Unmarshal(e.K, key); err != nil {
+		return false, ErrCursor
+	}
+	// Only Encode's own bytes: the same key spelled another way (spacing, field order,
+	// extra fields, a null key, other base64 padding bits) or a key that does not encode
+	// again (a +24:00 offset) is not a cursor the server made.
+	if again, err := encode(q, key); err != nil || again != cursor {
 		return false, ErrCursor
 	}
 	return true, nil

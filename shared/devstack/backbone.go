@@ -14,6 +14,7 @@ import (
 
 	relay "github.com/8949market/market/outbox-relay"
 	"github.com/8949market/market/outbox-relay/bridge"
+	"github.com/8949market/market/outbox-relay/deadletter"
 	"github.com/8949market/market/shared/bus"
 	"github.com/8949market/market/shared/config"
 	"github.com/8949market/market/shared/events"
@@ -40,9 +41,11 @@ type backbone struct {
 func newBackbone(ctx context.Context, cfg config.Config, db *pgxpool.Pool, endpoint func(name string) string) (*backbone, error) {
 	topics := relay.Topics(cfg.TopicPrefix, events.Topics())
 	var subs []bridge.Subscription
+	consumers := relay.Consumers{}
 	for _, f := range registry.All() {
 		if f.Kind == registry.KindEvent {
 			subs = append(subs, bridge.Subscription{Name: f.Name, Topic: cfg.TopicPrefix + f.Topic, URL: endpoint(f.Name)})
+			consumers[f.Topic] = append(consumers[f.Topic], f.Name)
 		}
 	}
 	b := &backbone{name: cfg.Backbone, db: db, closeFake: func() {}}
@@ -93,7 +96,20 @@ func newBackbone(ctx context.Context, cfg config.Config, db *pgxpool.Pool, endpo
 		b.pub = ps
 		pb := bridge.NewPubSub(ps, cfg.TopicPrefix, subs, devDelivery(bridge.Options{}))
 		b.run = pb.Run
-		b.ensureSubs = pb.EnsureSubscriptions
+		b.ensureSubs = func(ctx context.Context) error {
+			if err := pb.EnsureSubscriptions(ctx); err != nil {
+				return err
+			}
+			// A topic without a subscription drops what it is sent: hold the dead letters,
+			// as Terraform does, so cmd/deadletters finds them on an emulator.
+			for _, t := range events.Topics() {
+				dlt := cfg.TopicPrefix + t + events.DeadLetterSuffix
+				if err := deadletter.EnsureHold(ctx, ps, dlt); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
 		// Pub/Sub has no lag to ask for here: quiet for a while after the last publish
 		// and nothing in flight is as good as it gets.
 		b.caughtUp = func(_ context.Context, since time.Time) (bool, error) {
@@ -113,7 +129,7 @@ func newBackbone(ctx context.Context, cfg config.Config, db *pgxpool.Pool, endpo
 			return nil, err
 		}
 	}
-	b.relay = relay.New(db, b.pub, relay.Options{TopicPrefix: cfg.TopicPrefix, PollInterval: 500 * time.Millisecond})
+	b.relay = relay.New(db, b.pub, relay.Options{TopicPrefix: cfg.TopicPrefix, PollInterval: 500 * time.Millisecond, Consumers: consumers})
 	return b, nil
 }
 

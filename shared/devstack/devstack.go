@@ -22,6 +22,7 @@ import (
 	chatserver "github.com/8949market/market/chat-server"
 	_ "github.com/8949market/market/functions/all" // every function registers itself
 	"github.com/8949market/market/migrations"
+	relay "github.com/8949market/market/outbox-relay"
 	"github.com/8949market/market/shared/auth"
 	"github.com/8949market/market/shared/config"
 	"github.com/8949market/market/shared/platform"
@@ -56,6 +57,9 @@ type Stack struct {
 	ready       atomic.Bool
 	drain       time.Duration
 	noSchedules bool
+	lostBefore  time.Time     // the database's clock at Start
+	recovered   chan struct{} // closed when redeliverLost is done
+	redelivered relay.Reconciled
 }
 
 // Start prepares the database and binds the servers; Run serves them.
@@ -115,13 +119,46 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 		kit.Close()
 		return nil, err
 	}
+	// Taken before anything is published: what was sent before it and is not recorded
+	// was lost with the previous run's broker (see redeliverLost).
+	if s.lostBefore, err = s.backbone.relay.Now(ctx); err != nil {
+		s.backbone.close()
+		kit.Close()
+		return nil, err
+	}
+	s.recovered = make(chan struct{})
 	return s, nil
+}
+
+// redeliverLost publishes again what the consumers had not recorded when the previous run
+// ended. The embedded brokers keep their log in memory, so a stack that was killed (not
+// stopped) lost every event it had sent and its consumers had not yet recorded; a real
+// broker may have lost some too. Each aggregate's events go in write order, the next once
+// its consumers have the one before (a reservation must exist before its product's
+// cancellation reaches it). Each consumer dedupes through its inbox, so an event it
+// already has changes nothing, and the relay's bound on redeliveries applies: an event no
+// consumer ever takes ends FAILED and reported, not published at every start.
+func (s *Stack) redeliverLost(ctx context.Context) {
+	defer close(s.recovered)
+	began := time.Now()
+	res, err := s.backbone.relay.Recover(ctx, s.lostBefore, 100*time.Millisecond, 30*time.Second)
+	if err != nil {
+		if ctx.Err() == nil {
+			slog.ErrorContext(ctx, "redelivery at start failed; the relay's reconciliation goes on", "error", err.Error())
+		}
+		return
+	}
+	s.redelivered = res
+	// The fault suite waits for this line after a restart.
+	slog.InfoContext(ctx, "redelivery at start done", "redelivered", res.Redelivered, "givenUp", res.GivenUp,
+		"waiting", res.Waiting, "took", time.Since(began).Round(time.Millisecond))
 }
 
 // Run serves until ctx ends, then stops in an order that loses no event: the relay
 // publishes what the outbox holds, the consumers catch up (the embedded brokers keep
 // nothing across a restart), and only then do the servers drain and the brokers stop.
-// Rows written after that stay in the outbox for the next start.
+// Rows written after that stay in the outbox for the next start. A stack killed instead
+// loses what its broker held; the next run publishes it again (redeliverLost).
 func (s *Stack) Run(ctx context.Context) error {
 	defer s.Kit.Close()
 	defer s.backbone.close()
@@ -137,6 +174,7 @@ func (s *Stack) Run(ctx context.Context) error {
 	g.Go(func() error { return s.api.Run(serveCtx, s.drain) })
 	g.Go(func() error { return s.backbone.relay.Run(relayCtx) })
 	g.Go(func() error { return s.backbone.run(deliverCtx) })
+	go s.redeliverLost(relayCtx)
 	if !s.noSchedules {
 		g.Go(func() error { return Schedule(relayCtx, Jobs(registry.All(), s.endpoints())) })
 	}
@@ -182,8 +220,20 @@ func (s *Stack) endpoints() func(name string) string {
 }
 
 // Settle publishes everything in the outbox and waits until every consumer function has
-// received it (tests use it to wait for asynchronous effects).
-func (s *Stack) Settle(ctx context.Context) error { return s.backbone.settle(ctx) }
+// received it (tests use it to wait for asynchronous effects), what the previous run's
+// broker lost included.
+func (s *Stack) Settle(ctx context.Context) error {
+	select {
+	case <-s.recovered:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return s.backbone.settle(ctx)
+}
+
+// Redelivered is what the run published again of what the previous run's broker lost,
+// and what it gave up on; final once Settle has returned.
+func (s *Stack) Redelivered() relay.Reconciled { return s.redelivered }
 
 // Backbone names the backbone in use.
 func (s *Stack) Backbone() string { return s.backbone.name }

@@ -103,12 +103,15 @@ locals {
     "log_id(\"run.googleapis.com/stdout\")",
     "jsonPayload.message=\"request\"",
   ])
-  # The log lines of events parked on a dead-letter topic: the relay's
-  # (outbox-relay/relay.go) and the push bridge's (outbox-relay/bridge).
+  # The log lines of events that need an operator: parked on a dead-letter topic by the
+  # relay (outbox-relay/relay.go) or the push bridge (outbox-relay/bridge), or given up by
+  # the relay's reconciliation after redeliveries a consumer never recorded
+  # (outbox-relay/reconcile.go; the row is FAILED in messaging.outbox).
   dead_letter_messages = [
     "outbox row dead-lettered",
     "outbox row failed and could not be dead-lettered; it stays FAILED in messaging.outbox",
     "event dead-lettered",
+    "event never recorded by its consumers; redelivery given up",
   ]
   alert_channels = google_monitoring_notification_channel.email[*].id
 }
@@ -352,7 +355,7 @@ resource "google_monitoring_alert_policy" "dead_letters" {
   notification_channels = local.alert_channels
 
   conditions {
-    display_name = "relay or push bridge parked an event"
+    display_name = "relay or push bridge parked an event, or the relay gave up redelivering one"
     condition_threshold {
       filter          = "metric.type=\"logging.googleapis.com/user/${google_logging_metric.dead_letters.name}\" AND resource.type=\"cloud_run_revision\""
       comparison      = "COMPARISON_GT"
@@ -387,7 +390,7 @@ resource "google_monitoring_alert_policy" "dead_letters" {
   }
 
   documentation {
-    content = "An event reached its dead-letter topic (<topic>.dlt; on Pub/Sub the <topic>.dlt.hold subscription keeps it). Find the cause in the consumer's logs, fix, then replay (docs/deploy.md)."
+    content = "An event reached its dead-letter topic (<topic>.dlt; on Pub/Sub the <topic>.dlt.hold subscription keeps it), or a consumer never recorded an event the relay redelivered (FAILED in messaging.outbox). `make deadletters` lists them with their errors; find the cause in the consumer's logs, fix, then `make deadletters-replay` (docs/deploy.md, Dead letters)."
   }
 
   depends_on = [google_logging_metric.dead_letters, time_sleep.log_metrics_known]

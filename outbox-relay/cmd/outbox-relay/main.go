@@ -1,9 +1,10 @@
 // Command outbox-relay is the relay service (Cloud Run, min 1 instance, no public
-// ingress): it publishes the outbox to the configured backbone and, on Kafka, runs the
-// push bridge that delivers records to the consumer functions BRIDGE_TARGETS names, with
-// the credential BRIDGE_AUTH says. It links no function: the targets are configuration
-// (Terraform writes them from the manifest). It answers GET /healthz on PORT for the
-// platform's probes.
+// ingress): it publishes the outbox to the configured backbone, publishes again what a
+// consumer has not recorded (relay.Reconcile, against the consumers of the manifest
+// embedded at build time) and, on Kafka, runs the push bridge that delivers records to
+// the consumer functions BRIDGE_TARGETS names, with the credential BRIDGE_AUTH says. It
+// links no function: the targets are configuration (Terraform writes them from the
+// manifest). It answers GET /healthz on PORT for the platform's probes.
 package main
 
 import (
@@ -22,6 +23,7 @@ import (
 	"golang.org/x/sync/errgroup"
 	"google.golang.org/api/idtoken"
 
+	"github.com/8949market/market/infra/terraform"
 	relay "github.com/8949market/market/outbox-relay"
 	"github.com/8949market/market/outbox-relay/bridge"
 	"github.com/8949market/market/shared/bus"
@@ -55,6 +57,12 @@ func run() error {
 		if subs, err = bridgeSubscriptions(ctx, cfg); err != nil {
 			return err
 		}
+	}
+	// The consumers the relay reconciles against: what Terraform subscribes, from the
+	// manifest of this build.
+	consumers, err := relay.ConsumersFromManifest(terraform.Manifest)
+	if err != nil {
+		return err
 	}
 	db, err := postgres.Connect(ctx, cfg.DatabaseURL, cfg.DatabaseMaxConns)
 	if err != nil {
@@ -100,7 +108,7 @@ func run() error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return health.Run(gctx, cfg.ShutdownTimeout) })
 	g.Go(func() error {
-		return relay.New(db, pub, relay.Options{TopicPrefix: cfg.TopicPrefix, BatchSize: cfg.RelayBatchSize}).Run(gctx)
+		return relay.New(db, pub, relay.Options{TopicPrefix: cfg.TopicPrefix, BatchSize: cfg.RelayBatchSize, Consumers: consumers}).Run(gctx)
 	})
 	if cfg.Backbone == "kafka" {
 		opts := bridge.Options{KafkaOpts: kafkaOpts, MaxAttempts: cfg.BridgeMaxAttempts,

@@ -3,7 +3,7 @@ SHELL := /usr/bin/env bash
 GO    ?= go
 PKGS  ?= ./...
 
-.PHONY: dev up test test-short fuzz bench migrate migrate-status migrate-reset manifest fmt vet lint build services infra-check images
+.PHONY: dev up test test-short fuzz bench migrate migrate-status migrate-reset manifest deadletters deadletters-replay fmt vet lint build services infra-check images
 
 ## dev: make sure PostgreSQL and Redis run, then run every function, chat and the backbone on http://localhost:8080
 dev: services
@@ -43,6 +43,14 @@ migrate-reset:
 ## manifest: regenerate infra/terraform/functions.json (Terraform) and infra/compose/bridge-targets.json (docker compose) from the function registry
 manifest:
 	$(GO) run ./cmd/manifest -o infra/terraform/functions.json -compose infra/compose/bridge-targets.json
+
+## deadletters: list FAILED outbox rows, events a consumer has not recorded, and dead-lettered messages, with their errors (TOPIC_PREFIX dev- unless set; ARGS='-topic product-created -json')
+deadletters:
+	TOPIC_PREFIX=$${TOPIC_PREFIX:-dev-} $(GO) run ./cmd/deadletters list $(ARGS)
+
+## deadletters-replay: once the cause is fixed, replay them: outbox rows back to PENDING, dead-lettered messages published to their topics and taken off (ARGS='-topic product-created')
+deadletters-replay:
+	TOPIC_PREFIX=$${TOPIC_PREFIX:-dev-} $(GO) run ./cmd/deadletters replay $(ARGS)
 
 ## build: the binaries into bin/
 build:

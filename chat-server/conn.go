@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -17,15 +16,6 @@ import (
 	"github.com/8949market/market/shared/auth"
 	"github.com/8949market/market/shared/chat"
 	"github.com/8949market/market/shared/fault"
-)
-
-// Close codes beyond RFC 6455's, in the range it leaves to applications.
-const (
-	// CloseTokenInvalid: the access token expired or was revoked; reconnect with a new one.
-	CloseTokenInvalid websocket.StatusCode = 4401
-	// CloseTooSlow: the client did not read its frames fast enough; reconnect with the last
-	// ids seen, nothing is lost.
-	CloseTooSlow websocket.StatusCode = 4408
 )
 
 // maxStrikes is how many refused frames in a row (flooding, oversize content) a
@@ -51,10 +41,12 @@ type item struct {
 	closing *closeItem   // write nothing more: close the connection
 }
 
-// closeItem is a close the writer carries out once the frames queued before it are written.
+// closeItem is a close the writer carries out once the frames queued before it are
+// written, after frame (which says why) if there is one.
 type closeItem struct {
 	code   websocket.StatusCode
 	reason string
+	frame  *Frame
 }
 
 type joinItem struct {
@@ -76,6 +68,11 @@ type conn struct {
 	// closing is set by the first close, which is the one: a full queue, or more refused
 	// frames, are not reported again.
 	closing atomic.Bool
+	// ended is set when the token no longer holds: from then on the writer writes nothing
+	// of the rooms, only the frame that says why and the close.
+	ended atomic.Bool
+	// expiry ends the session at the token's expiry instant.
+	expiry *time.Timer
 
 	// Owned by the reader goroutine.
 	joined  map[uuid.UUID]bool
@@ -101,14 +98,59 @@ func (c *conn) enqueue(it item) {
 // client sees the error or reconnect frame that explains the close before it; a queue too
 // full to take the close is cut at once. The reader and writer then stop.
 func (c *conn) close(code websocket.StatusCode, reason string) {
+	c.closeWith(code, reason, nil)
+}
+
+// closeWith is close with a last frame written just before the close frame, or not at all
+// when the queue is too full to take it.
+func (c *conn) closeWith(code websocket.StatusCode, reason string, last *Frame) {
 	if !c.closing.CompareAndSwap(false, true) {
 		return
 	}
 	select {
-	case c.queue <- item{closing: &closeItem{code: code, reason: reason}}:
+	case c.queue <- item{closing: &closeItem{code: code, reason: reason, frame: last}}:
 	default:
 		go c.closeNow(code, reason)
 	}
+}
+
+// errExpired ends a session at its token's expiry instant.
+var errExpired = auth.ErrTokenInvalid.WithMessage("access token expired")
+
+// errSessionEnded stops a write begun before the session ended.
+var errSessionEnded = errors.New("session ended")
+
+// endSession closes the connection because its token no longer holds (err says why: a
+// C002 fault). Nothing of the rooms is written after this, even what is already queued:
+// only an error frame with err, then the close with CloseTokenInvalid.
+func (c *conn) endSession(err error) {
+	if !c.ended.CompareAndSwap(false, true) {
+		return
+	}
+	c.closeWith(CloseTokenInvalid, "access token expired or revoked", errorFrame(nil, "", err))
+}
+
+// verify checks the connection's token again: unrevoked, and unexpired by this server's
+// clock (the verifier allows some clock skew past exp; a connection ends at exp itself).
+func (c *conn) verify(ctx context.Context) error {
+	if !time.Now().Before(c.who.ExpiresAt) {
+		return errExpired
+	}
+	_, err := c.s.kit.Verifier.Verify(ctx, c.token)
+	return err
+}
+
+// followToken acts on a verdict on the connection's token: a refusal ends the session; a
+// verifier that cannot answer (fault C014) ends nothing, the next check decides.
+func (c *conn) followToken(err error) (answered bool) {
+	if err == nil {
+		return true
+	}
+	if f, ok := fault.As(err); ok && f.Kind == fault.Unavailable {
+		return false
+	}
+	c.endSession(err)
+	return true
 }
 
 // closeNow closes the WebSocket with code, without waiting for the queue.
@@ -125,6 +167,8 @@ func (c *conn) serve() {
 		c.write()
 	}()
 	go c.ping()
+	c.expiry = time.AfterFunc(time.Until(c.who.ExpiresAt), func() { c.endSession(errExpired) })
+	defer c.expiry.Stop()
 	c.read()
 	// After a close of the server's own, the writer finishes first: the frames queued
 	// before the close (the error that explains it) still go out.
@@ -149,31 +193,30 @@ func (c *conn) read() {
 			}
 			return
 		}
+		if c.ended.Load() {
+			return // the close is on its way; no frame of an ended session counts
+		}
 		if typ != websocket.MessageText {
 			c.refuse(nil, "", chat.ErrFrame.WithMessage("frames are JSON text"))
 			continue
 		}
-		var f Frame
-		if err := json.Unmarshal(data, &f); err != nil {
-			// Answer the send's client id if it can be read, so the client knows which send
-			// was refused.
-			var probe struct {
-				ClientID string `json:"clientId"`
-			}
-			_ = json.Unmarshal(data, &probe)
-			c.refuse(nil, probe.ClientID, undecodable(err))
+		f, err := DecodeFrame(data)
+		if err != nil {
+			c.refuse(nil, f.ClientID, err)
 			continue
 		}
 		if !c.limiter.Allow() {
 			c.refuse(f.RoomID, f.ClientID, chat.ErrFlood)
 			continue
 		}
-		// The token is checked on every frame (a cache hit and an in-memory denylist), so
-		// a logout or an expiry ends the session, not only the next connection.
-		if _, err := c.s.kit.Verifier.Verify(c.ctx, c.token); err != nil {
-			c.enqueue(item{frame: errorFrame(nil, "", err)})
-			c.close(CloseTokenInvalid, "access token expired or revoked")
-			return
+		// The token is checked on every frame as well as every second (Server.followTokens):
+		// no frame of a revoked or expired token is acted on.
+		if err := c.verify(c.ctx); err != nil {
+			if c.followToken(err) {
+				return
+			}
+			c.refuse(f.RoomID, f.ClientID, err) // the verifier cannot answer: try again
+			continue
 		}
 		if err := c.handle(f); err != nil {
 			c.refuse(f.RoomID, f.ClientID, err)
@@ -195,22 +238,6 @@ func (c *conn) refuse(roomID *uuid.UUID, clientID string, err error) {
 	if c.strikes >= maxStrikes {
 		c.close(websocket.StatusPolicyViolation, "too many refused frames")
 	}
-}
-
-// undecodable says what is wrong with a frame that does not decode: not JSON at all, a
-// roomId that is not a UUID, or a field of the wrong type.
-func undecodable(err error) error {
-	var syntax *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &syntax):
-		return chat.ErrFrame.WithMessage("frame is not JSON")
-	case errors.As(err, &typ):
-		return chat.ErrFrame.WithMessage("%s has the wrong type", typ.Field).OnField(typ.Field)
-	case strings.Contains(err.Error(), "UUID"):
-		return chat.ErrRoomID
-	}
-	return chat.ErrFrame.WithMessage("frame is not JSON")
 }
 
 func errorFrame(roomID *uuid.UUID, clientID string, err error) *Frame {
@@ -317,10 +344,19 @@ func (c *conn) write() {
 			return
 		case it := <-c.queue:
 			if it.closing != nil {
+				if it.closing.frame != nil {
+					_ = c.writeFrame(it.closing.frame)
+				}
 				c.closeNow(it.closing.code, it.closing.reason)
 				return
 			}
+			if c.ended.Load() {
+				continue // nothing of the rooms once the token no longer holds
+			}
 			if err := c.writeItem(it); err != nil {
+				if errors.Is(err, errSessionEnded) {
+					continue
+				}
 				if c.ctx.Err() == nil {
 					slog.Debug("chat: write failed", "conn", c.id, "error", err.Error())
 				}
@@ -423,7 +459,16 @@ func (c *conn) catchUp(roomID uuid.UUID, through int64) error {
 	}
 }
 
+// send writes a frame of the session; none once it has ended.
 func (c *conn) send(f *Frame) error {
+	if c.ended.Load() {
+		return errSessionEnded
+	}
+	return c.writeFrame(f)
+}
+
+// writeFrame writes f within the write timeout.
+func (c *conn) writeFrame(f *Frame) error {
 	raw, err := json.Marshal(f)
 	if err != nil {
 		return fmt.Errorf("encode %s frame: %w", f.Type, err)

@@ -145,6 +145,10 @@ func TestListRooms(t *testing.T) {
 		} {
 			chattest.ListRooms(t, st, me.Token, tc.query).RefusedOn(t, http.StatusBadRequest, "C015", tc.field)
 		}
+		// Text PostgreSQL cannot store or that is not UTF-8: C016, not a failed query.
+		for _, q := range []string{"cam\x00era", "\x00", "cam\xffera", "\xc0\x80"} {
+			chattest.ListRooms(t, st, me.Token, url.Values{"q": {q}}).RefusedOn(t, http.StatusBadRequest, "C016", "q")
+		}
 	})
 }
 

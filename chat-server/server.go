@@ -64,6 +64,7 @@ func New(kit *platform.Kit) *Server {
 		conns:  map[*conn]struct{}{},
 	}
 	go s.hub.run(ctx)
+	go s.followTokens(ctx)
 
 	s.mux.HandleFunc("GET /healthz", s.health)
 	s.mux.HandleFunc("GET /api/v1/chat/healthz", s.health)
@@ -178,6 +179,9 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	who, err := s.kit.Verifier.Verify(r.Context(), token)
+	if err == nil && !time.Now().Before(who.ExpiresAt) {
+		err = errExpired // within the verifier's clock skew, but a connection ends at exp
+	}
 	if err != nil {
 		api.Fail(w, r, err)
 		return
@@ -245,6 +249,53 @@ func subprotocolToken(r *http.Request) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// RevocationDelay bounds how long a connection outlives the revocation of its token
+// (logout, password change, role change, deletion): the verifier hears of a revocation at
+// once, at worst auth.RevocationsMaxStale later, and every connection's token is checked
+// every tokenCheckEvery. An expiry needs no check: each connection ends at its exp.
+const RevocationDelay = auth.RevocationsMaxStale + tokenCheckEvery
+
+// tokenCheckEvery is how often every open connection's token is checked again, sending or
+// not. The verifier answers a token it has seen from memory in under a microsecond, so one
+// pass over all connections costs little more than taking the list.
+const tokenCheckEvery = time.Second
+
+// followTokens checks every open connection's token each tokenCheckEvery until ctx ends,
+// and ends the sessions whose token no longer holds.
+func (s *Server) followTokens(ctx context.Context) {
+	t := time.NewTicker(tokenCheckEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			s.checkTokens(ctx)
+		}
+	}
+}
+
+// checkTokens verifies each open connection's token once. While the verifier cannot answer
+// (its revocations unreachable), the pass stops and connections stay open: the next pass
+// decides, and no frame is acted on meanwhile, as each is verified too.
+func (s *Server) checkTokens(ctx context.Context) {
+	s.mu.Lock()
+	open := make([]*conn, 0, len(s.conns))
+	for c := range s.conns {
+		open = append(open, c)
+	}
+	s.mu.Unlock()
+	for _, c := range open {
+		vctx, cancel := context.WithTimeout(ctx, tokenCheckEvery)
+		err := c.verify(vctx)
+		cancel()
+		if !c.followToken(err) {
+			slog.Warn("chat: tokens not checked: the verifier cannot answer", "connections", len(open), "error", err.Error())
+			return
+		}
+	}
 }
 
 func (s *Server) track(c *conn) bool {

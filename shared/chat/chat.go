@@ -113,11 +113,20 @@ type Message struct {
 	CreatedAt  time.Time  `json:"createdAt"`
 }
 
-// CheckContent applies the message rules: not blank, at most MaxMessageRunes characters,
-// valid UTF-8.
+// CheckText refuses a string PostgreSQL cannot store (a NUL) or that is not UTF-8 with the
+// common code for it (400 C016), naming field.
+func CheckText(field, s string) error {
+	if !utf8.ValidString(s) || strings.IndexByte(s, 0) >= 0 {
+		return fault.ErrText.WithMessage("%s must be valid UTF-8 without NUL characters", field).OnField(field)
+	}
+	return nil
+}
+
+// CheckContent applies the message rules: UTF-8 without NUL, not blank, at most
+// MaxMessageRunes characters.
 func CheckContent(content string) error {
-	if !utf8.ValidString(content) {
-		return ErrFrame.WithMessage("message must be UTF-8 text").OnField("content")
+	if err := CheckText("content", content); err != nil {
+		return err
 	}
 	if strings.TrimSpace(content) == "" {
 		return ErrEmptyMessage
@@ -128,9 +137,13 @@ func CheckContent(content string) error {
 	return nil
 }
 
-// CheckClientID applies the client id rule.
+// CheckClientID applies the client id rules: UTF-8 without NUL, present, at most
+// MaxClientIDLen bytes.
 func CheckClientID(id string) error {
-	if id == "" || len(id) > MaxClientIDLen || !utf8.ValidString(id) {
+	if err := CheckText("clientId", id); err != nil {
+		return err
+	}
+	if id == "" || len(id) > MaxClientIDLen {
 		return ErrClientID
 	}
 	return nil

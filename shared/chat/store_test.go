@@ -16,6 +16,7 @@ import (
 	"github.com/8949market/market/shared/auth"
 	"github.com/8949market/market/shared/chat"
 	"github.com/8949market/market/shared/events"
+	"github.com/8949market/market/shared/fault"
 	"github.com/8949market/market/shared/testenv"
 )
 
@@ -246,6 +247,9 @@ func TestSendRefusals(t *testing.T) {
 		{"blank", b.buyer, room.ID, "c", "  ", chat.ErrEmptyMessage},
 		{"too long", b.buyer, room.ID, "c", strings.Repeat("é", chat.MaxMessageRunes+1), chat.ErrMessageTooLong},
 		{"no client id", b.buyer, room.ID, "", "hi", chat.ErrClientID},
+		{"NUL in the content", b.buyer, room.ID, "c", "a\x00b", fault.ErrText},
+		{"NUL in the client id", b.buyer, room.ID, "c\x00", "hi", fault.ErrText},
+		{"content not UTF-8", b.buyer, room.ID, "c", "a\xffb", fault.ErrText},
 	} {
 		if _, _, err := b.store.Send(context.Background(), tc.who, tc.roomID, tc.clientID, tc.content); !errors.Is(err, tc.want) {
 			t.Errorf("%s: %v, want %v", tc.name, err, tc.want)
@@ -259,7 +263,8 @@ func TestSendRefusals(t *testing.T) {
 	}
 }
 
-// The message and client id rules, including what JSON cannot carry (invalid UTF-8).
+// The message and client id rules, including what PostgreSQL cannot store (NUL) and what
+// JSON cannot carry (invalid UTF-8): C016.
 func TestCheckContent(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -271,7 +276,12 @@ func TestCheckContent(t *testing.T) {
 		{strings.Repeat("가", chat.MaxMessageRunes+1), chat.ErrMessageTooLong},
 		{"", chat.ErrEmptyMessage},
 		{"\u00a0\n\t ", chat.ErrEmptyMessage},
-		{"bad \xff byte", chat.ErrFrame},
+		{"bad \xff byte", fault.ErrText},
+		{"NUL \x00 inside", fault.ErrText},
+		{"\x00", fault.ErrText},
+		{"overlong NUL \xc0\x80", fault.ErrText},
+		{"encoded surrogate \xed\xa0\x80", fault.ErrText},
+		{"replacement character \ufffd", nil},
 	} {
 		if err := chat.CheckContent(tc.content); !errors.Is(err, tc.want) {
 			t.Errorf("CheckContent(%.20q) = %v, want %v", tc.content, err, tc.want)
@@ -285,7 +295,8 @@ func TestCheckContent(t *testing.T) {
 		{strings.Repeat("c", chat.MaxClientIDLen), nil},
 		{strings.Repeat("c", chat.MaxClientIDLen+1), chat.ErrClientID},
 		{"", chat.ErrClientID},
-		{"\xff", chat.ErrClientID},
+		{"\xff", fault.ErrText},
+		{"c\x00", fault.ErrText},
 	} {
 		if err := chat.CheckClientID(tc.id); !errors.Is(err, tc.want) {
 			t.Errorf("CheckClientID(%.20q) = %v, want %v", tc.id, err, tc.want)

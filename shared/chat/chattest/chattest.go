@@ -46,6 +46,16 @@ func NewMember(t testing.TB, st *stacktest.Stack, role auth.Role) Member {
 	return Member{Token: token, Identity: id}
 }
 
+// MemberOf is the user a token of the stack's (one a login answered) speaks for.
+func MemberOf(t testing.TB, st *stacktest.Stack, token string) Member {
+	t.Helper()
+	who, err := st.Kit.Verifier.Verify(context.Background(), token)
+	if err != nil {
+		t.Fatalf("chattest: member of a token: %v", err)
+	}
+	return Member{Token: token, Identity: who}
+}
+
 // Room is a trade's room and its two members.
 type Room struct {
 	ID            uuid.UUID
@@ -289,6 +299,20 @@ func (c *Client) Next() chatserver.Frame {
 		c.t.Fatalf("chattest: no frame within %s", Wait)
 	}
 	return chatserver.Frame{}
+}
+
+// Buffered takes every frame received and not yet taken, without waiting for more.
+func (c *Client) Buffered() []chatserver.Frame {
+	out := c.pending
+	c.pending = nil
+	for {
+		select {
+		case f := <-c.frames:
+			out = append(out, f)
+		default:
+			return out
+		}
+	}
 }
 
 // Expect returns the next frame of type typ, skipping typing and read notices, and fails

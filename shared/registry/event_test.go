@@ -10,8 +10,10 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	cloudevents "github.com/cloudevents/sdk-go/v2"
+	"github.com/google/uuid"
 
 	"github.com/8949market/market/shared/api"
 	"github.com/8949market/market/shared/fault"
@@ -27,7 +29,9 @@ const eventID = "0190a0b0-c0d0-7e0f-8a1b-2c3d4e5f6071"
 func TestEventDeliveryAnswers(t *testing.T) {
 	t.Parallel()
 	type data struct {
-		N int `json:"n"`
+		N  int       `json:"n"`
+		ID uuid.UUID `json:"id"`
+		At time.Time `json:"at"`
 	}
 	binary := func(h http.Header) {
 		h.Set("Content-Type", "application/json")
@@ -63,6 +67,10 @@ func TestEventDeliveryAnswers(t *testing.T) {
 		// The consumer's error, classified as a REST error is.
 		{name: "data of the wrong shape", header: binary, body: `[1,2]`, status: 400, code: "C017", field: "data", reaches: true},
 		{name: "a field of the wrong type", header: binary, body: `{"n":"one"}`, status: 400, code: "C017", field: "data", reaches: true},
+		{name: "a malformed UUID", header: binary, body: `{"id":"nope"}`, status: 400, code: "C017", field: "data", reaches: true},
+		{name: "a malformed UUID of the right length", header: binary, body: `{"id":"0190a0b0-c0d0-7e0f-8a1b-2c3d4e5f607z"}`, status: 400, code: "C017", field: "data", reaches: true},
+		{name: "a malformed time", header: binary, body: `{"at":"yesterday"}`, status: 400, code: "C017", field: "data", reaches: true},
+		{name: "data JSON with a charset", header: func(h http.Header) { binary(h); h.Set("Content-Type", "application/json; charset=utf-8") }, body: `{"n":`, status: 400, code: "C017", field: "data"},
 		{name: "database out of reach", header: binary, body: `{"n":1}`, fails: fmt.Errorf("record inbox: %w", io.ErrUnexpectedEOF), status: 503, code: "C014", reaches: true},
 		{name: "a fault keeps its code", header: binary, body: `{"n":1}`, fails: fault.ErrNotFound, status: 404, code: "C004", reaches: true},
 		{name: "a bug is 500 C006 with a body", header: binary, body: `{"n":1}`, fails: errors.New("nil map"), status: 500, code: "C006", reaches: true},

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"mime"
 	"net/http"
 	"slices"
 	"strings"
@@ -152,7 +153,7 @@ func wellFormed(e *cloudevents.Event) error {
 	if _, err := uuid.Parse(e.ID()); err != nil {
 		return fault.ErrMalformedEvent.WithMessage("event id %q is not a UUID", e.ID()).OnField("id").Wrap(err)
 	}
-	if ct := e.DataContentType(); ct == "" || ct == "application/json" || strings.HasSuffix(ct, "+json") {
+	if mt, _, _ := mime.ParseMediaType(e.DataContentType()); e.DataContentType() == "" || mt == "application/json" || strings.HasSuffix(mt, "+json") {
 		if !json.Valid(e.Data()) {
 			return fault.ErrMalformedEvent.WithMessage("%s data is not JSON", e.Type()).OnField("data")
 		}
@@ -161,15 +162,15 @@ func wellFormed(e *cloudevents.Event) error {
 }
 
 // eventFault is err, unless it says the event's data could not be decoded into what the
-// consumer expects (a type mismatch, a malformed time or UUID): that is the event's fault,
-// not the consumer's, and answers 400 C017.
+// consumer expects (not JSON, a type mismatch, a malformed time or UUID): that is the
+// event's fault, not the consumer's, and answers 400 C017.
 func eventFault(e *cloudevents.Event, err error) error {
 	var (
 		syntax    *json.SyntaxError
 		wrongType *json.UnmarshalTypeError
 		badTime   *time.ParseError
+		cause     error
 	)
-	var cause error
 	switch {
 	case errors.As(err, &syntax):
 		cause = syntax
@@ -177,10 +178,18 @@ func eventFault(e *cloudevents.Event, err error) error {
 		cause = wrongType
 	case errors.As(err, &badTime):
 		cause = badTime
-	case uuid.IsInvalidLengthError(err):
-		cause = err
 	default:
-		return err
+		// encoding/json returns a field's UnmarshalText error as is, and uuid's are
+		// untyped: they are recognised, at the end of the chain, by their text.
+		leaf := err
+		for next := errors.Unwrap(leaf); next != nil; next = errors.Unwrap(leaf) {
+			leaf = next
+		}
+		if !uuid.IsInvalidLengthError(leaf) && !strings.HasPrefix(leaf.Error(), "invalid UUID") &&
+			!strings.HasPrefix(leaf.Error(), "invalid urn prefix") && !strings.HasPrefix(leaf.Error(), "invalid bracketed UUID") {
+			return err
+		}
+		cause = leaf
 	}
 	return fault.ErrMalformedEvent.WithMessage("%s data does not fit the event: %v", e.Type(), cause).OnField("data").Wrap(err)
 }

@@ -39,6 +39,7 @@ func TestMalformedEventsRefusedByEveryConsumer(t *testing.T) {
 		{"data not JSON", ce(uuid.NewString(), "application/json"), `{"productId":`, "data"},
 		{"data an array", ce(uuid.NewString(), "application/json"), `[1,2,3]`, "data"},
 		{"data a string", ce(uuid.NewString(), "application/json"), `"product"`, "data"},
+		{"ids not UUIDs", ce(uuid.NewString(), "application/json"), `{"productId":"p1","reservationId":"r1","tradeId":"t1","roomId":"c1","sellerId":"s1","buyerId":"b1"}`, "data"},
 		{"event id not a UUID", ce("order-42", "application/json"), `{}`, "id"},
 	}
 	consumers := 0

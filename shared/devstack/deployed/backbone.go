@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
 
+	"github.com/8949market/market/outbox-relay/deadletter"
 	"github.com/8949market/market/shared/bus"
 )
 
@@ -127,7 +128,7 @@ func (s *Shape) pushSubscriptions(ctx context.Context, host string) error {
 	}
 	for _, t := range s.opts.Manifest.Topics {
 		dlt := prefix + t + s.opts.Manifest.DeadLetterSuffix
-		if err := create(&pubsubpb.Subscription{Name: ps.SubscriptionName(dlt + ".hold"), Topic: ps.TopicName(dlt),
+		if err := create(&pubsubpb.Subscription{Name: ps.SubscriptionName(deadletter.HoldSubscription(dlt)), Topic: ps.TopicName(dlt),
 			AckDeadlineSeconds: 60, MessageRetentionDuration: durationpb.New(s.opts.Delivery.Retention)}); err != nil {
 			return err
 		}

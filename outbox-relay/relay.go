@@ -13,6 +13,11 @@
 // publishes them. Claims (and failure marks, which change what is claimable) take a
 // transaction-level advisory lock so that rule is checked against settled state; they
 // are single short statements, while publishing runs in parallel outside.
+//
+// A broker may still lose what it acknowledged, and a consumer may refuse an event until
+// it is dead-lettered. Given the consumers of each topic, the relay reconciles (Reconcile):
+// an event sent a while ago that a consumer has not recorded in its inbox is published
+// again, a bounded number of times, and then marked FAILED and reported.
 package relay
 
 import (

@@ -6,9 +6,12 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/8949market/market/shared/auth"
 	"github.com/8949market/market/shared/testenv"
+	"github.com/8949market/market/shared/testenv/instance"
 )
 
 // BenchmarkVerify is what the middleware pays per request for a token it has seen
@@ -18,6 +21,60 @@ import (
 func BenchmarkVerify(b *testing.B) {
 	f := newFixture(b)
 	benchmarkVerify(b, f.revs, f.v, sign(b, f.signer, accessClaims(uuid.New(), time.Now())))
+}
+
+// BenchmarkVerifyDurable is BenchmarkVerify on a durable denylist (revocations kept in
+// PostgreSQL too), as platform.New should wire it: the seen-token path must not change.
+func BenchmarkVerifyDurable(b *testing.B) {
+	w := benchWorld(b)
+	f := durableFixture(b, w, true)
+	benchmarkVerify(b, f.revs, f.v, sign(b, f.signer, accessClaims(uuid.New(), time.Now())))
+}
+
+// BenchmarkVerifyDurableFallback is a seen token while the mirror is out of step and
+// Redis is restored: one Redis round trip (the marks and the restore marker in one MGET).
+func BenchmarkVerifyDurableFallback(b *testing.B) {
+	w := benchWorld(b)
+	durableFixture(b, w, true) // restores Redis, then keeps out of the way
+	f := durableFixture(b, w, false)
+	benchmarkVerify(b, nil, f.v, sign(b, f.signer, accessClaims(uuid.New(), time.Now())))
+}
+
+// BenchmarkVerifyDurableRecord is a seen token while Redis lost its state and nothing has
+// restored it yet: the Redis round trip finds no marker, and PostgreSQL answers.
+func BenchmarkVerifyDurableRecord(b *testing.B) {
+	f := durableFixture(b, benchWorld(b), false)
+	benchmarkVerify(b, nil, f.v, sign(b, f.signer, accessClaims(uuid.New(), time.Now())))
+}
+
+type benchDeployment struct {
+	key   auth.SigningKey
+	redis *instance.RedisServer
+	db    *pgxpool.Pool
+}
+
+func benchWorld(b *testing.B) benchDeployment {
+	return benchDeployment{key: testenv.Key(b), redis: instance.Redis(b), db: testenv.DB(b)}
+}
+
+// durableFixture is a process on w; with run, its mirror runs and is in step, without
+// it the mirror never runs, so every check asks the denylist.
+func durableFixture(b *testing.B, w benchDeployment, run bool) fixture {
+	opts, err := redis.ParseURL(w.redis.URL())
+	if err != nil {
+		b.Fatal(err)
+	}
+	rdb := redis.NewClient(opts)
+	b.Cleanup(func() { _ = rdb.Close() })
+	deny := auth.NewDurableDenylist(rdb, w.db)
+	var revs *auth.Revocations
+	if run {
+		revs = runRevocations(b, deny)
+		waitInStep(b, revs)
+	} else {
+		revs = auth.NewRevocations(deny)
+	}
+	return fixture{key: w.key, signer: auth.NewSigner(w.key), deny: deny, revs: revs, v: auth.NewVerifier(w.key.PublicKeys(), revs)}
 }
 
 // BenchmarkVerifyFirstUse is the same for a token never seen before: parsing, the

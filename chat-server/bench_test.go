@@ -5,11 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -275,49 +272,12 @@ func (c *benchClient) sendLoop(stop chan struct{}, rate int) {
 // Redis, and returns its base URL and process id once it is healthy.
 func startChatProcess(b *testing.B, st *stacktest.Stack) (string, int) {
 	b.Helper()
-	bin := filepath.Join(b.TempDir(), "chat-server")
-	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/chat-server").CombinedOutput(); err != nil {
-		b.Fatalf("build chat-server: %v\n%s", err, out)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	_ = ln.Close()
-	cmd := exec.Command(bin)
-	cmd.Env = append(os.Environ(),
-		"PORT="+strconv.Itoa(port),
-		"DATABASE_URL="+st.Config.DatabaseURL,
-		"REDIS_URL="+st.Config.RedisURL,
-		"JWT_PUBLIC_KEYS="+st.Config.JWTPublicKeys,
-		"JWT_SIGNING_KEY=",
-		"LOG_LEVEL=warn",
-		"CHAT_MAX_CONNS_PER_USER=5",
-	)
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		_ = cmd.Wait()
-	})
-	base := "http://127.0.0.1:" + strconv.Itoa(port)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		res, err := http.Get(base + "/healthz")
-		if err == nil {
-			_ = res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return base, cmd.Process.Pid
-			}
-		}
-		if time.Now().After(deadline) {
-			b.Fatalf("chat-server not healthy: %v", err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	p := chattest.StartProcess(b, chattest.Binary(b),
+		"DATABASE_URL="+st.Config.DatabaseURL, "REDIS_URL="+st.Config.RedisURL,
+		"JWT_PUBLIC_KEYS="+st.Config.JWTPublicKeys, "JWT_SIGNING_KEY=",
+		"PUSH_AUTH=token", "PUSH_TOKEN="+st.Config.PushToken,
+		"LOG_LEVEL=warn", "CHAT_MAX_CONNS_PER_USER=5")
+	return p.URL, p.Pid()
 }
 
 // rssKB reads a process's resident memory.

@@ -95,6 +95,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 
 	if action == "replay" {
 		res, err := desk.Replay(ctx, topics)
+		if err != nil && res.Failed+res.Undelivered+res.DeadLettered == 0 {
+			return err
+		}
 		fmt.Fprintf(out, "replayed: %d FAILED and %d undelivered outbox rows back to PENDING (the relay publishes them), %d dead-lettered messages published to their topics\n",
 			res.Failed, res.Undelivered, res.DeadLettered)
 		if len(res.Left) > 0 {
@@ -104,6 +107,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	letters, err := desk.List(ctx, topics)
+	if err != nil && len(letters) == 0 {
+		return err
+	}
 	if perr := write(out, letters, *asJSON); perr != nil {
 		return errors.Join(err, perr)
 	}

@@ -302,3 +302,82 @@ func TestDurableRecordPruned(t *testing.T) {
 		t.Errorf("revoked versions after a logout = %v, want only %s", users, liveUser)
 	}
 }
+
+// A restore copies the record into Redis once and marks it; a restore cut short by a
+// restart (its pending key gone) does not mark Redis restored, so nobody trusts a partial
+// copy; one that finds another restore finished takes that one's epoch.
+func TestDurableRestore(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	w := newDurableWorld(t)
+	rdb := w.client(t)
+	deny := auth.NewDurableDenylist(rdb, w.db)
+	userID, jti := uuid.New(), auth.NewTokenID()
+	if err := auth.RecordUserRevocation(ctx, w.db, userID, 7, 15*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.db.Exec(ctx, `INSERT INTO users.revoked_tokens (jti, expires_at) VALUES ($1, now() + interval '10 minutes')`, jti); err != nil {
+		t.Fatal(err)
+	}
+	bare := auth.NewDenylist(rdb)
+	inRedis := func() (token, user bool) {
+		t.Helper()
+		token, err := bare.Denied(ctx, jti, uuid.New(), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		user, err = bare.Denied(ctx, auth.NewTokenID(), userID, 6)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return token, user
+	}
+	if token, user := inRedis(); token || user {
+		t.Fatal("marks in Redis before any restore")
+	}
+
+	epoch, err := deny.Restore(ctx)
+	if err != nil || epoch == "" {
+		t.Fatalf("Restore = %q, %v", epoch, err)
+	}
+	if token, user := inRedis(); !token || !user {
+		t.Errorf("after the restore: token mark %v, user mark %v; want both", token, user)
+	}
+	if got, err := rdb.Get(ctx, auth.RestoredKey).Result(); err != nil || got != epoch {
+		t.Errorf("restore marker = %q, %v; want %q", got, err, epoch)
+	}
+	// Marked: a second restore copies nothing and keeps the epoch.
+	if err := rdb.Del(ctx, "auth:deny:jti:"+jti).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if again, err := deny.Restore(ctx); err != nil || again != epoch {
+		t.Errorf("second Restore = %q, %v; want %q", again, err, epoch)
+	}
+	if token, _ := inRedis(); token {
+		t.Error("a restore of a restored Redis copied again")
+	}
+
+	// A restart between the start of a copy and its end.
+	if err := rdb.FlushDB(ctx).Err(); err != nil { // the test's own server
+		t.Fatal(err)
+	}
+	if err := rdb.Set(ctx, auth.RestoringKey, "before-the-restart", time.Minute).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := rdb.Del(ctx, auth.RestoringKey).Err(); err != nil { // what the restart took
+		t.Fatal(err)
+	}
+	if got, err := deny.FinishRestore(ctx, "before-the-restart"); !errors.Is(err, redis.Nil) {
+		t.Errorf("finishing a restore cut by a restart = %q, %v; want no marker", got, err)
+	}
+	if n, err := rdb.Exists(ctx, auth.RestoredKey).Result(); err != nil || n != 0 {
+		t.Errorf("restore marker after a cut restore: %d, %v", n, err)
+	}
+	// Another restore finished first: this one takes its epoch.
+	if err := rdb.Set(ctx, auth.RestoredKey, "other", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := deny.FinishRestore(ctx, "mine"); err != nil || got != "other" {
+		t.Errorf("finishing after another restore = %q, %v; want %q", got, err, "other")
+	}
+}

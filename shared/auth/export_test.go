@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"time"
 
 	"github.com/google/uuid"
@@ -22,3 +23,18 @@ func (r *Revocations) HoldsToken(jti string) bool {
 	_, ok := r.tokens[jti]
 	return ok
 }
+
+// Restore is restore: it copies the durable record into Redis unless Redis is marked
+// restored, and returns the epoch Redis is restored at.
+func (d *Denylist) Restore(ctx context.Context) (string, error) { return d.restore(ctx) }
+
+// FinishRestore runs the last step of a restore begun with epoch.
+func (d *Denylist) FinishRestore(ctx context.Context, epoch string) (string, error) {
+	return finishRestore.Run(ctx, d.rdb, []string{restoringKey, restoredKey}, epoch).Text()
+}
+
+// The restore keys, for tests that play a restart in the middle of a restore.
+const (
+	RestoredKey  = restoredKey
+	RestoringKey = restoringKey
+)

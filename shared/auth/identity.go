@@ -1,5 +1,7 @@
 // Package auth verifies access tokens for every function: Ed25519-signed JWTs chosen by
-// their kid, refused when expired, malformed, of the wrong type or denylisted in Redis.
+// their kid, refused when expired, malformed, of the wrong type or revoked (a denylist in
+// Redis, mirrored in memory, kept durably in the users schema so a Redis that comes back
+// empty forgets nothing).
 // It also signs tokens, for the auth functions (the only holders of a private key) and
 // for tests.
 package auth

@@ -34,9 +34,9 @@ func TestPlatformRoutes(t *testing.T) {
 		}
 	})
 
-	t.Run("platform info is public", func(t *testing.T) {
+	t.Run("platform info shows the wiring to administrators", func(t *testing.T) {
 		t.Parallel()
-		res := st.Do(t, "GET", "/api/v1/platform/info", nil, "")
+		res := st.Do(t, "GET", "/api/v1/platform/info", nil, st.Admin(t).Access)
 		if res.Status != 200 {
 			t.Fatalf("status %d: %s", res.Status, res.Body)
 		}

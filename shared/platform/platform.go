@@ -77,7 +77,8 @@ func New(ctx context.Context, cfg config.Config, opts ...pushauth.Option) (*Kit,
 		return nil, fmt.Errorf("parse redis url: %w", err)
 	}
 	rdb := redis.NewClient(ropts)
-	deny := auth.NewDenylist(rdb)
+	// Revocations are kept in PostgreSQL too, so a Redis that comes back empty forgets none.
+	deny := auth.NewDurableDenylist(rdb, db)
 	revs := auth.NewRevocations(deny)
 	// Its own context: the mirror lives as long as the kit, not as the caller's ctx.
 	runCtx, cancel := context.WithCancel(context.Background())

@@ -26,9 +26,6 @@ func TestRevocationsSurviveRedisRestart(t *testing.T) {
 	cfg, signer := testenv.Config(t)
 	cfg.RedisURL = rs.URL()
 	st := stacktest.StartWith(t, cfg, signer)
-	if !st.Kit.Denylist.Durable() {
-		t.Skip("platform.New does not wire a durable denylist yet (auth.NewDurableDenylist(rdb, db))")
-	}
 	master := usertest.BootstrapAdmin(t, st)
 
 	tests := []struct {

@@ -3,7 +3,7 @@ SHELL := /usr/bin/env bash
 GO    ?= go
 PKGS  ?= ./...
 
-.PHONY: dev up test test-short fuzz bench migrate migrate-status migrate-reset manifest deadletters deadletters-replay fmt vet lint build services infra-check images
+.PHONY: dev up test test-short faults fuzz bench migrate migrate-status migrate-reset manifest deadletters deadletters-replay fmt vet lint build services infra-check images
 
 ## dev: make sure PostgreSQL and Redis run, then run every function, chat and the backbone on http://localhost:8080
 dev: services
@@ -16,7 +16,12 @@ up: services
 ## test: every test against real PostgreSQL and Redis (started if needed)
 test: services
 	$(GO) vet $(PKGS)
-	$(GO) test -count=1 -timeout 20m $(PKGS)
+	$(GO) test -count=1 -timeout 20m $$($(GO) list $(PKGS) | grep -v '/cmd/dev$$')
+	$(MAKE) --no-print-directory faults
+
+## faults: the fault suite (cmd/dev): make dev killed -9, Redis restarted empty, PostgreSQL restarted, the broker frozen, each on a PostgreSQL and Redis of its own; run apart from the other tests (make test runs it last) so its load does not slow them, with -v so its counts show
+faults: services
+	$(GO) test -count=1 -timeout 20m -v ./cmd/dev/
 
 ## fuzz: each fuzz target (func Fuzz* in any _test.go) for FUZZTIME (default 10s), one go test -fuzz at a time (scripts/fuzz.sh; CI runs it after make test); their seed corpora also run in make test
 fuzz:

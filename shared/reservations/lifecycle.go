@@ -368,7 +368,9 @@ func (l *Lifecycle) ProductUpdated(ctx context.Context, tx pgx.Tx, d events.Prod
 		return nil
 	})
 	if errors.Is(err, ErrNotFound) {
-		return uuid.Nil, nil // created later from product-created, with the current values
+		// Arrived before product-created (another topic), whose values are the ones at
+		// creation: refused, so it is delivered again and applied once the reservation exists.
+		return uuid.Nil, ErrNotOpenedYet.WithMessage("the reservation of product %s is not opened yet; deliver again", d.ProductID)
 	}
 	return id, err
 }
@@ -393,10 +395,19 @@ func (l *Lifecycle) ProductCancelled(ctx context.Context, tx pgx.Tx, d events.Pr
 		return l.close(ctx, s, nil, "the product was cancelled")
 	})
 	if errors.Is(err, ErrNotFound) {
-		return uuid.Nil, nil
+		// product-created and product-cancelled travel on different topics, so the
+		// cancellation can arrive first: acknowledging it would leave the reservation
+		// product-created opens later open for a product that is gone. Refused, it is
+		// delivered again once the reservation exists (the relay's reconciliation
+		// republishes a product-created that was lost).
+		return uuid.Nil, ErrNotOpenedYet.WithMessage("the reservation of product %s is not opened yet; deliver again", d.ProductID)
 	}
 	return id, err
 }
+
+// ErrNotOpenedYet refuses an event about a product whose reservation product-created has
+// not opened yet: a 503, so the backbone delivers it again.
+var ErrNotOpenedYet = fault.New(fault.Unavailable, "R015", "the reservation is not opened yet")
 
 // TradeCompleted closes the reservation of a completed trade.
 func (l *Lifecycle) TradeCompleted(ctx context.Context, tx pgx.Tx, d events.TradeData) (uuid.UUID, error) {

@@ -125,12 +125,29 @@ func TestProductCancelled(t *testing.T) {
 		})
 	}
 
-	t.Run("unknown product", func(t *testing.T) {
+	// product-cancelled can overtake product-created (two topics): it is refused with a
+	// 503 and recorded nowhere until the reservation exists, then cancels it.
+	t.Run("before its reservation opens", func(t *testing.T) {
 		t.Parallel()
-		eventID := uuid.New()
-		rt.MustDeliver(t, st, consumer, events.ProductCancelled, events.SourceProducts, eventID, cancelled(uuid.New()))
+		product, eventID := uuid.New(), uuid.New()
+		if status := rt.Deliver(t, st, consumer, events.ProductCancelled, events.SourceProducts, eventID, cancelled(product)); status != http.StatusServiceUnavailable {
+			t.Fatalf("cancelled before created: status %d, want 503", status)
+		}
+		if n := rt.InboxRows(t, st, consumer, eventID); n != 0 {
+			t.Fatalf("%d inbox rows for a refused event", n)
+		}
+		start := time.Now().Add(time.Hour).UTC()
+		rt.MustDeliver(t, st, "reservations-product-created", events.ProductCreated, events.SourceProducts, uuid.New(), events.ProductCreatedData{
+			ProductID: product, Name: "Lamp", Price: 1000, SellerID: uuid.New(), SellerNickname: "seller",
+			StartTime: start, EndTime: start.Add(time.Hour),
+		})
+		rt.MustDeliver(t, st, consumer, events.ProductCancelled, events.SourceProducts, eventID, cancelled(product))
 		if n := rt.InboxRows(t, st, consumer, eventID); n != 1 {
 			t.Fatalf("%d inbox rows", n)
+		}
+		var status string
+		if err := st.Kit.DB.QueryRow(t.Context(), `SELECT status FROM reservations.reservations WHERE product_id = $1`, product).Scan(&status); err != nil || status != "CANCELLED" {
+			t.Fatalf("reservation %q (%v), want CANCELLED", status, err)
 		}
 	})
 

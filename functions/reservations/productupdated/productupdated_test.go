@@ -123,13 +123,28 @@ func TestProductUpdated(t *testing.T) {
 		}
 	})
 
-	// product-updated can overtake product-created: nothing to update yet, acknowledged.
-	t.Run("unknown product", func(t *testing.T) {
+	// product-updated can overtake product-created (two topics): refused with a 503 and
+	// recorded nowhere until the reservation exists, then applied over the creation's values.
+	t.Run("before its reservation opens", func(t *testing.T) {
 		t.Parallel()
-		eventID := uuid.New()
-		deliver(t, st, eventID, events.ProductUpdatedData{ProductID: uuid.New(), Name: "Nowhere", Price: 10})
-		if n := rt.InboxRows(t, st, consumer, eventID); n != 1 {
-			t.Fatalf("%d inbox rows", n)
+		product, eventID := uuid.New(), uuid.New()
+		change := events.ProductUpdatedData{ProductID: product, Name: "Renamed", Price: 10}
+		if status := rt.Deliver(t, st, consumer, events.ProductUpdated, events.SourceProducts, eventID, change); status != http.StatusServiceUnavailable {
+			t.Fatalf("updated before created: status %d, want 503", status)
+		}
+		if n := rt.InboxRows(t, st, consumer, eventID); n != 0 {
+			t.Fatalf("%d inbox rows for a refused event", n)
+		}
+		start := time.Now().Add(time.Hour).UTC()
+		rt.MustDeliver(t, st, "reservations-product-created", events.ProductCreated, events.SourceProducts, uuid.New(), events.ProductCreatedData{
+			ProductID: product, Name: "Lamp", Price: 1000, SellerID: uuid.New(), SellerNickname: "seller",
+			StartTime: start, EndTime: start.Add(time.Hour),
+		})
+		deliver(t, st, eventID, change)
+		var name string
+		var price int64
+		if err := st.Kit.DB.QueryRow(t.Context(), `SELECT product_name, product_price FROM reservations.reservations WHERE product_id = $1`, product).Scan(&name, &price); err != nil || name != "Renamed" || price != 10 {
+			t.Fatalf("reservation holds %q at %d (%v), want the update", name, price, err)
 		}
 	})
 

@@ -201,7 +201,10 @@ func TestSlowClientDoesNotStallRoom(t *testing.T) {
 	t.Parallel()
 	st := chattest.Start(t, func(cfg *config.Config) {
 		chattest.Unlimited(cfg)
-		cfg.ChatSendBuffer, cfg.ChatWriteTimeout, cfg.ChatPingInterval = 16, 500*time.Millisecond, time.Hour
+		// The write timeout is what cuts the stalled reader; it stays well above the
+		// pauses a loaded machine gives the readers that do keep up (at 500 ms, the seller,
+		// sent an ack and an 8 KB echo per message, was cut off on a busy CI run).
+		cfg.ChatSendBuffer, cfg.ChatWriteTimeout, cfg.ChatPingInterval = 16, 2*time.Second, time.Hour
 	})
 	room, buyer, seller := chattest.Talking(t, st)
 

@@ -12,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/8949market/market/shared/auth"
+	"github.com/8949market/market/shared/auth/authtest"
 	"github.com/8949market/market/shared/fault"
 	"github.com/8949market/market/shared/testenv"
 	"github.com/8949market/market/shared/testenv/instance"
@@ -49,31 +50,6 @@ func (w durableWorld) process(t *testing.T) fixture {
 	deny := auth.NewDurableDenylist(w.client(t), w.db)
 	revs := runRevocations(t, deny)
 	return fixture{key: w.key, signer: auth.NewSigner(w.key), deny: deny, revs: revs, v: auth.NewVerifier(w.key.PublicKeys(), revs)}
-}
-
-// neverAccepted verifies token with v until it has been checked once with done holding
-// before the check, failing the test if it is ever accepted: refused as revoked, or 503
-// while nothing can answer, are both fine.
-func neverAccepted(t *testing.T, v *auth.Verifier, token, what string, done func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		settled := done()
-		_, err := v.Verify(context.Background(), token)
-		if err == nil {
-			t.Fatalf("%s: a revoked token was accepted", what)
-		}
-		if !errors.Is(err, auth.ErrTokenRevoked) && !errors.Is(err, fault.ErrUnavailable) {
-			t.Fatalf("%s: Verify = %v, want revoked or unavailable", what, err)
-		}
-		if settled {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not settled within 30s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 // The issue-15 case: Redis restarts without persistence. Every kind of revocation stays
@@ -146,7 +122,7 @@ func TestDurableRevocationsSurviveRedisRestart(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		neverAccepted(t, a.v, r.token, "running process, "+r.name, func() bool {
+		authtest.NeverAccepted(t, a.v, r.token, "running process, "+r.name, func() bool {
 			restored, err := bare.Denied(ctx, id.TokenID, id.UserID, id.Version)
 			return err == nil && restored && a.revs.Ready() && r.inMemory(a.revs)
 		})
@@ -154,7 +130,7 @@ func TestDurableRevocationsSurviveRedisRestart(t *testing.T) {
 	// A process started after the restart, before and after its mirror is in step.
 	b := w.process(t)
 	for _, r := range revs {
-		neverAccepted(t, b.v, r.token, "new process, "+r.name, func() bool {
+		authtest.NeverAccepted(t, b.v, r.token, "new process, "+r.name, func() bool {
 			return b.revs.Ready() && r.inMemory(b.revs)
 		})
 	}

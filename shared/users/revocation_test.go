@@ -12,7 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/8949market/market/shared/auth"
-	"github.com/8949market/market/shared/fault"
+	"github.com/8949market/market/shared/auth/authtest"
 	"github.com/8949market/market/shared/testenv"
 	"github.com/8949market/market/shared/testenv/instance"
 	"github.com/8949market/market/shared/users"
@@ -135,12 +135,12 @@ func TestAccountRevocationSurvivesRedisRestart(t *testing.T) {
 			// does first thing when it resyncs: the running mirror has then resynced
 			// since the restart, and is in step once Ready.
 			bare := auth.NewDenylist(redisClient(t, b.redis.URL()))
-			refusedUntil(t, a.v, old, "running process", func() bool {
+			authtest.NeverAccepted(t, a.v, old, "running process", func() bool {
 				denied, err := bare.Denied(ctx, auth.NewTokenID(), u.ID, u.TokenVersion)
 				return err == nil && denied && a.revs.Ready()
 			})
 			later := startProcess(t, b.redis.URL(), b)
-			refusedUntil(t, later.v, old, "process started after the restart", later.revs.Ready)
+			authtest.NeverAccepted(t, later.v, old, "process started after the restart", later.revs.Ready)
 			if fresh != "" {
 				for name, p := range map[string]process{"running": a, "later": later} {
 					if _, err := p.v.Verify(ctx, fresh); err != nil {
@@ -149,28 +149,6 @@ func TestAccountRevocationSurvivesRedisRestart(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-// refusedUntil verifies token until it has been refused once with done holding before
-// the check (for a mirror: answering from memory), and fails if it is ever accepted.
-func refusedUntil(t *testing.T, v *auth.Verifier, token, what string, done func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		settled := done()
-		if _, err := v.Verify(context.Background(), token); err == nil {
-			t.Fatalf("%s: the old token was accepted", what)
-		} else if !errors.Is(err, auth.ErrTokenRevoked) && !errors.Is(err, fault.ErrUnavailable) {
-			t.Fatalf("%s: Verify = %v, want revoked or unavailable", what, err)
-		}
-		if settled {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not settled within 30s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }
 

@@ -136,11 +136,7 @@ func TestProductCancelled(t *testing.T) {
 		if n := rt.InboxRows(t, st, consumer, eventID); n != 0 {
 			t.Fatalf("%d inbox rows for a refused event", n)
 		}
-		start := time.Now().Add(time.Hour).UTC()
-		rt.MustDeliver(t, st, "reservations-product-created", events.ProductCreated, events.SourceProducts, uuid.New(), events.ProductCreatedData{
-			ProductID: product, Name: "Lamp", Price: 1000, SellerID: uuid.New(), SellerNickname: "seller",
-			StartTime: start, EndTime: start.Add(time.Hour),
-		})
+		rt.Created(t, st, product)
 		rt.MustDeliver(t, st, consumer, events.ProductCancelled, events.SourceProducts, eventID, cancelled(product))
 		if n := rt.InboxRows(t, st, consumer, eventID); n != 1 {
 			t.Fatalf("%d inbox rows", n)

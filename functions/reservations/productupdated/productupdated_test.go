@@ -135,11 +135,7 @@ func TestProductUpdated(t *testing.T) {
 		if n := rt.InboxRows(t, st, consumer, eventID); n != 0 {
 			t.Fatalf("%d inbox rows for a refused event", n)
 		}
-		start := time.Now().Add(time.Hour).UTC()
-		rt.MustDeliver(t, st, "reservations-product-created", events.ProductCreated, events.SourceProducts, uuid.New(), events.ProductCreatedData{
-			ProductID: product, Name: "Lamp", Price: 1000, SellerID: uuid.New(), SellerNickname: "seller",
-			StartTime: start, EndTime: start.Add(time.Hour),
-		})
+		rt.Created(t, st, product)
 		deliver(t, st, eventID, change)
 		var name string
 		var price int64

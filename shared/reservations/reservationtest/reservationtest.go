@@ -399,6 +399,17 @@ func Deliver(t testing.TB, st *stacktest.Stack, function, topic, source string, 
 	return status
 }
 
+// Created delivers product-created for product (a fresh seller, a window opening in an
+// hour) to reservations-product-created, which opens its reservation.
+func Created(t testing.TB, st *stacktest.Stack, product uuid.UUID) {
+	t.Helper()
+	start := time.Now().Add(time.Hour).UTC()
+	MustDeliver(t, st, "reservations-product-created", events.ProductCreated, events.SourceProducts, uuid.New(), events.ProductCreatedData{
+		ProductID: product, Name: "Lamp", Price: 1000, SellerID: uuid.New(), SellerNickname: "seller",
+		StartTime: start, EndTime: start.Add(time.Hour),
+	})
+}
+
 // MustDeliver delivers and fails the test unless the function acknowledged the event.
 func MustDeliver(t testing.TB, st *stacktest.Stack, function, topic, source string, id uuid.UUID, data any) {
 	t.Helper()

@@ -1,14 +1,19 @@
-// Package inbox makes event consumers idempotent: a consumer records (consumer, event id)
-// in the same transaction as its effect, so a redelivered event, or the same event
-// delivered several times at once, has exactly one effect.
+// Package inbox is the one shape of an event consumer: Handle decodes the event's data
+// once into its type, records (consumer, event id) in the same transaction as the effect,
+// so a redelivered event, or the same event delivered several times at once, has exactly
+// one effect, and runs what must follow the commit (OnCommit) after it.
 //
-//	registry.Event("reservations-product-created", events.ProductCreated, func(kit *platform.Kit) registry.EventHandler {
-//		return inbox.Consume(kit.DB, "reservations-product-created", func(ctx context.Context, tx pgx.Tx, e cloudevents.Event) error { … })
-//	})
+//	func New(kit *platform.Kit) registry.EventHandler {
+//		return inbox.Handle(kit.DB, name, func(ctx context.Context, tx pgx.Tx, d events.ReservationData) error {
+//			_, err := trades.Open(ctx, tx, d)
+//			return err
+//		})
+//	}
 package inbox
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"time"
@@ -84,5 +89,51 @@ func Prune(ctx context.Context, db *pgxpool.Pool, retention time.Duration) (int6
 		if tag.RowsAffected() < 5000 {
 			return total, nil
 		}
+	}
+}
+
+// Effect applies one event's data inside tx.
+type Effect[T any] func(ctx context.Context, tx pgx.Tx, data T) error
+
+// Handle returns the consumer named consumer: it decodes the event's data as T (data that
+// does not fit is the event's fault: 400 C017, dead-lettered), then runs effect at most
+// once per event id, in the transaction that records it (Consume). Functions registered
+// with OnCommit during the effect run after the commit, in order; their errors are
+// logged, not returned, as the event is already applied.
+func Handle[T any](db *pgxpool.Pool, consumer string, effect Effect[T]) func(context.Context, cloudevents.Event) error {
+	return func(ctx context.Context, e cloudevents.Event) error {
+		var data T
+		if err := json.Unmarshal(e.Data(), &data); err != nil {
+			return fmt.Errorf("%s: %w", consumer,
+				fault.ErrMalformedEvent.WithMessage("%s data does not fit the event: %v", e.Type(), err).OnField("data").Wrap(err))
+		}
+		after := &commitHooks{}
+		ctx = context.WithValue(ctx, commitKey{}, after)
+		err := Consume(db, consumer, func(ctx context.Context, tx pgx.Tx, _ cloudevents.Event) error {
+			after.fns = after.fns[:0] // a retried transaction registers again
+			return effect(ctx, tx, data)
+		})(ctx, e)
+		if err != nil {
+			return err
+		}
+		for _, fn := range after.fns {
+			if err := fn(ctx); err != nil {
+				slog.WarnContext(ctx, "after-commit step of a consumer failed", "consumer", consumer, "eventId", e.ID(), "type", e.Type(), "error", err.Error())
+			}
+		}
+		return nil
+	}
+}
+
+type commitKey struct{}
+
+type commitHooks struct{ fns []func(context.Context) error }
+
+// OnCommit registers fn to run once the effect calling it has committed: telling live
+// connections, dropping a cache. It does nothing outside Handle's effect. A duplicate
+// delivery runs no effect, so registers nothing.
+func OnCommit(ctx context.Context, fn func(context.Context) error) {
+	if h, ok := ctx.Value(commitKey{}).(*commitHooks); ok {
+		h.fns = append(h.fns, fn)
 	}
 }

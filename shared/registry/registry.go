@@ -228,6 +228,9 @@ func (s *Set) Validate() error {
 			errs = append(errs, fmt.Errorf("function name %q registered by %s and %s", f.Name, other, f.Package))
 		}
 		names[f.Name] = f.Package
+		if err := consumerName(f); err != nil {
+			errs = append(errs, err)
+		}
 		if f.Kind == KindHTTP {
 			key := f.Method + " " + f.Pattern.Shape()
 			if other, dup := routes[key]; dup {
@@ -237,6 +240,25 @@ func (s *Set) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// consumerName checks the one naming rule of consumers: <domain>-<topic>, the domain being
+// the folder under functions/ (functions/products/tradefail consumes reservation-tradefail
+// as products-reservation-tradefail). The name is the inbox's and the subscription's, so a
+// reader finds every consumer of a topic by its name.
+func consumerName(f Function) error {
+	if f.Kind != KindEvent {
+		return nil
+	}
+	_, rest, ok := strings.Cut(f.Package, "/functions/")
+	if !ok {
+		return nil // a test's own set
+	}
+	domain, _, _ := strings.Cut(rest, "/")
+	if want := domain + "-" + f.Topic; f.Name != want {
+		return fmt.Errorf("consumer %s of %s (%s): name it %s, <domain>-<topic>", f.Name, f.Topic, f.Package, want)
+	}
+	return nil
 }
 
 // packageOf names the package that defines fn, from its symbol

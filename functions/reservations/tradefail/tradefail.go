@@ -1,4 +1,4 @@
-// Package tradefail is the function reservations-trade-fail: it consumes reservation-tradefail and takes the reservation back when its trade could not be opened, as a cancelled trade would.
+// Package tradefail is the function reservations-reservation-tradefail: it consumes reservation-tradefail and takes the reservation back when its trade could not be opened, as a cancelled trade would.
 package tradefail
 
 import (
@@ -13,7 +13,7 @@ import (
 	"github.com/8949market/market/shared/reservations"
 )
 
-const name = "reservations-trade-fail"
+const name = "reservations-reservation-tradefail"
 
 func init() {
 	registry.Event(name, events.ReservationTradeFail, New)

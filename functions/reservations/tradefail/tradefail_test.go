@@ -14,7 +14,7 @@ import (
 	rt "github.com/8949market/market/shared/reservations/reservationtest"
 )
 
-const consumer = "reservations-trade-fail"
+const consumer = "reservations-reservation-tradefail"
 
 func failure(deal rt.Deal) events.ReservationTradeFailData {
 	return events.ReservationTradeFailData{ReservationID: deal.ID, ProductID: deal.ProductID, Reason: "CONFIRM_FAIL: no chat room"}

@@ -3,11 +3,18 @@
 #
 #   DATABASE_URL set -> only check that it answers (pg_isready) and report it.
 #   otherwise        -> PostgreSQL on 127.0.0.1:5432, user postgres / password
-#                       postgres; installed (root + apt-get only) and started if
-#                       needed. The database itself is created by the Go code.
+#                       postgres (the code's default DSN); installed (root +
+#                       apt-get only) and started if needed. The database itself
+#                       is created by the Go code.
 #   REDIS_URL set    -> only check that it answers PING and report it.
 #   otherwise        -> Redis on 127.0.0.1:6379; installed (root + apt-get only)
 #                       and started if needed.
+#
+# A PostgreSQL server this run did not install or create is the user's: the script
+# never changes its passwords or settings. When the default login does not work on
+# it, the script stops and prints the commands that give the project a role of its
+# own, and the DATABASE_URL to export. Only a server it has just installed (or whose
+# cluster it has just created) gets the postgres password and max_connections it needs.
 #
 # Idempotent; when both services already run it only checks them (fast).
 # Never uses sudo. Exits 1 with instructions on stderr when it cannot fix things.
@@ -26,6 +33,11 @@ TMP_DIR="$(mktemp -d)"
 trap 'rm -rf "$TMP_DIR"' EXIT
 
 APT_UPDATED=0
+
+# PG_OURS is 1 once this run has installed PostgreSQL or created its cluster, where no
+# cluster was before: only then may the script set the postgres password or raise
+# max_connections.
+PG_OURS=0
 
 log() { printf 'services: %s\n' "$*"; }
 
@@ -222,20 +234,58 @@ pg_start_local() {
 	die "PostgreSQL did not become ready on ${PG_HOST}:${PG_PORT} within 30 s. ${why}" "${pg_help_lines[@]}"
 }
 
+# pg_superuser_psql: how the user runs psql as a superuser of the local server.
+pg_superuser_psql() {
+	if id postgres >/dev/null 2>&1; then
+		if is_root; then
+			printf 'runuser -u postgres -- psql'
+		else
+			printf 'sudo -u postgres psql'
+		fi
+	else
+		printf 'psql -h %s -p %s -U <a superuser> -d postgres' "$PG_HOST" "$PG_PORT"
+	fi
+}
+
+# pg_refuse_login: the local server is not ours and refuses postgres/postgres: say how
+# to give the project a role of its own, and stop. Nothing is changed on the server.
+pg_refuse_login() {
+	local pass psql_cmd dsn
+	pass="$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
+	psql_cmd="$(pg_superuser_psql)"
+	dsn="postgres://market8949:${pass}@${PG_HOST}:${PG_PORT}/market8949?sslmode=disable"
+	die "PostgreSQL answers on ${PG_HOST}:${PG_PORT} but refuses the default login postgres/postgres." \
+		"This script did not set that server up, so it changes none of its passwords or settings." \
+		"To use it, give the project a role of its own (LOGIN, and CREATEDB: make dev creates" \
+		"the database market8949, the tests create and drop one database each). As a superuser" \
+		"of that server (on Debian/Ubuntu, the postgres OS user) run:" \
+		"" \
+		"    ${psql_cmd} -c \"CREATE ROLE market8949 LOGIN CREATEDB PASSWORD '${pass}'\"" \
+		"" \
+		"then, in the shell that runs make (or in your shell's profile):" \
+		"" \
+		"    export DATABASE_URL='${dsn}'" \
+		"" \
+		"(a role you made before: use its password in that URL). Or set DATABASE_URL to any" \
+		"role and server you already use, with LOGIN and CREATEDB; this script then only checks it."
+}
+
 pg_ensure_password() {
 	if ! have psql; then
 		log "psql not found; cannot check the postgres/postgres login (install postgresql-client)"
 		return 0
 	fi
 	pg_tcp_login_ok && return 0
+	# A server that was here before this run is the user's: its passwords are not ours to set.
+	((PG_OURS)) || pg_refuse_login
 	if ! is_root || ! id postgres >/dev/null 2>&1; then
-		die "PostgreSQL answers on ${PG_HOST}:${PG_PORT} but login as postgres/postgres over TCP fails," \
-			"and this script can only fix that as root with a local postgres OS user." \
+		die "PostgreSQL, just installed on ${PG_HOST}:${PG_PORT}, refuses the login postgres/postgres over TCP," \
+			"and this script can set that password only as root with a local postgres OS user." \
 			"To fix, either:" \
 			"  - as the postgres OS user run: psql -c \"ALTER USER postgres PASSWORD 'postgres'\", or" \
 			"  - set DATABASE_URL=postgres://user:pass@host:5432/db with credentials that work."
 	fi
-	log "setting password of role postgres"
+	log "setting the password of role postgres on the server this run installed"
 	local pwlog="${TMP_DIR}/pg_password.log"
 	as_postgres psql -qAt -c "ALTER USER postgres PASSWORD 'postgres'" >"$pwlog" 2>&1 || true
 	if ! pg_tcp_login_ok; then
@@ -247,8 +297,9 @@ pg_ensure_password() {
 }
 
 # pg_ensure_max_connections: make up runs sixty processes with a small pool each, more
-# than PostgreSQL's default 100 connections allow; raise the local server's limit once
-# (ALTER SYSTEM, then a restart). Only a warning when it cannot: make up says what to do.
+# than PostgreSQL's default 100 connections allow. On the server this run installed,
+# raise the limit (ALTER SYSTEM, then a restart); a server that was here before is left
+# as it is, with a note saying how to raise it (make up says so too).
 PG_MIN_CONNECTIONS=300
 pg_ensure_max_connections() {
 	have psql || return 0
@@ -257,8 +308,8 @@ pg_ensure_max_connections() {
 		-c 'show max_connections' 2>/dev/null)" || return 0
 	[[ "$cur" =~ ^[0-9]+$ ]] || return 0
 	((cur >= PG_MIN_CONNECTIONS)) && return 0
-	if ! is_root || ! have pg_ctlcluster || [[ ! -d /etc/postgresql ]]; then
-		log "postgres allows ${cur} connections; make up needs ${PG_MIN_CONNECTIONS} (ALTER SYSTEM SET max_connections = ${PG_MIN_CONNECTIONS}, then restart PostgreSQL)"
+	if ((!PG_OURS)) || ! is_root || ! have pg_ctlcluster || [[ ! -d /etc/postgresql ]]; then
+		log "postgres allows ${cur} connections; only make up needs ${PG_MIN_CONNECTIONS}. This script leaves a server it did not install as it is; to raise it, as a superuser: ALTER SYSTEM SET max_connections = ${PG_MIN_CONNECTIONS}; then restart PostgreSQL"
 		return 0
 	fi
 	log "raising postgres max_connections from ${cur} to ${PG_MIN_CONNECTIONS} (make up runs a pool per function) and restarting it"
@@ -308,6 +359,10 @@ ensure_postgres() {
 		return 0
 	fi
 
+	# A cluster that exists before this run is the user's, even when this run starts it.
+	local had_cluster=0
+	compgen -G '/etc/postgresql/*/main/postgresql.conf' >/dev/null && had_cluster=1
+
 	if ! pg_server_installed || ! have pg_ctlcluster || ! have pg_isready || ! have psql; then
 		if ! can_apt_install; then
 			die "PostgreSQL is not answering on ${PG_HOST}:${PG_PORT} and is not (fully) installed;" \
@@ -324,6 +379,8 @@ ensure_postgres() {
 		pg_start_local
 		how="started; ready"
 	fi
+	# Ready now, with no cluster before: this run installed it or created its cluster.
+	((had_cluster)) || PG_OURS=1
 	pg_ensure_password
 	pg_ensure_max_connections
 	log "postgres ${how} at ${PG_HOST}:${PG_PORT} (local)"

@@ -151,6 +151,20 @@ func (v *Verifier) Require(next http.Handler) http.Handler {
 	})
 }
 
+// Optional lets a request through with or without an access token, but a token sent must
+// be valid: its caller's identity goes in the context as with Require. For a public route
+// whose answer depends on who asks (signup: only a MASTER creates an administrator).
+func (v *Verifier) Optional(next http.Handler) http.Handler {
+	required := v.Require(next)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := BearerToken(r); !ok {
+			next.ServeHTTP(w, r)
+			return
+		}
+		required.ServeHTTP(w, r)
+	})
+}
+
 // BearerToken returns the token of an "Authorization: Bearer <token>" header.
 func BearerToken(r *http.Request) (string, bool) {
 	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")

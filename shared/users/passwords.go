@@ -3,6 +3,7 @@ package users
 import (
 	"errors"
 	"fmt"
+	"sync"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -25,11 +26,38 @@ func NewPasswords(cost int) (*Passwords, error) {
 	if cost < MinCost || cost > bcrypt.MaxCost {
 		return nil, fmt.Errorf("bcrypt cost %d: want %d to %d", cost, MinCost, bcrypt.MaxCost)
 	}
-	dummy, err := bcrypt.GenerateFromPassword([]byte("no user has this password: "+auth.NewTokenID()), cost)
+	dummy, err := dummyHash(cost)
+	if err != nil {
+		return nil, err
+	}
+	return &Passwords{cost: cost, dummy: dummy}, nil
+}
+
+// MustPasswords is NewPasswords for a cost the configuration already validated
+// (config.Load refuses BCRYPT_COST out of range); it panics otherwise.
+func MustPasswords(cost int) *Passwords {
+	pw, err := NewPasswords(cost)
+	if err != nil {
+		panic("users: " + err.Error())
+	}
+	return pw
+}
+
+// dummies holds one dummy hash per cost for the process: every function that checks or
+// sets passwords (signup, login, update-me) shares it, so a process serving them all
+// pays the bcrypt round once.
+var dummies sync.Map // int → []byte
+
+func dummyHash(cost int) ([]byte, error) {
+	if d, ok := dummies.Load(cost); ok {
+		return d.([]byte), nil
+	}
+	d, err := bcrypt.GenerateFromPassword([]byte("no user has this password: "+auth.NewTokenID()), cost)
 	if err != nil {
 		return nil, fmt.Errorf("hash dummy password: %w", err)
 	}
-	return &Passwords{cost: cost, dummy: dummy}, nil
+	got, _ := dummies.LoadOrStore(cost, d)
+	return got.([]byte), nil
 }
 
 // Hash returns the bcrypt hash of password.

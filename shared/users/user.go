@@ -40,7 +40,7 @@ var (
 	ErrNotFound             = fault.New(fault.NotFound, "U017", "user not found")
 	ErrDuplicate            = fault.New(fault.Conflict, "U018", "username is already taken")
 	ErrRoleNotFound         = fault.New(fault.NotFound, "U019", "no such role")
-	ErrUnauthenticated      = fault.New(fault.Unauthenticated, "U020", "authentication required")
+	ErrBadCredentials       = fault.New(fault.Unauthenticated, "U020", "username or password is incorrect")
 	ErrAccessTokenRequired  = fault.New(fault.Invalid, "U021", "accessToken is required")
 	ErrRefreshTokenRequired = fault.New(fault.Invalid, "U022", "refreshToken is required")
 	ErrSave                 = fault.New(fault.Internal, "U023", "the user could not be saved")
@@ -52,9 +52,12 @@ var (
 	ErrLastMaster           = fault.New(fault.Conflict, "U029", "the last MASTER account cannot be removed or demoted")
 	ErrOtherAdmin           = fault.New(fault.Forbidden, "U030", "only a MASTER may change or delete another administrator")
 
-	// ErrBadCredentials is the one answer to a failed login, whether the username exists
-	// or not.
-	ErrBadCredentials = ErrUnauthenticated.WithMessage("username or password is incorrect")
+	// ErrBadCredentials (U020) means sign-in refused: a failed login, whether the username
+	// exists or not, and a reissue whose genuine tokens may not go on. A request without a
+	// caller is fault.ErrUnauthenticated (C002), checked by endpoint.Handle.
+	ErrForeignSession = ErrBadCredentials.WithMessage("the access token does not belong to this session")
+	ErrAccountGone    = ErrBadCredentials.WithMessage("the account no longer exists")
+	ErrSessionEnded   = ErrBadCredentials.WithMessage("the session ended when the account changed; log in again")
 	// ErrNothingToUpdate is an update request without any field.
 	ErrNothingToUpdate = fault.ErrValidation.WithMessage("nothing to update: give at least one field")
 )
@@ -363,13 +366,4 @@ func (u *User) touch(by uuid.UUID, now time.Time) {
 // administrator. Ids are compared, never role strings, for ownership.
 func CanRead(caller auth.Identity, userID uuid.UUID) bool {
 	return caller.Owns(userID) || caller.IsAdmin()
-}
-
-// ParseID reads a user id from a path.
-func ParseID(s string) (uuid.UUID, error) {
-	id, err := uuid.Parse(s)
-	if err != nil {
-		return uuid.Nil, fault.ErrBadParameter.WithMessage("userId must be a UUID").OnField("userId")
-	}
-	return id, nil
 }

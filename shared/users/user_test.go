@@ -495,15 +495,3 @@ func TestDelete(t *testing.T) {
 		})
 	}
 }
-
-func TestParseID(t *testing.T) {
-	t.Parallel()
-	id := uuid.New()
-	if got, err := users.ParseID(id.String()); err != nil || got != id {
-		t.Errorf("ParseID(%s) = %s, %v", id, got, err)
-	}
-	for _, in := range []string{"", "123", id.String() + "0", "not-a-uuid"} {
-		_, err := users.ParseID(in)
-		wantFault(t, err, "C015", "userId")
-	}
-}

@@ -28,6 +28,7 @@ func New(kit *platform.Kit) http.Handler {
 	if err != nil {
 		panic("jwks: marshal public keys: " + err.Error()) // cannot happen for these types
 	}
+	// Not endpoint.Handle: a bare key set with its own content type and cache headers.
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/jwk-set+json")
 		// Short enough that a rotated-in key is picked up well before it signs.

@@ -2,10 +2,10 @@
 package me
 
 import (
+	"context"
 	"net/http"
 
-	"github.com/8949market/market/shared/api"
-	"github.com/8949market/market/shared/auth"
+	"github.com/8949market/market/shared/endpoint"
 	"github.com/8949market/market/shared/platform"
 	"github.com/8949market/market/shared/registry"
 	"github.com/8949market/market/shared/users"
@@ -18,17 +18,7 @@ func init() {
 // New builds the handler.
 func New(kit *platform.Kit) http.Handler {
 	store := users.NewStore(kit.DB, kit.Config.AccessTokenTTL)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		who, ok := auth.FromContext(r.Context())
-		if !ok {
-			api.Fail(w, r, users.ErrUnauthenticated)
-			return
-		}
-		u, err := store.Get(r.Context(), who.UserID)
-		if err != nil {
-			api.Fail(w, r, err)
-			return
-		}
-		api.OK(w, r, u.Detail())
+	return endpoint.Handle(kit, func(ctx context.Context, r endpoint.Request[endpoint.None]) (users.Detail, error) {
+		return users.Read(ctx, store, r.Who, r.Who.UserID)
 	})
 }

@@ -9,8 +9,11 @@ import (
 
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/8949market/market/shared/events"
+	"github.com/8949market/market/shared/fault"
+	"github.com/8949market/market/shared/inbox"
 	"github.com/8949market/market/shared/products"
 )
 
@@ -47,14 +50,14 @@ func TestFollow(t *testing.T) {
 	now := refNow()
 	const consumer = "products-test-follow"
 	var calls sync.Map // product id → applications
-	handler := products.Follow(f.db, consumer,
-		func(d bump) uuid.UUID { return d.ProductID },
-		func(p *products.Product, d bump, at time.Time) bool {
+	handler := inbox.Handle(f.db, consumer, func(ctx context.Context, tx pgx.Tx, d bump) error {
+		return products.Follow(ctx, tx, d.ProductID, func(p *products.Product, at time.Time) bool {
 			n, _ := calls.LoadOrStore(p.ID, new(int))
 			*n.(*int)++
 			p.Price += d.By
 			return true
 		})
+	})
 	inbox := func(id uuid.UUID) int {
 		return f.count(t, `SELECT count(*) FROM messaging.inbox WHERE consumer = $1 AND event_id = $2`, consumer, id)
 	}
@@ -140,8 +143,11 @@ func TestFollow(t *testing.T) {
 			"wrong type for by": []byte(`{"productId": "` + uuid.NewString() + `", "by": "five"}`),
 		} {
 			id := uuid.New()
-			if err := handler(ctx, cloudEvent(t, id, "price-bumped", data)); err == nil {
+			err := handler(ctx, cloudEvent(t, id, "price-bumped", data))
+			if err == nil {
 				t.Errorf("%s: accepted", name)
+			} else if f, ok := fault.As(err); !ok || f.Code != "C017" {
+				t.Errorf("%s: %v, want the event's fault C017, so it is dead-lettered", name, err)
 			}
 			if n := inbox(id); n != 0 {
 				t.Errorf("%s: inbox rows = %d, want 0 (to be retried)", name, n)
@@ -157,16 +163,16 @@ func TestFollowReservationEvents(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	now := refNow()
-	applied := products.Follow(f.db, "products-test-reservation-applied",
-		func(d events.ReservationData) uuid.UUID { return d.ProductID },
-		func(p *products.Product, d events.ReservationData, at time.Time) bool {
+	applied := inbox.Handle(f.db, "products-test-reservation-applied", func(ctx context.Context, tx pgx.Tx, d events.ReservationData) error {
+		return products.Follow(ctx, tx, d.ProductID, func(p *products.Product, at time.Time) bool {
 			return d.BuyerID != nil && p.ReservationApplied(d.Version, *d.BuyerID, at)
 		})
-	completed := products.Follow(f.db, "products-test-reservation-completed",
-		func(d events.ReservationData) uuid.UUID { return d.ProductID },
-		func(p *products.Product, d events.ReservationData, at time.Time) bool {
+	})
+	completed := inbox.Handle(f.db, "products-test-reservation-completed", func(ctx context.Context, tx pgx.Tx, d events.ReservationData) error {
+		return products.Follow(ctx, tx, d.ProductID, func(p *products.Product, at time.Time) bool {
 			return p.ReservationCompleted(d.Version, at)
 		})
+	})
 	seed := seedFor(now, products.Reserving)
 	seed.BuyerID, seed.ReservationVersion = nil, 0
 	seed.StartTime, seed.EndTime = now.Add(-10*time.Minute), now.Add(time.Hour)

@@ -12,10 +12,10 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/8949market/market/shared/auth"
+	"github.com/8949market/market/shared/events/eventtest"
 	"github.com/8949market/market/shared/fault"
 	"github.com/8949market/market/shared/postgres"
 	"github.com/8949market/market/shared/products"
-	"github.com/8949market/market/shared/products/producttest"
 	"github.com/8949market/market/shared/testenv"
 )
 
@@ -95,7 +95,7 @@ type outboxRow struct {
 // outbox returns the outbox rows about the product id, in write order.
 func (f *fixture) outbox(t *testing.T, id uuid.UUID) []outboxRow {
 	t.Helper()
-	rows := producttest.Outbox(t, f.db, id.String(), "")
+	rows := eventtest.Outbox(t, f.db, id.String(), "")
 	out := make([]outboxRow, len(rows))
 	for i, r := range rows {
 		out[i] = outboxRow{Topic: r.Topic, Source: r.Source, AggregateID: r.AggregateID}

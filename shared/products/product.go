@@ -51,8 +51,9 @@ const (
 	ChangeFreeze = time.Minute
 )
 
-// The product faults (reference section 5.4, statuses corrected: no identity is 401, not
-// the owner is 403, bad input is 400).
+// The product faults (reference section 5.4, statuses corrected: not the owner is 403,
+// bad input is 400; no identity is fault.ErrUnauthenticated, C002, checked by
+// the adapter, endpoint.Handle).
 var (
 	ErrNotFound         = fault.New(fault.NotFound, "P001", "product not found")
 	ErrPrice            = fault.New(fault.Invalid, "P002", "price must be a positive whole number up to 1,000,000,000")
@@ -63,7 +64,6 @@ var (
 	ErrWindowTooShort   = fault.New(fault.Invalid, "P007", "endTime must be at least 15 minutes after startTime")
 	ErrName             = fault.New(fault.Invalid, "P008", "name is required, at most 100 characters")
 	ErrForbidden        = fault.New(fault.Forbidden, "P009", "only the seller or an administrator may change this product")
-	ErrUnauthenticated  = fault.New(fault.Unauthenticated, "P010", "authentication required")
 	ErrDescription      = fault.New(fault.Invalid, "P011", "description must be at most 2000 characters")
 	ErrScheduleRequired = fault.New(fault.Invalid, "P012", "startTime and endTime are required")
 	ErrNothingToUpdate  = fault.ErrValidation.WithMessage("nothing to update: give at least one field")
@@ -106,11 +106,11 @@ func (p *Product) announce(topic string, data any) {
 
 // Draft is what a seller submits to list a product.
 type Draft struct {
-	Name        *string
-	Description *string
-	Price       *int64
-	StartTime   *time.Time
-	EndTime     *time.Time
+	Name        *string    `json:"name"`
+	Description *string    `json:"description"`
+	Price       *int64     `json:"price"`
+	StartTime   *time.Time `json:"startTime"`
+	EndTime     *time.Time `json:"endTime"`
 }
 
 // New validates d and returns the product the seller lists at now. Times are kept in UTC

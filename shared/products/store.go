@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/google/uuid"
@@ -179,6 +180,9 @@ func (s *Store) Tick(ctx context.Context, now time.Time, batch int) (TickResult,
 				break
 			}
 		}
+	}
+	if res.Opened+res.Expired > 0 {
+		slog.InfoContext(ctx, "products ticked", "opened", res.Opened, "expired", res.Expired)
 	}
 	return res, nil
 }

@@ -4,8 +4,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-
-	"github.com/8949market/market/shared/fault"
 )
 
 // View is a product as the API shows it: the status is the effective one at the time of
@@ -52,13 +50,4 @@ func utc(t *time.Time) *time.Time {
 	}
 	u := t.UTC()
 	return &u
-}
-
-// ParseID reads a product id from a path.
-func ParseID(s string) (uuid.UUID, error) {
-	id, err := uuid.Parse(s)
-	if err != nil {
-		return uuid.Nil, fault.ErrBadParameter.WithMessage("productId must be a UUID").OnField("productId")
-	}
-	return id, nil
 }

@@ -1,13 +1,14 @@
 // Package cancel is the function products-cancel: PATCH /api/v1/products/{productId}/cancel
 // ends a sale before it goes to a trade (product-cancelled closes its reservation and
-// releases the queue). Only the seller or an administrator may.
+// releases the queue). Only the seller or an administrator may (products.Store.Cancel).
 package cancel
 
 import (
+	"context"
 	"net/http"
 	"time"
 
-	"github.com/8949market/market/shared/auth"
+	"github.com/8949market/market/shared/endpoint"
 	"github.com/8949market/market/shared/platform"
 	"github.com/8949market/market/shared/products"
 	"github.com/8949market/market/shared/registry"
@@ -19,7 +20,8 @@ func init() {
 
 // New builds the handler.
 func New(kit *platform.Kit) http.Handler {
-	return products.ChangeHandler(kit, false, func(p *products.Product, _ struct{}, who auth.Identity, now time.Time) error {
-		return p.Cancel(who, now, false)
-	}, products.ViewOf)
+	store := products.NewStore(kit.DB)
+	return endpoint.Handle(kit, func(ctx context.Context, r endpoint.Request[endpoint.None]) (products.View, error) {
+		return store.Cancel(ctx, r.ID, r.Who, time.Now())
+	}, endpoint.PathID("productId"))
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/8949market/market/shared/devstack/stacktest"
 	"github.com/8949market/market/shared/events"
+	"github.com/8949market/market/shared/events/eventtest"
 	"github.com/8949market/market/shared/products"
 	"github.com/8949market/market/shared/products/producttest"
 )
@@ -42,11 +43,11 @@ func checkCancelled(t testing.TB, st *stacktest.Stack, res stacktest.Response, i
 	if got := producttest.Get(t, st, reader, id); got.Status != products.SaleCanceled {
 		t.Errorf("GET status = %s, want SALE_CANCELED", got.Status)
 	}
-	cancelled := producttest.Events[events.ProductCancelledData](t, st.Kit.DB, id, events.ProductCancelled)
+	cancelled := eventtest.Events[events.ProductCancelledData](t, st.Kit.DB, id, events.ProductCancelled)
 	if len(cancelled) != 1 || cancelled[0].ProductID != id || cancelled[0].Deleted || cancelled[0].By != by {
 		t.Errorf("product-cancelled events = %+v, want one {productId %s deleted false by %s}", cancelled, id, by)
 	}
-	if n := len(producttest.Events[events.ProductUpdatedData](t, st.Kit.DB, id, events.ProductUpdated)); n != 0 {
+	if n := len(eventtest.Events[events.ProductUpdatedData](t, st.Kit.DB, id, events.ProductUpdated)); n != 0 {
 		t.Errorf("%d product-updated events, want none", n)
 	}
 }

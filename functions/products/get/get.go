@@ -1,15 +1,13 @@
 // Package get is the function products-get: GET /api/v1/products/{productId} shows one
-// product with its effective status.
+// product with its effective status (products.Store.Show).
 package get
 
 import (
+	"context"
 	"net/http"
 	"time"
 
-	"github.com/google/uuid"
-
-	"github.com/8949market/market/shared/api"
-	"github.com/8949market/market/shared/fault"
+	"github.com/8949market/market/shared/endpoint"
 	"github.com/8949market/market/shared/platform"
 	"github.com/8949market/market/shared/products"
 	"github.com/8949market/market/shared/registry"
@@ -22,17 +20,7 @@ func init() {
 // New builds the handler.
 func New(kit *platform.Kit) http.Handler {
 	store := products.NewStore(kit.DB)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, err := uuid.Parse(r.PathValue("productId"))
-		if err != nil {
-			api.Fail(w, r, fault.ErrBadParameter.WithMessage("productId must be a UUID").OnField("productId"))
-			return
-		}
-		p, err := store.Get(r.Context(), id)
-		if err != nil {
-			api.Fail(w, r, err)
-			return
-		}
-		api.OK(w, r, p.View(time.Now()))
-	})
+	return endpoint.Handle(kit, func(ctx context.Context, r endpoint.Request[endpoint.None]) (products.View, error) {
+		return store.Show(ctx, r.ID, time.Now())
+	}, endpoint.PathID("productId"))
 }

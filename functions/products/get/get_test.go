@@ -11,6 +11,7 @@ import (
 	"github.com/8949market/market/shared/auth"
 	"github.com/8949market/market/shared/devstack/stacktest"
 	"github.com/8949market/market/shared/events"
+	"github.com/8949market/market/shared/events/eventtest"
 	"github.com/8949market/market/shared/products"
 	"github.com/8949market/market/shared/products/producttest"
 )
@@ -183,7 +184,7 @@ func applied(t *testing.T, st *stacktest.Stack, id uuid.UUID) {
 	data := events.ReservationData{
 		ReservationID: uuid.New(), ProductID: id, Version: 1, Status: "PENDING", BuyerID: &buyer, Price: 120000,
 	}
-	if code := producttest.Deliver(t, st, "products-reservation-applied", events.ReservationApplied, events.SourceReservations, uuid.New(), data); code/100 != 2 {
+	if code := eventtest.Deliver(t, st, "products-reservation-applied", events.ReservationApplied, events.SourceReservations, uuid.New(), data); code/100 != 2 {
 		t.Fatalf("reservation-applied: status %d", code)
 	}
 }

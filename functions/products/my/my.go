@@ -1,13 +1,13 @@
 // Package my is the function products-my: GET /api/v1/products/my lists the caller's own
-// products, with the same filters, sorts and cursors as the search.
+// products, with the same filters, sorts and cursors as the search (products.Store.Mine).
 package my
 
 import (
+	"context"
 	"net/http"
 	"time"
 
-	"github.com/8949market/market/shared/api"
-	"github.com/8949market/market/shared/auth"
+	"github.com/8949market/market/shared/endpoint"
 	"github.com/8949market/market/shared/page"
 	"github.com/8949market/market/shared/platform"
 	"github.com/8949market/market/shared/products"
@@ -21,28 +21,7 @@ func init() {
 // New builds the handler.
 func New(kit *platform.Kit) http.Handler {
 	store := products.NewStore(kit.DB)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		who, ok := auth.FromContext(r.Context())
-		if !ok {
-			api.Fail(w, r, products.ErrUnauthenticated)
-			return
-		}
-		q, err := products.ParseQuery(r.URL.Query())
-		if err != nil {
-			api.Fail(w, r, err)
-			return
-		}
-		q.SellerID = &who.UserID // whatever sellerId the query named
-		size, err := page.Size(r, 20, 100)
-		if err != nil {
-			api.Fail(w, r, err)
-			return
-		}
-		p, err := store.Search(r.Context(), q, time.Now(), size, r.URL.Query().Get("cursor"))
-		if err != nil {
-			api.Fail(w, r, err)
-			return
-		}
-		api.OK(w, r, p)
+	return endpoint.Handle(kit, func(ctx context.Context, r endpoint.Request[endpoint.None]) (page.Page[products.Item], error) {
+		return store.Mine(ctx, r.Who.UserID, r.Query, time.Now())
 	})
 }

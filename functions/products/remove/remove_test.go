@@ -12,6 +12,7 @@ import (
 	"github.com/8949market/market/shared/auth"
 	"github.com/8949market/market/shared/devstack/stacktest"
 	"github.com/8949market/market/shared/events"
+	"github.com/8949market/market/shared/events/eventtest"
 	"github.com/8949market/market/shared/page"
 	"github.com/8949market/market/shared/products"
 	"github.com/8949market/market/shared/products/producttest"
@@ -65,7 +66,7 @@ func checkDeleted(t testing.TB, st *stacktest.Stack, res stacktest.Response, id 
 			}
 		}
 	}
-	cancels := producttest.Events[events.ProductCancelledData](t, st.Kit.DB, id, events.ProductCancelled)
+	cancels := eventtest.Events[events.ProductCancelledData](t, st.Kit.DB, id, events.ProductCancelled)
 	switch {
 	case cancelled && (len(cancels) != 1 || cancels[0].ProductID != id || !cancels[0].Deleted || cancels[0].By != by):
 		t.Errorf("product-cancelled events = %+v, want one {productId %s deleted true by %s}", cancels, id, by)

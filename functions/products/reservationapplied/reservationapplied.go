@@ -2,11 +2,13 @@
 package reservationapplied
 
 import (
+	"context"
 	"time"
 
-	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/8949market/market/shared/events"
+	"github.com/8949market/market/shared/inbox"
 	"github.com/8949market/market/shared/platform"
 	"github.com/8949market/market/shared/products"
 	"github.com/8949market/market/shared/registry"
@@ -20,9 +22,9 @@ func init() {
 
 // New builds the consumer.
 func New(kit *platform.Kit) registry.EventHandler {
-	return products.Follow(kit.DB, name,
-		func(d events.ReservationData) uuid.UUID { return d.ProductID },
-		func(p *products.Product, d events.ReservationData, now time.Time) bool {
+	return inbox.Handle(kit.DB, name, func(ctx context.Context, tx pgx.Tx, d events.ReservationData) error {
+		return products.Follow(ctx, tx, d.ProductID, func(p *products.Product, now time.Time) bool {
 			return d.BuyerID != nil && p.ReservationApplied(d.Version, *d.BuyerID, now)
 		})
+	})
 }

@@ -1,13 +1,15 @@
 // Package schedule is the function products-schedule:
 // PATCH /api/v1/products/{productId}/schedule moves a deal's window. Only the seller or an
-// administrator may, and only until a minute before the deal opens.
+// administrator may, and only until a minute before the deal opens
+// (products.Store.Reschedule).
 package schedule
 
 import (
+	"context"
 	"net/http"
 	"time"
 
-	"github.com/8949market/market/shared/auth"
+	"github.com/8949market/market/shared/endpoint"
 	"github.com/8949market/market/shared/platform"
 	"github.com/8949market/market/shared/products"
 	"github.com/8949market/market/shared/registry"
@@ -19,7 +21,8 @@ func init() {
 
 // New builds the handler.
 func New(kit *platform.Kit) http.Handler {
-	return products.ChangeHandler(kit, true, func(p *products.Product, req products.Schedule, who auth.Identity, now time.Time) error {
-		return p.Reschedule(req, who, now)
-	}, products.ViewOf)
+	store := products.NewStore(kit.DB)
+	return endpoint.Handle(kit, func(ctx context.Context, r endpoint.Request[products.Schedule]) (products.View, error) {
+		return store.Reschedule(ctx, r.ID, r.Body, r.Who, time.Now())
+	}, endpoint.PathID("productId"))
 }

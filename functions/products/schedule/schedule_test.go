@@ -11,6 +11,7 @@ import (
 	"github.com/8949market/market/shared/auth"
 	"github.com/8949market/market/shared/devstack/stacktest"
 	"github.com/8949market/market/shared/events"
+	"github.com/8949market/market/shared/events/eventtest"
 	"github.com/8949market/market/shared/products"
 	"github.com/8949market/market/shared/products/producttest"
 )
@@ -45,7 +46,7 @@ func checkRescheduled(t testing.TB, st *stacktest.Stack, res stacktest.Response,
 	if !rowStart.Equal(start) || !rowEnd.Equal(end) || modifiedBy != by {
 		t.Errorf("row %s..%s modified_by %s, want %s..%s by %s", rowStart, rowEnd, modifiedBy, start, end, by)
 	}
-	updated := producttest.Events[events.ProductUpdatedData](t, st.Kit.DB, id, events.ProductUpdated)
+	updated := eventtest.Events[events.ProductUpdatedData](t, st.Kit.DB, id, events.ProductUpdated)
 	if len(updated) != 1 {
 		t.Fatalf("%d product-updated events, want 1", len(updated))
 	}
@@ -157,7 +158,7 @@ func TestScheduleIsReadBack(t *testing.T) {
 	// A second move announces a second product-updated, with the latest window.
 	start2, end2, body := newWindow()
 	st.Do(t, "PATCH", path(p.ProductID), body, token).Data(t, nil)
-	updated := producttest.Events[events.ProductUpdatedData](t, st.Kit.DB, p.ProductID, events.ProductUpdated)
+	updated := eventtest.Events[events.ProductUpdatedData](t, st.Kit.DB, p.ProductID, events.ProductUpdated)
 	if len(updated) != 2 || !updated[0].StartTime.Equal(start) || !updated[1].StartTime.Equal(start2) || !updated[1].EndTime.Equal(end2) {
 		t.Errorf("product-updated events = %+v", updated)
 	}

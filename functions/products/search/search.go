@@ -1,5 +1,5 @@
 // Package search is the function products-search: GET /api/v1/products lists live
-// products, filtered and sorted, a page at a time by cursor.
+// products, filtered and sorted, a page at a time by cursor (products.Store.Browse).
 //
 // Query: status (effective), sellerId, q (text in name or description), minPrice,
 // maxPrice, openNow, startingWithin (e.g. 2h), sort (newest | startTime | price |
@@ -7,10 +7,11 @@
 package search
 
 import (
+	"context"
 	"net/http"
 	"time"
 
-	"github.com/8949market/market/shared/api"
+	"github.com/8949market/market/shared/endpoint"
 	"github.com/8949market/market/shared/page"
 	"github.com/8949market/market/shared/platform"
 	"github.com/8949market/market/shared/products"
@@ -24,22 +25,7 @@ func init() {
 // New builds the handler.
 func New(kit *platform.Kit) http.Handler {
 	store := products.NewStore(kit.DB)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		q, err := products.ParseQuery(r.URL.Query())
-		if err != nil {
-			api.Fail(w, r, err)
-			return
-		}
-		size, err := page.Size(r, 20, 100)
-		if err != nil {
-			api.Fail(w, r, err)
-			return
-		}
-		p, err := store.Search(r.Context(), q, time.Now(), size, r.URL.Query().Get("cursor"))
-		if err != nil {
-			api.Fail(w, r, err)
-			return
-		}
-		api.OK(w, r, p)
+	return endpoint.Handle(kit, func(ctx context.Context, r endpoint.Request[endpoint.None]) (page.Page[products.Item], error) {
+		return store.Browse(ctx, r.Query, time.Now())
 	})
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/8949market/market/shared/auth"
 	"github.com/8949market/market/shared/devstack/stacktest"
 	"github.com/8949market/market/shared/events"
+	"github.com/8949market/market/shared/events/eventtest"
 	"github.com/8949market/market/shared/products"
 	"github.com/8949market/market/shared/products/producttest"
 )
@@ -108,7 +109,7 @@ func outcome(t *testing.T, st *stacktest.Stack) map[uuid.UUID]moved {
 		out[id] = moved{status: s}
 	}
 	rows.Close()
-	for _, r := range producttest.Outbox(t, st.Kit.DB, "", events.ProductUpdated) {
+	for _, r := range eventtest.Outbox(t, st.Kit.DB, "", events.ProductUpdated) {
 		var e events.ProductUpdatedData
 		r.Decode(t, &e)
 		id := uuid.MustParse(r.AggregateID)

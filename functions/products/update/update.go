@@ -1,13 +1,15 @@
 // Package update is the function products-update: PATCH /api/v1/products/{productId}
 // changes a product's name, description or price. Only the seller or an administrator
-// may, and only until a minute before the deal opens (no one can have applied yet).
+// may, and only until a minute before the deal opens, so no one can have applied yet
+// (products.Store.Edit).
 package update
 
 import (
+	"context"
 	"net/http"
 	"time"
 
-	"github.com/8949market/market/shared/auth"
+	"github.com/8949market/market/shared/endpoint"
 	"github.com/8949market/market/shared/platform"
 	"github.com/8949market/market/shared/products"
 	"github.com/8949market/market/shared/registry"
@@ -19,7 +21,8 @@ func init() {
 
 // New builds the handler.
 func New(kit *platform.Kit) http.Handler {
-	return products.ChangeHandler(kit, true, func(p *products.Product, req products.Change, who auth.Identity, now time.Time) error {
-		return p.Update(req, who, now)
-	}, products.ViewOf)
+	store := products.NewStore(kit.DB)
+	return endpoint.Handle(kit, func(ctx context.Context, r endpoint.Request[products.Change]) (products.View, error) {
+		return store.Edit(ctx, r.ID, r.Body, r.Who, time.Now())
+	}, endpoint.PathID("productId"))
 }

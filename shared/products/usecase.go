@@ -1,0 +1,117 @@
+package products
+
+import (
+	"context"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/8949market/market/shared/auth"
+	"github.com/8949market/market/shared/page"
+)
+
+// The use cases the products functions call, one each: the adapter hands over the caller,
+// the path's id and the decoded body; the rules are the Product's, the transaction the
+// Store's.
+
+// Add lists the product d describes, sold by who, with its product-created event.
+func (s *Store) Add(ctx context.Context, d Draft, who auth.Identity, now time.Time) (View, error) {
+	p, err := New(d, who.UserID, who.Nickname, now)
+	if err != nil {
+		return View{}, err
+	}
+	if err := s.Create(ctx, p); err != nil {
+		return View{}, err
+	}
+	return p.View(now), nil
+}
+
+// Show is the live product id as seen at now.
+func (s *Store) Show(ctx context.Context, id uuid.UUID, now time.Time) (View, error) {
+	p, err := s.Get(ctx, id)
+	if err != nil {
+		return View{}, err
+	}
+	return p.View(now), nil
+}
+
+// Edit applies who's information change to product id (Product.Update).
+func (s *Store) Edit(ctx context.Context, id uuid.UUID, c Change, who auth.Identity, now time.Time) (View, error) {
+	return s.change(ctx, id, now, func(p *Product) error { return p.Update(c, who, now) })
+}
+
+// Reschedule moves product id's window on who's request (Product.Reschedule).
+func (s *Store) Reschedule(ctx context.Context, id uuid.UUID, sch Schedule, who auth.Identity, now time.Time) (View, error) {
+	return s.change(ctx, id, now, func(p *Product) error { return p.Reschedule(sch, who, now) })
+}
+
+// Cancel ends product id's sale on who's request (Product.Cancel).
+func (s *Store) Cancel(ctx context.Context, id uuid.UUID, who auth.Identity, now time.Time) (View, error) {
+	return s.change(ctx, id, now, func(p *Product) error { return p.Cancel(who, now, false) })
+}
+
+// Removal is the answer to a removed listing.
+type Removal struct {
+	ProductID string    `json:"productId"`
+	DeletedAt time.Time `json:"deletedAt"`
+	DeletedBy string    `json:"deletedBy"`
+}
+
+// Remove deletes product id's listing on who's request, cancelling a sale not yet in a
+// trade (Product.Cancel with remove).
+func (s *Store) Remove(ctx context.Context, id uuid.UUID, who auth.Identity, now time.Time) (Removal, error) {
+	p, err := s.Update(ctx, id, func(p *Product) error { return p.Cancel(who, now, true) })
+	if err != nil {
+		return Removal{}, err
+	}
+	return Removal{ProductID: p.ID.String(), DeletedAt: p.DeletedAt.UTC(), DeletedBy: p.DeletedBy.String()}, nil
+}
+
+func (s *Store) change(ctx context.Context, id uuid.UUID, now time.Time, fn func(p *Product) error) (View, error) {
+	p, err := s.Update(ctx, id, fn)
+	if err != nil {
+		return View{}, err
+	}
+	return p.View(now), nil
+}
+
+// Browse is the search the query parameters ask for (ParseQuery, size, cursor) at now.
+func (s *Store) Browse(ctx context.Context, params url.Values, now time.Time) (page.Page[Item], error) {
+	return s.browse(ctx, params, nil, now)
+}
+
+// Mine is Browse over seller's own products, whatever sellerId the parameters name.
+func (s *Store) Mine(ctx context.Context, seller uuid.UUID, params url.Values, now time.Time) (page.Page[Item], error) {
+	return s.browse(ctx, params, &seller, now)
+}
+
+func (s *Store) browse(ctx context.Context, params url.Values, seller *uuid.UUID, now time.Time) (page.Page[Item], error) {
+	q, err := ParseQuery(params)
+	if err != nil {
+		return page.Page[Item]{}, err
+	}
+	if seller != nil {
+		q.SellerID = seller
+	}
+	size, err := pageSize(params.Get("size"))
+	if err != nil {
+		return page.Page[Item]{}, err
+	}
+	return s.Search(ctx, q, now, size, params.Get("cursor"))
+}
+
+// pageSize reads size as page.Size does (20 by default, 1 to 100), from the value: the
+// domain has no request.
+func pageSize(raw string) (int, error) {
+	const def, most = 20, 100
+	if raw == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(raw)
+	if err != nil || n < 1 || n > most {
+		return 0, page.ErrSize.WithMessage("size must be a whole number from 1 to %d", most)
+	}
+	return n, nil
+}

@@ -255,7 +255,7 @@ pg_refuse_login() {
 	psql_cmd="$(pg_superuser_psql)"
 	dsn="postgres://market8949:${pass}@${PG_HOST}:${PG_PORT}/market8949?sslmode=disable"
 	die "PostgreSQL answers on ${PG_HOST}:${PG_PORT} but refuses the default login postgres/postgres." \
-		"This script did not set that server up, so it changes none of its passwords or settings." \
+		"This run did not install that server, so the script changes none of its passwords or settings." \
 		"To use it, give the project a role of its own (LOGIN, and CREATEDB: make dev creates" \
 		"the database market8949, the tests create and drop one database each). As a superuser" \
 		"of that server (on Debian/Ubuntu, the postgres OS user) run:" \

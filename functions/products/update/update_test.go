@@ -11,6 +11,7 @@ import (
 	"github.com/8949market/market/shared/auth"
 	"github.com/8949market/market/shared/devstack/stacktest"
 	"github.com/8949market/market/shared/events"
+	"github.com/8949market/market/shared/events/eventtest"
 	"github.com/8949market/market/shared/products"
 	"github.com/8949market/market/shared/products/producttest"
 )
@@ -39,7 +40,7 @@ func checkUpdated(t testing.TB, st *stacktest.Stack, res stacktest.Response, id 
 	if rowName != name || rowPrice != price || modifiedBy != by {
 		t.Errorf("row name %q price %d modified_by %s, want %q %d %s", rowName, rowPrice, modifiedBy, name, price, by)
 	}
-	updated := producttest.Events[events.ProductUpdatedData](t, st.Kit.DB, id, events.ProductUpdated)
+	updated := eventtest.Events[events.ProductUpdatedData](t, st.Kit.DB, id, events.ProductUpdated)
 	if len(updated) != 1 {
 		t.Fatalf("%d product-updated events, want 1", len(updated))
 	}
@@ -146,7 +147,7 @@ func TestUpdateWritesProductUpdated(t *testing.T) {
 		t.Errorf("GET after update = %+v", got)
 	}
 
-	updated := producttest.Events[events.ProductUpdatedData](t, st.Kit.DB, p.ProductID, events.ProductUpdated)
+	updated := eventtest.Events[events.ProductUpdatedData](t, st.Kit.DB, p.ProductID, events.ProductUpdated)
 	if len(updated) != 2 {
 		t.Fatalf("%d product-updated events, want 2", len(updated))
 	}

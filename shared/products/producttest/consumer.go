@@ -9,6 +9,7 @@ import (
 	"github.com/8949market/market/shared/auth"
 	"github.com/8949market/market/shared/devstack/stacktest"
 	"github.com/8949market/market/shared/events"
+	"github.com/8949market/market/shared/events/eventtest"
 	"github.com/8949market/market/shared/products"
 )
 
@@ -54,7 +55,7 @@ func Trade(id uuid.UUID) events.TradeData {
 // status.
 func (c Consumer) Deliver(t testing.TB, st *stacktest.Stack, eventID uuid.UUID, data any) int {
 	t.Helper()
-	return Deliver(t, st, c.Name, c.Topic, c.Source, eventID, data)
+	return eventtest.Deliver(t, st, c.Name, c.Topic, c.Source, eventID, data)
 }
 
 // Acked fails the test unless code, the answer to a delivery, is a 2xx: the event was
@@ -69,7 +70,7 @@ func Acked(t testing.TB, code int) {
 // WantInbox fails the test unless the consumer has n inbox rows for the event.
 func (c Consumer) WantInbox(t testing.TB, st *stacktest.Stack, eventID uuid.UUID, n int) {
 	t.Helper()
-	if got := InboxRows(t, st.Kit.DB, c.Name, eventID); got != n {
+	if got := eventtest.InboxRows(t, st.Kit.DB, c.Name, eventID); got != n {
 		t.Errorf("producttest: %d inbox rows, want %d", got, n)
 	}
 }

@@ -3,6 +3,8 @@ package trades
 import (
 	"context"
 	"fmt"
+	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -39,6 +41,31 @@ func ParseFilter(status, role string) (Filter, error) {
 		return Filter{}, fault.ErrBadParameter.WithMessage("role must be BUYER or SELLER").OnField("role")
 	}
 	return f, nil
+}
+
+// List answers a list query (status, role, size, cursor) of caller's.
+func List(ctx context.Context, s *Store, caller auth.Identity, q url.Values) (page.Page[Trade], error) {
+	f, err := ParseFilter(q.Get("status"), q.Get("role"))
+	if err != nil {
+		return page.Page[Trade]{}, err
+	}
+	size, err := pageSize(q.Get("size"))
+	if err != nil {
+		return page.Page[Trade]{}, err
+	}
+	return s.List(ctx, caller, f, size, q.Get("cursor"))
+}
+
+// pageSize reads size as page.Size does (20 by default, at most 100).
+func pageSize(raw string) (int, error) {
+	if raw == "" {
+		return 20, nil
+	}
+	n, err := strconv.Atoi(raw)
+	if err != nil || n < 1 || n > 100 {
+		return 0, page.ErrSize.WithMessage("size must be a whole number from 1 to %d", 100)
+	}
+	return n, nil
 }
 
 type cursorKey struct {
@@ -90,13 +117,4 @@ func (s *Store) List(ctx context.Context, caller auth.Identity, f Filter, size i
 	return page.Of(list, size, func(last Trade) string {
 		return page.Encode(key, cursorKey{CreatedAt: last.CreatedAt, ID: last.ID})
 	}), nil
-}
-
-// ParseID reads a trade id from a path.
-func ParseID(s string) (uuid.UUID, error) {
-	id, err := uuid.Parse(s)
-	if err != nil {
-		return uuid.Nil, fault.ErrBadParameter.WithMessage("tradeId must be a UUID").OnField("tradeId")
-	}
-	return id, nil
 }

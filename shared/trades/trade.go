@@ -169,9 +169,9 @@ func history(ctx context.Context, tx pgx.Tx, id uuid.UUID, from *Status, to Stat
 // often the event comes, and announces it (trade-created). A reservation that cannot
 // become a trade (no buyer, buyer and seller the same, no positive price) is answered
 // with reservation-tradefail in the same transaction, so nothing waits for it.
-func Open(ctx context.Context, tx pgx.Tx, d events.ReservationData) (created bool, err error) {
+func Open(ctx context.Context, tx pgx.Tx, d events.ReservationData) error {
 	if d.ReservationID == uuid.Nil {
-		return false, ErrReservationID.Wrap(errors.New("open trade: reservation-completed without a reservationId"))
+		return ErrReservationID.Wrap(errors.New("open trade: reservation-completed without a reservationId"))
 	}
 	// A reservation that cannot be a trade is answered, not retried: each rule names its
 	// code in the reason reservation-tradefail carries.
@@ -180,7 +180,7 @@ func Open(ctx context.Context, tx pgx.Tx, d events.ReservationData) (created boo
 		why = f.Code + ": " + f.Message
 	}
 	if why != "" {
-		return false, outbox.Write(ctx, tx, outbox.Event{
+		return outbox.Write(ctx, tx, outbox.Event{
 			Topic: events.ReservationTradeFail, Source: events.SourceTrades, AggregateID: d.ReservationID.String(),
 			Data: events.ReservationTradeFailData{ReservationID: d.ReservationID, ProductID: d.ProductID, Reason: why},
 		})
@@ -198,15 +198,15 @@ func Open(ctx context.Context, tx pgx.Tx, d events.ReservationData) (created boo
 		ON CONFLICT (reservation_id) DO NOTHING`,
 		t.ID, t.ReservationID, t.ProductID, t.ProductName, t.ProductPrice, t.BuyerID, t.BuyerNickname, t.SellerID, t.SellerNickname)
 	if err != nil {
-		return false, fmt.Errorf("open trade for reservation %s: %w", d.ReservationID, err)
+		return fmt.Errorf("open trade for reservation %s: %w", d.ReservationID, err)
 	}
 	if tag.RowsAffected() == 0 {
-		return false, nil
+		return nil
 	}
 	if err := history(ctx, tx, t.ID, nil, Trading, nil, System, "", ""); err != nil {
-		return false, err
+		return err
 	}
-	return true, emit(ctx, tx, events.TradeCreated, t, "")
+	return emit(ctx, tx, events.TradeCreated, t, "")
 }
 
 // validate checks a completed reservation against the trade's rules.
@@ -288,6 +288,22 @@ func (s *Store) change(ctx context.Context, id uuid.UUID, fn func(tx pgx.Tx, t *
 
 // Complete records caller's completion; the second party's completes the trade and
 // announces it (trade-completed).
+func Complete(ctx context.Context, s *Store, id uuid.UUID, caller auth.Identity) (Trade, error) {
+	return s.Complete(ctx, id, caller)
+}
+
+// Cancellation is the body of a cancellation: a reason and, for ETC, a detail.
+type Cancellation struct {
+	ReasonType string `json:"cancelReasonType"`
+	Detail     string `json:"cancelReasonDetail"`
+}
+
+// Cancel ends trade id on caller's request (see Store.Cancel).
+func Cancel(ctx context.Context, s *Store, id uuid.UUID, caller auth.Identity, c Cancellation) (Trade, error) {
+	return s.Cancel(ctx, id, caller, c.ReasonType, c.Detail)
+}
+
+// Complete is the store's side of Complete.
 func (s *Store) Complete(ctx context.Context, id uuid.UUID, caller auth.Identity) (Trade, error) {
 	return s.change(ctx, id, func(tx pgx.Tx, t *Trade) error {
 		side, err := t.side(caller)

@@ -3,8 +3,13 @@
 package tradecompleted
 
 import (
+	"context"
+
+	"github.com/jackc/pgx/v5"
+
 	"github.com/8949market/market/shared/chat"
 	"github.com/8949market/market/shared/events"
+	"github.com/8949market/market/shared/inbox"
 	"github.com/8949market/market/shared/platform"
 	"github.com/8949market/market/shared/registry"
 )
@@ -17,5 +22,7 @@ func init() {
 
 // New builds the consumer.
 func New(kit *platform.Kit) registry.EventHandler {
-	return chat.Follow(kit, name, chat.Completed)
+	return inbox.Handle(kit.DB, name, func(ctx context.Context, tx pgx.Tx, d events.TradeData) error {
+		return chat.End(ctx, tx, kit.Redis, d, chat.Completed)
+	})
 }

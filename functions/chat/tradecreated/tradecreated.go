@@ -5,6 +5,7 @@ package tradecreated
 import (
 	"github.com/8949market/market/shared/chat"
 	"github.com/8949market/market/shared/events"
+	"github.com/8949market/market/shared/inbox"
 	"github.com/8949market/market/shared/platform"
 	"github.com/8949market/market/shared/registry"
 )
@@ -17,5 +18,5 @@ func init() {
 
 // New builds the consumer.
 func New(kit *platform.Kit) registry.EventHandler {
-	return chat.Follow(kit, name, chat.Trading)
+	return inbox.Handle(kit.DB, name, chat.Open)
 }

@@ -5,9 +5,7 @@ import (
 	"context"
 	"net/http"
 
-	"github.com/google/uuid"
-
-	"github.com/8949market/market/shared/auth"
+	"github.com/8949market/market/shared/endpoint"
 	"github.com/8949market/market/shared/platform"
 	"github.com/8949market/market/shared/registry"
 	"github.com/8949market/market/shared/trades"
@@ -19,14 +17,8 @@ func init() {
 
 // New builds the handler.
 func New(kit *platform.Kit) http.Handler {
-	return trades.Handler(kit, true, func(ctx context.Context, s *trades.Store, id uuid.UUID, who auth.Identity, req trades.CancelRequest) (trades.Trade, error) {
-		var reason, detail string
-		if req.CancelReasonType != nil {
-			reason = *req.CancelReasonType
-		}
-		if req.CancelReasonDetail != nil {
-			detail = *req.CancelReasonDetail
-		}
-		return s.Cancel(ctx, id, who, reason, detail)
-	})
+	store := trades.NewStore(kit.DB)
+	return endpoint.Handle(kit, func(ctx context.Context, r endpoint.Request[trades.Cancellation]) (trades.Trade, error) {
+		return trades.Cancel(ctx, store, r.ID, r.Who, r.Body)
+	}, endpoint.PathID("tradeId"))
 }

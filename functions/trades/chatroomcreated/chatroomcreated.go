@@ -3,13 +3,6 @@
 package chatroomcreated
 
 import (
-	"context"
-	"encoding/json"
-	"fmt"
-
-	cloudevents "github.com/cloudevents/sdk-go/v2"
-	"github.com/jackc/pgx/v5"
-
 	"github.com/8949market/market/shared/events"
 	"github.com/8949market/market/shared/inbox"
 	"github.com/8949market/market/shared/platform"
@@ -25,11 +18,5 @@ func init() {
 
 // New builds the consumer.
 func New(kit *platform.Kit) registry.EventHandler {
-	return inbox.Consume(kit.DB, name, func(ctx context.Context, tx pgx.Tx, e cloudevents.Event) error {
-		var d events.ChatRoomCreatedData
-		if err := json.Unmarshal(e.Data(), &d); err != nil {
-			return fmt.Errorf("decode chat-room-created: %w", err)
-		}
-		return trades.RecordRoom(ctx, tx, d)
-	})
+	return inbox.Handle(kit.DB, name, trades.RecordRoom)
 }

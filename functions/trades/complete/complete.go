@@ -5,9 +5,7 @@ import (
 	"context"
 	"net/http"
 
-	"github.com/google/uuid"
-
-	"github.com/8949market/market/shared/auth"
+	"github.com/8949market/market/shared/endpoint"
 	"github.com/8949market/market/shared/platform"
 	"github.com/8949market/market/shared/registry"
 	"github.com/8949market/market/shared/trades"
@@ -19,7 +17,8 @@ func init() {
 
 // New builds the handler.
 func New(kit *platform.Kit) http.Handler {
-	return trades.Handler(kit, false, func(ctx context.Context, s *trades.Store, id uuid.UUID, who auth.Identity, _ struct{}) (trades.Trade, error) {
-		return s.Complete(ctx, id, who)
-	})
+	store := trades.NewStore(kit.DB)
+	return endpoint.Handle(kit, func(ctx context.Context, r endpoint.Request[endpoint.None]) (trades.Trade, error) {
+		return trades.Complete(ctx, store, r.ID, r.Who)
+	}, endpoint.PathID("tradeId"))
 }

@@ -4,11 +4,10 @@
 package list
 
 import (
+	"context"
 	"net/http"
 
-	"github.com/8949market/market/shared/api"
-	"github.com/8949market/market/shared/auth"
-	"github.com/8949market/market/shared/fault"
+	"github.com/8949market/market/shared/endpoint"
 	"github.com/8949market/market/shared/page"
 	"github.com/8949market/market/shared/platform"
 	"github.com/8949market/market/shared/registry"
@@ -22,28 +21,7 @@ func init() {
 // New builds the handler.
 func New(kit *platform.Kit) http.Handler {
 	store := trades.NewStore(kit.DB)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		who, ok := auth.FromContext(r.Context())
-		if !ok {
-			api.Fail(w, r, fault.ErrUnauthenticated)
-			return
-		}
-		q := r.URL.Query()
-		f, err := trades.ParseFilter(q.Get("status"), q.Get("role"))
-		if err != nil {
-			api.Fail(w, r, err)
-			return
-		}
-		size, err := page.Size(r, 20, 100)
-		if err != nil {
-			api.Fail(w, r, err)
-			return
-		}
-		p, err := store.List(r.Context(), who, f, size, q.Get("cursor"))
-		if err != nil {
-			api.Fail(w, r, err)
-			return
-		}
-		api.OK(w, r, p)
+	return endpoint.Handle(kit, func(ctx context.Context, r endpoint.Request[endpoint.None]) (page.Page[trades.Trade], error) {
+		return trades.List(ctx, store, r.Who, r.Query)
 	})
 }

@@ -5,13 +5,6 @@
 package reservationcompleted
 
 import (
-	"context"
-	"encoding/json"
-	"fmt"
-
-	cloudevents "github.com/cloudevents/sdk-go/v2"
-	"github.com/jackc/pgx/v5"
-
 	"github.com/8949market/market/shared/events"
 	"github.com/8949market/market/shared/inbox"
 	"github.com/8949market/market/shared/platform"
@@ -27,12 +20,5 @@ func init() {
 
 // New builds the consumer.
 func New(kit *platform.Kit) registry.EventHandler {
-	return inbox.Consume(kit.DB, name, func(ctx context.Context, tx pgx.Tx, e cloudevents.Event) error {
-		var d events.ReservationData
-		if err := json.Unmarshal(e.Data(), &d); err != nil {
-			return fmt.Errorf("decode reservation-completed: %w", err)
-		}
-		_, err := trades.Open(ctx, tx, d)
-		return err
-	})
+	return inbox.Handle(kit.DB, name, trades.Open)
 }

@@ -4,16 +4,9 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
-	"io"
-	"maps"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
-	"time"
-
-	"github.com/golang-jwt/jwt/v5"
-	"github.com/google/uuid"
 
 	"github.com/8949market/market/shared/auth"
 	"github.com/8949market/market/shared/devstack/stacktest"
@@ -23,12 +16,7 @@ const (
 	reissuePath = "/api/v1/auth/reissue"
 	mePath      = "/api/v1/users/me"
 
-	msgReused    = "refresh token already used; the session is revoked"
-	msgInvalid   = "refresh token invalid, expired or revoked"
-	msgRevoked   = "access token revoked"
-	msgNotOwner  = "the access token does not belong to this session"
-	msgRelogin   = "the session ended when the account changed; log in again"
-	msgNoAccount = "the account no longer exists"
+	msgRevoked = "access token revoked"
 )
 
 func pairBody(access, refresh string) map[string]string {
@@ -96,24 +84,9 @@ func claimsOf(t *testing.T, token string) map[string]any {
 	return m
 }
 
-// post sends a reissue without a testing.T, for goroutines.
-func post(st *stacktest.Stack, body any) (int, error) {
-	raw, err := json.Marshal(body)
-	if err != nil {
-		return 0, err
-	}
-	res, err := http.Post(st.URL+reissuePath, "application/json", bytes.NewReader(raw))
-	if err != nil {
-		return 0, err
-	}
-	defer res.Body.Close()
-	_, err = io.Copy(io.Discard, res.Body)
-	return res.StatusCode, err
-}
-
-// TestReissue shares one stack and one account: sessions of an account are independent
-// (each login starts its own), so each subtest logs in for sessions of its own. Subtests
-// that change an account use accounts of their own.
+// TestReissue is the route: a pair that rotates and what the body must hold. The rules
+// (reuse, garbage, foreign or expired access tokens, sessions ending with the account,
+// one winner of a race) are users.SignIn.Reissue's (shared/users signin_test.go).
 func TestReissue(t *testing.T) {
 	t.Parallel()
 	st := stacktest.Start(t)
@@ -151,27 +124,6 @@ func TestReissue(t *testing.T) {
 		}
 	})
 
-	t.Run("reuse revokes the family only", func(t *testing.T) {
-		t.Parallel()
-		victim := login(t)
-		other := login(t)
-		next := mustReissue(t, st, victim.AccessToken, victim.RefreshToken)
-
-		// The spent refresh token again, as a thief holding the old pair would send it.
-		wantRefused(t, "spent refresh token", reissue(t, st, victim.AccessToken, victim.RefreshToken), "C002", msgReused)
-		// The newest token of the family is dead too.
-		wantRefused(t, "newest refresh token of the family", reissue(t, st, next.AccessToken, next.RefreshToken), "C002", msgInvalid)
-
-		// The user's other session is untouched.
-		if !works(t, st, other.AccessToken) {
-			t.Error("other session's access token refused")
-		}
-		p := mustReissue(t, st, other.AccessToken, other.RefreshToken)
-		if !works(t, st, p.AccessToken) {
-			t.Error("other session's reissued access token refused")
-		}
-	})
-
 	t.Run("refuses incomplete requests", func(t *testing.T) {
 		t.Parallel()
 		tests := []struct {
@@ -198,133 +150,6 @@ func TestReissue(t *testing.T) {
 				res := st.Do(t, "POST", reissuePath, tt.body, "")
 				res.RefusedOn(t, tt.status, tt.code, tt.field)
 			})
-		}
-	})
-
-	t.Run("refuses garbage", func(t *testing.T) {
-		t.Parallel()
-		s := login(t)
-		unknownFamily := strings.Repeat("ab", 16) + ".c2VjcmV0"
-		for _, refresh := range []string{"garbage", "no-dot-at-all", ".secret", family(s.RefreshToken) + ".",
-			strings.ToUpper(family(s.RefreshToken)) + ".secret", unknownFamily, "../" + family(s.RefreshToken) + ".x"} {
-			wantRefused(t, "refresh "+refresh, reissue(t, st, s.AccessToken, refresh), "C002", msgInvalid)
-		}
-		// A bad access token is refused before the refresh token is looked at, so it
-		// does not spend it.
-		forged := s.AccessToken[:len(s.AccessToken)-4] + "AAAA"
-		if forged == s.AccessToken {
-			forged = s.AccessToken[:len(s.AccessToken)-4] + "BBBB"
-		}
-		for _, access := range []string{"garbage", forged, s.RefreshToken} {
-			wantRefused(t, "access "+access, reissue(t, st, access, s.RefreshToken), "C002", "access token invalid or expired")
-		}
-		// None of that touched the session.
-		p := mustReissue(t, st, s.AccessToken, s.RefreshToken)
-		if !works(t, st, p.AccessToken) {
-			t.Error("session broken by refused requests")
-		}
-	})
-
-	t.Run("access token of another user", func(t *testing.T) {
-		t.Parallel()
-		a := login(t)
-		b := st.NewUser(t, auth.RoleUser)
-		wantRefused(t, "A's access with B's refresh", reissue(t, st, a.AccessToken, b.Refresh), "U020", msgNotOwner)
-		// B's refresh token was exposed with a foreign access token: B's session ends.
-		wantRefused(t, "B's own pair afterwards", reissue(t, st, b.Access, b.Refresh), "C002", "")
-		// A's session was not presented and goes on.
-		mustReissue(t, st, a.AccessToken, a.RefreshToken)
-	})
-
-	t.Run("access token of another session", func(t *testing.T) {
-		t.Parallel()
-		one, two := login(t), login(t)
-		wantRefused(t, "session one's access with session two's refresh", reissue(t, st, one.AccessToken, two.RefreshToken), "U020", msgNotOwner)
-		wantRefused(t, "session two afterwards", reissue(t, st, two.AccessToken, two.RefreshToken), "C002", "")
-		mustReissue(t, st, one.AccessToken, one.RefreshToken)
-	})
-
-	t.Run("expired access token", func(t *testing.T) {
-		t.Parallel()
-		s := login(t)
-		// The same sub, sid and ver, signed by the stack, expired an hour ago.
-		c := maps.Clone(claimsOf(t, s.AccessToken))
-		now := time.Now()
-		c["jti"] = auth.NewTokenID()
-		c["iat"], c["exp"] = now.Add(-2*time.Hour).Unix(), now.Add(-time.Hour).Unix()
-		expired, err := st.Signer.Sign(jwt.MapClaims(c))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if works(t, st, expired) {
-			t.Fatal("expired token accepted by users-me")
-		}
-		p := mustReissue(t, st, expired, s.RefreshToken)
-		if !works(t, st, p.AccessToken) {
-			t.Error("access token reissued from an expired one refused")
-		}
-	})
-
-	t.Run("password change ends every session", func(t *testing.T) {
-		t.Parallel()
-		u := st.NewUser(t, auth.RoleUser)
-		second := st.Login(t, u.Username, u.Password)
-		newPassword := "Changed!" + uuid.NewString()[:8]
-		if res := st.Do(t, "PATCH", mePath, map[string]string{"password": newPassword}, u.Access); res.Status != http.StatusOK {
-			t.Fatalf("change password: status %d: %s", res.Status, res.Body)
-		}
-		wantRefused(t, "reissue of the changing session", reissue(t, st, u.Access, u.Refresh), "U020", msgRelogin)
-		wantRefused(t, "reissue of another session", reissue(t, st, second.AccessToken, second.RefreshToken), "U020", msgRelogin)
-		if works(t, st, second.AccessToken) {
-			t.Error("access token from before the password change accepted")
-		}
-		// A fresh login works at once and its session reissues.
-		fresh := st.Login(t, u.Username, newPassword)
-		p := mustReissue(t, st, fresh.AccessToken, fresh.RefreshToken)
-		if !works(t, st, p.AccessToken) {
-			t.Error("session after the password change refused")
-		}
-	})
-
-	t.Run("deleted account", func(t *testing.T) {
-		t.Parallel()
-		u := st.NewUser(t, auth.RoleUser)
-		if res := st.Do(t, "DELETE", "/api/v1/users/"+u.ID.String(), nil, u.Access); res.Status != http.StatusOK {
-			t.Fatalf("delete: status %d: %s", res.Status, res.Body)
-		}
-		wantRefused(t, "reissue after delete", reissue(t, st, u.Access, u.Refresh), "U020", msgNoAccount)
-	})
-
-	t.Run("concurrent reuse: one winner", func(t *testing.T) {
-		t.Parallel()
-		s := login(t)
-		const n = 10
-		statuses := make([]int, n)
-		errs := make([]error, n)
-		start := make(chan struct{})
-		var wg sync.WaitGroup
-		for i := range n {
-			wg.Go(func() {
-				<-start
-				statuses[i], errs[i] = post(st, pairBody(s.AccessToken, s.RefreshToken))
-			})
-		}
-		close(start)
-		wg.Wait()
-		ok, refused := 0, 0
-		for i, s := range statuses {
-			if errs[i] != nil {
-				t.Fatal(errs[i])
-			}
-			switch s {
-			case http.StatusOK:
-				ok++
-			case http.StatusUnauthorized:
-				refused++
-			}
-		}
-		if ok != 1 || refused != n-1 {
-			t.Errorf("statuses %v: want exactly one 200 and %d 401", statuses, n-1)
 		}
 	})
 }

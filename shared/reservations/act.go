@@ -2,61 +2,137 @@ package reservations
 
 import (
 	"context"
-	"net/http"
+	"net/url"
+	"strconv"
+	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/go-redis/v9"
 
-	"github.com/8949market/market/shared/api"
 	"github.com/8949market/market/shared/auth"
 	"github.com/8949market/market/shared/fault"
-	"github.com/8949market/market/shared/platform"
+	"github.com/8949market/market/shared/page"
 )
 
-// Action is one lifecycle step a function performs for the caller on reservation id;
-// reason is the request's reason, when the step takes one.
-type Action func(ctx context.Context, lc *Lifecycle, id uuid.UUID, who auth.Identity, reason string) error
+// Reason is the body of the steps that take one: {"reason": "..."}. A missing or null
+// reason is refused by the step (R001), as a blank one is.
+type Reason struct {
+	Reason *string `json:"reason"`
+}
 
-// ActionHandler is the adapter every reservation action function is: it reads the
-// caller and the path's reservation id, and the body {"reason": "..."} when withReason,
-// runs act, and answers the reservation as the caller may now see it.
-func ActionHandler(kit *platform.Kit, withReason bool, act Action) http.Handler {
-	lc := NewLifecycle(kit.DB, NewQueue(kit.DB, kit.Redis, kit.Config.PaymentWindow))
-	read := NewReader(lc)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		who, ok := auth.FromContext(r.Context())
+func (r Reason) text() string {
+	if r.Reason == nil {
+		return ""
+	}
+	return *r.Reason
+}
+
+// Service is the reservation use cases the functions call, one method a route: each
+// step checks the caller and the rule, changes the reservation, and answers it as the
+// caller may now see it.
+type Service struct {
+	queue *Queue
+	lc    *Lifecycle
+	read  *Reader
+}
+
+// NewService returns the use cases on db and rdb; paymentWindow is how long a selected
+// buyer has to pay (DefaultPaymentWindow when 0).
+func NewService(db *pgxpool.Pool, rdb *redis.Client, paymentWindow time.Duration) *Service {
+	lc := NewLifecycle(db, rdb, paymentWindow)
+	return &Service{queue: lc.queue, lc: lc, read: NewReader(lc)}
+}
+
+// Apply applies the caller to reservation id (Queue.Apply).
+func (s *Service) Apply(ctx context.Context, id uuid.UUID, who auth.Identity) (Application, error) {
+	return s.queue.Apply(ctx, id, Applicant{UserID: who.UserID, Nickname: who.Nickname})
+}
+
+// Get returns reservation id as who may see it (Reader.Get).
+func (s *Service) Get(ctx context.Context, id uuid.UUID, who auth.Identity) (Detail, error) {
+	return s.read.Get(ctx, id, who)
+}
+
+// CancelByBuyer withdraws the buyer (Lifecycle.CancelByBuyer) and answers the reservation.
+func (s *Service) CancelByBuyer(ctx context.Context, id uuid.UUID, who auth.Identity, body Reason) (Detail, error) {
+	return s.answer(ctx, id, who, s.lc.CancelByBuyer(ctx, id, who, body.text()))
+}
+
+// CancelBySeller ends the reservation (Lifecycle.CancelBySeller) and answers it.
+func (s *Service) CancelBySeller(ctx context.Context, id uuid.UUID, who auth.Identity, body Reason) (Detail, error) {
+	return s.answer(ctx, id, who, s.lc.CancelBySeller(ctx, id, who, body.text()))
+}
+
+// Expire ends the buyer's turn now (Lifecycle.ExpirePayment by an administrator) and
+// answers the reservation.
+func (s *Service) Expire(ctx context.Context, id uuid.UUID, who auth.Identity, body Reason) (Detail, error) {
+	return s.answer(ctx, id, who, s.lc.ExpirePayment(ctx, id, &who, body.text()))
+}
+
+// ConfirmPayment records the payment (Lifecycle.ConfirmPayment) and answers the
+// reservation.
+func (s *Service) ConfirmPayment(ctx context.Context, id uuid.UUID, who auth.Identity) (Detail, error) {
+	return s.answer(ctx, id, who, s.lc.ConfirmPayment(ctx, id, who))
+}
+
+// Complete hands the reservation to its trade (Lifecycle.Complete) and answers it.
+func (s *Service) Complete(ctx context.Context, id uuid.UUID, who auth.Identity) (Detail, error) {
+	return s.answer(ctx, id, who, s.lc.Complete(ctx, id, who))
+}
+
+// Leave takes the caller out of the queue (Lifecycle.Leave) and answers the reservation.
+func (s *Service) Leave(ctx context.Context, id uuid.UUID, who auth.Identity) (Detail, error) {
+	return s.answer(ctx, id, who, s.lc.Leave(ctx, id, who))
+}
+
+// answer reads the reservation as who may now see it, once the step (err) succeeded. No
+// catch-up before the step: each step checks the clock itself, and a catch-up would move
+// the reservation to the next buyer under a request meant for the previous one.
+func (s *Service) answer(ctx context.Context, id uuid.UUID, who auth.Identity, err error) (Detail, error) {
+	if err != nil {
+		return Detail{}, err
+	}
+	return s.read.Get(ctx, id, who)
+}
+
+// ErrStatus is a status filter that is not a reservation status.
+var ErrStatus = fault.ErrBadParameter.WithMessage("status must be AVAILABLE, PENDING, PAID, COMPLETED, CANCELLED or CLOSED").OnField("status")
+
+// List answers GET /api/v1/reservations for who: with productId, the product's public
+// Summary; otherwise a page of Items filtered by status, productName, sellerName and
+// buyerName, size at a time (20 by default, at most 100) after cursor.
+func (s *Service) List(ctx context.Context, who auth.Identity, q url.Values) (any, error) {
+	if raw := q.Get("productId"); raw != "" {
+		productID, err := uuid.Parse(raw)
+		if err != nil {
+			return nil, fault.ErrBadParameter.WithMessage("productId must be a UUID").OnField("productId")
+		}
+		return s.read.ForProduct(ctx, productID, who)
+	}
+	f := Filter{ProductName: q.Get("productName"), SellerName: q.Get("sellerName"), BuyerName: q.Get("buyerName")}
+	if raw := q.Get("status"); raw != "" {
+		st, ok := ParseStatus(raw)
 		if !ok {
-			api.Fail(w, r, fault.ErrUnauthenticated)
-			return
+			return nil, ErrStatus
 		}
-		id, err := ParseID(r.PathValue("reservationId"))
-		if err != nil {
-			api.Fail(w, r, err)
-			return
-		}
-		var req struct {
-			Reason *string `json:"reason"`
-		}
-		if withReason {
-			if err := api.Decode(w, r, kit.Config.MaxBodyBytes, &req); err != nil {
-				api.Fail(w, r, err)
-				return
-			}
-		}
-		why := ""
-		if req.Reason != nil {
-			why = *req.Reason
-		}
-		// No catch-up first: each step checks the clock itself, and a catch-up would move
-		// the reservation to the next buyer under a request meant for the previous one.
-		if err := act(r.Context(), lc, id, who, why); err != nil {
-			api.Fail(w, r, err)
-			return
-		}
-		d, err := read.Get(r.Context(), id, who)
-		if err != nil {
-			api.Fail(w, r, err)
-			return
-		}
-		api.OK(w, r, d)
-	})
+		f.Status = st
+	}
+	size, err := pageSize(q.Get("size"))
+	if err != nil {
+		return nil, err
+	}
+	return s.read.List(ctx, who, f, size, q.Get("cursor"))
+}
+
+// pageSize reads the size parameter as page.Size does, from the value.
+func pageSize(raw string) (int, error) {
+	if raw == "" {
+		return 20, nil
+	}
+	n, err := strconv.Atoi(raw)
+	if err != nil || n < 1 || n > 100 {
+		return 0, page.ErrSize.WithMessage("size must be a whole number from 1 to 100")
+	}
+	return n, nil
 }

@@ -139,8 +139,8 @@ func TestReconcileKeepsAdmissionsInFlight(t *testing.T) {
 func TestSweepReconcilesOpenDeals(t *testing.T) {
 	t.Parallel()
 	db := testenv.DB(t)
-	q := NewQueue(db, testenv.Redis(t), 0)
-	lc := NewLifecycle(db, q)
+	lc := NewLifecycle(db, testenv.Redis(t), 0)
+	q := lc.queue
 	id := reservation(t, db, uuid.New(), -time.Hour, time.Hour, "AVAILABLE")
 	ctx := context.Background()
 	mustApply(t, q, id, uuid.New())

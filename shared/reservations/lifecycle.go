@@ -2,17 +2,16 @@ package reservations
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
 	"time"
 
-	cloudevents "github.com/cloudevents/sdk-go/v2"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/8949market/market/shared/auth"
 	"github.com/8949market/market/shared/events"
@@ -49,9 +48,11 @@ type Lifecycle struct {
 	paymentWindow time.Duration
 }
 
-// NewLifecycle returns the lifecycle on db; queue's admission state is dropped whenever a
-// change reopens the buyer's place or closes the reservation.
-func NewLifecycle(db *pgxpool.Pool, queue *Queue) *Lifecycle {
+// NewLifecycle returns the lifecycle on db; the admission state in rdb is dropped whenever
+// a change reopens the buyer's place or closes the reservation. paymentWindow is how long
+// a promoted buyer has to pay (DefaultPaymentWindow when 0).
+func NewLifecycle(db *pgxpool.Pool, rdb *redis.Client, paymentWindow time.Duration) *Lifecycle {
+	queue := NewQueue(db, rdb, paymentWindow)
 	return &Lifecycle{db: db, queue: queue, paymentWindow: queue.paymentWindow}
 }
 
@@ -346,12 +347,18 @@ func (l *Lifecycle) ExpirePayment(ctx context.Context, id uuid.UUID, caller *aut
 	return l.after(ctx, id, true, err)
 }
 
+// forgetOnCommit drops reservation id's admission state once the consumer's transaction
+// has committed (inbox.OnCommit), so the next apply sees the change.
+func (l *Lifecycle) forgetOnCommit(ctx context.Context, id uuid.UUID) {
+	inbox.OnCommit(ctx, func(ctx context.Context) error { return l.queue.Forget(ctx, id) })
+}
+
 // ProductUpdated copies a product's new information and window, while nobody has applied
-// (products allows changes only before the deal opens).
-func (l *Lifecycle) ProductUpdated(ctx context.Context, tx pgx.Tx, d events.ProductUpdatedData) (uuid.UUID, error) {
-	var id uuid.UUID
+// (products allows changes only before the deal opens). It is the effect of
+// reservations-product-updated, run in its inbox transaction (inbox.Handle).
+func (l *Lifecycle) ProductUpdated(ctx context.Context, tx pgx.Tx, d events.ProductUpdatedData) error {
 	err := l.change(ctx, tx, "product_id", d.ProductID, func(s *state) error {
-		id = s.ID
+		l.forgetOnCommit(ctx, s.ID)
 		if s.Status != Available || s.BuyerID != nil {
 			return nil
 		}
@@ -370,17 +377,16 @@ func (l *Lifecycle) ProductUpdated(ctx context.Context, tx pgx.Tx, d events.Prod
 	if errors.Is(err, ErrNotFound) {
 		// Arrived before product-created (another topic), whose values are the ones at
 		// creation: refused, so it is delivered again and applied once the reservation exists.
-		return uuid.Nil, ErrNotOpenedYet.WithMessage("the reservation of product %s is not opened yet; deliver again", d.ProductID)
+		return ErrNotOpenedYet.WithMessage("the reservation of product %s is not opened yet; deliver again", d.ProductID)
 	}
-	return id, err
+	return err
 }
 
 // ProductCancelled ends the reservation of a cancelled or deleted product and releases
-// its queue.
-func (l *Lifecycle) ProductCancelled(ctx context.Context, tx pgx.Tx, d events.ProductCancelledData) (uuid.UUID, error) {
-	var id uuid.UUID
+// its queue: the effect of reservations-product-cancelled, in its inbox transaction.
+func (l *Lifecycle) ProductCancelled(ctx context.Context, tx pgx.Tx, d events.ProductCancelledData) error {
 	err := l.change(ctx, tx, "product_id", d.ProductID, func(s *state) error {
-		id = s.ID
+		l.forgetOnCommit(ctx, s.ID)
 		switch s.Status {
 		case Cancelled:
 			return nil
@@ -400,18 +406,20 @@ func (l *Lifecycle) ProductCancelled(ctx context.Context, tx pgx.Tx, d events.Pr
 		// product-created opens later open for a product that is gone. Refused, it is
 		// delivered again once the reservation exists (the relay's reconciliation
 		// republishes a product-created that was lost).
-		return uuid.Nil, ErrNotOpenedYet.WithMessage("the reservation of product %s is not opened yet; deliver again", d.ProductID)
+		return ErrNotOpenedYet.WithMessage("the reservation of product %s is not opened yet; deliver again", d.ProductID)
 	}
-	return id, err
+	return err
 }
 
 // ErrNotOpenedYet refuses an event about a product whose reservation product-created has
 // not opened yet: a 503, so the backbone delivers it again.
 var ErrNotOpenedYet = fault.New(fault.Unavailable, "R015", "the reservation is not opened yet")
 
-// TradeCompleted closes the reservation of a completed trade.
-func (l *Lifecycle) TradeCompleted(ctx context.Context, tx pgx.Tx, d events.TradeData) (uuid.UUID, error) {
-	return d.ReservationID, l.change(ctx, tx, "id", d.ReservationID, func(s *state) error {
+// TradeCompleted closes the reservation of a completed trade: the effect of
+// reservations-trade-completed, in its inbox transaction.
+func (l *Lifecycle) TradeCompleted(ctx context.Context, tx pgx.Tx, d events.TradeData) error {
+	l.forgetOnCommit(ctx, d.ReservationID)
+	return l.change(ctx, tx, "id", d.ReservationID, func(s *state) error {
 		if s.Status != Completed {
 			return nil // already closed, or not this reservation's trade any more
 		}
@@ -419,10 +427,23 @@ func (l *Lifecycle) TradeCompleted(ctx context.Context, tx pgx.Tx, d events.Trad
 	})
 }
 
-// TradeCancelled takes the reservation back from a cancelled or failed trade: the next
-// applicant is promoted, or the deal reopens or ends.
-func (l *Lifecycle) TradeCancelled(ctx context.Context, tx pgx.Tx, reservationID uuid.UUID, why string) (uuid.UUID, error) {
-	return reservationID, l.change(ctx, tx, "id", reservationID, func(s *state) error {
+// TradeCancelled takes the reservation back from a cancelled trade (the effect of
+// reservations-trade-cancelled, in its inbox transaction): the next applicant is
+// promoted, or the deal reopens or ends.
+func (l *Lifecycle) TradeCancelled(ctx context.Context, tx pgx.Tx, d events.TradeData) error {
+	return l.takeBack(ctx, tx, d.ReservationID, "trade cancelled: "+d.Reason)
+}
+
+// TradeFailed takes the reservation back when its trade could not be opened, as a
+// cancelled trade would: the effect of reservations-reservation-tradefail.
+func (l *Lifecycle) TradeFailed(ctx context.Context, tx pgx.Tx, d events.ReservationTradeFailData) error {
+	return l.takeBack(ctx, tx, d.ReservationID, "trade could not be opened: "+d.Reason)
+}
+
+// takeBack promotes the next applicant of a reservation whose trade did not happen.
+func (l *Lifecycle) takeBack(ctx context.Context, tx pgx.Tx, reservationID uuid.UUID, why string) error {
+	l.forgetOnCommit(ctx, reservationID)
+	return l.change(ctx, tx, "id", reservationID, func(s *state) error {
 		if s.Status != Completed {
 			return nil
 		}
@@ -510,32 +531,11 @@ func (l *Lifecycle) Sweep(ctx context.Context, batch int) (SweepResult, error) {
 			res.Reconciled++
 		}
 	}
-	return res, nil
-}
-
-// Follow builds the consumer of another domain's event about a reservation: the payload
-// decoded as T is applied in the inbox transaction (once per event id), and afterwards
-// the reservation's admission state is dropped so the next apply sees the change.
-func Follow[T any](l *Lifecycle, consumer string, apply func(ctx context.Context, tx pgx.Tx, data T) (uuid.UUID, error)) func(context.Context, cloudevents.Event) error {
-	return func(ctx context.Context, e cloudevents.Event) error {
-		var touched uuid.UUID // per delivery: deliveries may run concurrently
-		err := inbox.Consume(l.db, consumer, func(ctx context.Context, tx pgx.Tx, e cloudevents.Event) error {
-			var data T
-			if err := json.Unmarshal(e.Data(), &data); err != nil {
-				return fmt.Errorf("decode %s: %w", e.Type(), err)
-			}
-			id, err := apply(ctx, tx, data)
-			touched = id
-			return err
-		})(ctx, e)
-		if err != nil {
-			return err
-		}
-		if touched != uuid.Nil {
-			return l.queue.Forget(ctx, touched)
-		}
-		return nil
+	if res.Expired+res.Ended+res.Promoted+res.Reconciled > 0 {
+		slog.InfoContext(ctx, "reservations swept", "paymentsExpired", res.Expired, "dealsEnded", res.Ended,
+			"repaired", res.Promoted, "reconciled", res.Reconciled)
 	}
+	return res, nil
 }
 
 // expireIfDue ends the buyer's turn once the payment deadline has passed.

@@ -11,7 +11,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/8949market/market/shared/auth"
-	"github.com/8949market/market/shared/fault"
 	"github.com/8949market/market/shared/page"
 	"github.com/8949market/market/shared/postgres"
 )
@@ -259,13 +258,4 @@ func (r *Reader) List(ctx context.Context, caller auth.Identity, f Filter, size 
 	return page.Of(items, size, func(last Item) string {
 		return page.Encode(key, listCursor{CreatedAt: last.CreatedAt, ID: last.ReservationID})
 	}), nil
-}
-
-// ParseID reads a reservation id from a path.
-func ParseID(s string) (uuid.UUID, error) {
-	id, err := uuid.Parse(s)
-	if err != nil {
-		return uuid.Nil, fault.ErrBadParameter.WithMessage("reservationId must be a UUID").OnField("reservationId")
-	}
-	return id, nil
 }

@@ -5,6 +5,7 @@ package reservations
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/google/uuid"
@@ -44,17 +45,17 @@ type Reservation struct {
 	ModifiedAt     time.Time
 }
 
-// OpenForProduct creates the reservation of a newly listed product in tx. It is
-// idempotent: a product that already has its reservation keeps it, and created is false.
-// A product that can never have a reservation (its announcement is invalid) is answered
-// with product-failed in the same transaction, so the product shows it instead of
-// waiting forever.
-func OpenForProduct(ctx context.Context, tx pgx.Tx, p events.ProductCreatedData) (created bool, err error) {
+// OpenForProduct creates the reservation of a newly listed product in tx: the effect of
+// reservations-product-created, in its inbox transaction. It is idempotent: a product
+// that already has its reservation keeps it. A product that can never have a reservation
+// (its announcement is invalid) is answered with product-failed in the same transaction,
+// so the product shows it instead of waiting forever.
+func OpenForProduct(ctx context.Context, tx pgx.Tx, p events.ProductCreatedData) error {
 	if p.ProductID == uuid.Nil {
-		return false, fmt.Errorf("open reservation: product-created without a productId")
+		return fmt.Errorf("open reservation: product-created without a productId")
 	}
 	if p.SellerID == uuid.Nil || p.Price <= 0 || !p.EndTime.After(p.StartTime) {
-		return false, outbox.Write(ctx, tx, outbox.Event{
+		return outbox.Write(ctx, tx, outbox.Event{
 			Topic: events.ProductFailed, Source: events.SourceReservations, AggregateID: p.ProductID.String(),
 			Data: events.ProductFailedData{ProductID: p.ProductID, Reason: "the reservation could not be opened: invalid seller, price or window"},
 		})
@@ -66,7 +67,8 @@ func OpenForProduct(ctx context.Context, tx pgx.Tx, p events.ProductCreatedData)
 		ON CONFLICT (product_id) DO NOTHING`,
 		uuid.New(), p.ProductID, p.SellerID, p.SellerNickname, p.Name, p.Price, p.StartTime, p.EndTime, Available)
 	if err != nil {
-		return false, fmt.Errorf("open reservation for product %s: %w", p.ProductID, err)
+		return fmt.Errorf("open reservation for product %s: %w", p.ProductID, err)
 	}
-	return tag.RowsAffected() == 1, nil
+	slog.InfoContext(ctx, "reservation opened", "productId", p.ProductID, "created", tag.RowsAffected() == 1)
+	return nil
 }

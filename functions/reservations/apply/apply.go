@@ -6,13 +6,10 @@
 package apply
 
 import (
+	"context"
 	"net/http"
 
-	"github.com/google/uuid"
-
-	"github.com/8949market/market/shared/api"
-	"github.com/8949market/market/shared/auth"
-	"github.com/8949market/market/shared/fault"
+	"github.com/8949market/market/shared/endpoint"
 	"github.com/8949market/market/shared/platform"
 	"github.com/8949market/market/shared/registry"
 	"github.com/8949market/market/shared/reservations"
@@ -24,23 +21,8 @@ func init() {
 
 // New builds the handler.
 func New(kit *platform.Kit) http.Handler {
-	q := reservations.NewQueue(kit.DB, kit.Redis, kit.Config.PaymentWindow)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		who, ok := auth.FromContext(r.Context())
-		if !ok {
-			api.Fail(w, r, fault.ErrUnauthenticated)
-			return
-		}
-		id, err := uuid.Parse(r.PathValue("reservationId"))
-		if err != nil {
-			api.Fail(w, r, fault.ErrBadParameter.WithMessage("reservationId must be a UUID").OnField("reservationId"))
-			return
-		}
-		app, err := q.Apply(r.Context(), id, reservations.Applicant{UserID: who.UserID, Nickname: who.Nickname})
-		if err != nil {
-			api.Fail(w, r, err)
-			return
-		}
-		api.OK(w, r, app)
-	})
+	svc := reservations.NewService(kit.DB, kit.Redis, kit.Config.PaymentWindow)
+	return endpoint.Handle(kit, func(ctx context.Context, r endpoint.Request[endpoint.None]) (reservations.Application, error) {
+		return svc.Apply(ctx, r.ID, r.Who)
+	}, endpoint.PathID("reservationId"))
 }

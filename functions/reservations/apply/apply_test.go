@@ -13,72 +13,25 @@ import (
 	"github.com/8949market/market/shared/auth"
 	"github.com/8949market/market/shared/devstack/stacktest"
 	"github.com/8949market/market/shared/reservations"
+	rt "github.com/8949market/market/shared/reservations/reservationtest"
 )
 
-// openDeal inserts a reservation whose window is [start, end) relative to the database
+// openDeal opens a reservation whose window is [start, end) relative to the database
 // clock, sold by a fresh seller, and returns its id and the seller's token.
 func openDeal(t *testing.T, st *stacktest.Stack, start, end time.Duration) (uuid.UUID, string) {
 	t.Helper()
-	token, seller := st.Token(t, auth.RoleUser)
-	id := uuid.New()
-	_, err := st.Kit.DB.Exec(context.Background(), `
-		INSERT INTO reservations.reservations
-		  (id, product_id, seller_id, seller_nickname, product_name, product_price, start_time, end_time, status)
-		VALUES ($1, $2, $3, $4, 'Camera', 1000, clock_timestamp() + make_interval(secs => $5),
-		        clock_timestamp() + make_interval(secs => $6), 'AVAILABLE')`,
-		id, uuid.New(), seller.UserID, seller.Nickname, start.Seconds(), end.Seconds())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return id, token
-}
-
-// moveWindow sets the window relative to the database clock and drops the admission
-// state, as a schedule change does.
-func moveWindow(t *testing.T, st *stacktest.Stack, id uuid.UUID, start, end time.Duration) {
-	t.Helper()
-	ctx := context.Background()
-	_, err := st.Kit.DB.Exec(ctx, `
-		UPDATE reservations.reservations
-		   SET start_time = clock_timestamp() + make_interval(secs => $2),
-		       end_time = clock_timestamp() + make_interval(secs => $3)
-		 WHERE id = $1`, id, start.Seconds(), end.Seconds())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := reservations.NewQueue(st.Kit.DB, st.Kit.Redis, 0).Forget(ctx, id); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func apply(t *testing.T, st *stacktest.Stack, id uuid.UUID, token string) (stacktest.Response, reservations.Application) {
-	t.Helper()
-	res := st.Do(t, "PATCH", "/api/v1/reservations/"+id.String(), nil, token)
-	var app reservations.Application
-	if res.Status == http.StatusOK {
-		res.Data(t, &app)
-	}
-	return res, app
+	deal := rt.Open(t, st, start, end)
+	return deal.ID, deal.Seller.Token
 }
 
 func wantCode(t *testing.T, res stacktest.Response, status int, code string) {
 	t.Helper()
-	if res.Status != status {
-		t.Fatalf("status %d, want %d: %s", res.Status, status, res.Body)
-	}
-	if e := res.Error(t); e.Code != code {
-		t.Fatalf("code %s, want %s: %s", e.Code, code, res.Body)
-	}
+	res.Refused(t, status, code)
 }
 
 func countApplications(t *testing.T, st *stacktest.Stack, id uuid.UUID) int {
 	t.Helper()
-	var n int
-	if err := st.Kit.DB.QueryRow(context.Background(),
-		`SELECT count(*) FROM reservations.applications WHERE reservation_id = $1`, id).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	return n
+	return len(rt.Applications(t, st, id))
 }
 
 // The window is checked against the clock on every apply, whatever any scheduler did:
@@ -89,23 +42,23 @@ func TestApplyWindow(t *testing.T) {
 	id, _ := openDeal(t, st, time.Second, time.Hour)
 	token, _ := st.Token(t, auth.RoleUser)
 
-	res, _ := apply(t, st, id, token)
+	res, _ := rt.Apply(t, st, id, token)
 	wantCode(t, res, http.StatusConflict, "R012")
 	if n := countApplications(t, st, id); n != 0 {
 		t.Fatalf("%d applications after a refused apply", n)
 	}
 
 	// The window opens now: the very next request is inside it.
-	moveWindow(t, st, id, 0, time.Hour)
-	res, app := apply(t, st, id, token)
+	rt.MoveWindow(t, st, id, 0, time.Hour)
+	res, app := rt.Apply(t, st, id, token)
 	if res.Status != http.StatusOK || app.Status != "SELECTED" || app.Position != 0 || app.PaymentDeadline == nil {
 		t.Fatalf("apply at the start: %d %+v %s", res.Status, app, res.Body)
 	}
 
 	// Ended a millisecond ago.
-	moveWindow(t, st, id, -time.Hour, -time.Millisecond)
+	rt.MoveWindow(t, st, id, -time.Hour, -time.Millisecond)
 	late, _ := st.Token(t, auth.RoleUser)
-	res, _ = apply(t, st, id, late)
+	res, _ = rt.Apply(t, st, id, late)
 	wantCode(t, res, http.StatusConflict, "R013")
 	if n := countApplications(t, st, id); n != 1 {
 		t.Fatalf("%d applications, want only the one inside the window", n)
@@ -238,11 +191,11 @@ func TestApplyRefusals(t *testing.T) {
 	stranger, _ := st.Token(t, auth.RoleUser)
 
 	t.Run("seller", func(t *testing.T) {
-		res, _ := apply(t, st, id, sellerToken)
+		res, _ := rt.Apply(t, st, id, sellerToken)
 		wantCode(t, res, http.StatusForbidden, "R014")
 	})
 	t.Run("unknown reservation", func(t *testing.T) {
-		res, _ := apply(t, st, uuid.New(), stranger)
+		res, _ := rt.Apply(t, st, uuid.New(), stranger)
 		wantCode(t, res, http.StatusNotFound, "R006")
 	})
 	t.Run("malformed id", func(t *testing.T) {
@@ -267,20 +220,18 @@ func TestApplyAfterRedisLosesQueue(t *testing.T) {
 	first, _ := st.Token(t, auth.RoleUser)
 	for range 3 {
 		token, _ := st.Token(t, auth.RoleUser)
-		if res, _ := apply(t, st, id, token); res.Status != http.StatusOK {
+		if res, _ := rt.Apply(t, st, id, token); res.Status != http.StatusOK {
 			t.Fatalf("apply: %d %s", res.Status, res.Body)
 		}
 	}
-	if res, _ := apply(t, st, id, first); res.Status != http.StatusOK {
+	if res, _ := rt.Apply(t, st, id, first); res.Status != http.StatusOK {
 		t.Fatalf("apply: %d %s", res.Status, res.Body)
 	}
-	if err := reservations.NewQueue(st.Kit.DB, st.Kit.Redis, 0).Forget(context.Background(), id); err != nil {
-		t.Fatal(err)
-	}
-	res, _ := apply(t, st, id, first)
+	rt.Forget(t, st, id)
+	res, _ := rt.Apply(t, st, id, first)
 	wantCode(t, res, http.StatusConflict, "R008")
 	next, _ := st.Token(t, auth.RoleUser)
-	res, app := apply(t, st, id, next)
+	res, app := rt.Apply(t, st, id, next)
 	if res.Status != http.StatusOK || app.Status != "WAITING" || app.Position != 4 {
 		t.Fatalf("after the rebuild: %d %+v, want WAITING at place 4", res.Status, app)
 	}
@@ -320,7 +271,7 @@ func TestApplyOpensAtProductStart(t *testing.T) {
 	refused := 0
 	for {
 		sent := time.Now()
-		res, app := apply(t, st, id, token)
+		res, app := rt.Apply(t, st, id, token)
 		if res.Status == http.StatusOK {
 			if got := time.Now(); got.Before(startAt) {
 				t.Fatalf("accepted at %v, before the start %v", got, startAt)

@@ -10,6 +10,7 @@ import (
 	"github.com/8949market/market/shared/auth"
 	"github.com/8949market/market/shared/devstack/stacktest"
 	"github.com/8949market/market/shared/events"
+	"github.com/8949market/market/shared/events/eventtest"
 	"github.com/8949market/market/shared/reservations"
 	rt "github.com/8949market/market/shared/reservations/reservationtest"
 )
@@ -60,7 +61,7 @@ func TestHappyPath(t *testing.T) {
 		SellerID: deal.Seller.UserID, BuyerID: buyer.UserID}
 	eventID := uuid.New()
 	for range 2 {
-		rt.MustDeliver(t, st, "reservations-trade-completed", events.TradeCompleted, events.SourceTrades, eventID, trade)
+		eventtest.MustDeliver(t, st, "reservations-trade-completed", events.TradeCompleted, events.SourceTrades, eventID, trade)
 	}
 	if d := rt.MustGet(t, st, deal.ID, buyer.Token); d.Status != reservations.Closed {
 		t.Fatalf("after trade-completed: %s", d.Status)
@@ -68,7 +69,7 @@ func TestHappyPath(t *testing.T) {
 	if h := rt.History(t, st, deal.ID); len(h) != 4 || h[3].From != "COMPLETED" || h[3].To != "CLOSED" || h[3].ChangedBy != nil {
 		t.Fatalf("history %+v", h)
 	}
-	if n := rt.InboxRows(t, st, "reservations-trade-completed", eventID); n != 1 {
+	if n := eventtest.InboxRows(t, st.Kit.DB, "reservations-trade-completed", eventID); n != 1 {
 		t.Fatalf("%d inbox rows", n)
 	}
 	// The one still in line was never promoted; a closed deal takes no application.

@@ -4,11 +4,10 @@
 package get
 
 import (
+	"context"
 	"net/http"
 
-	"github.com/8949market/market/shared/api"
-	"github.com/8949market/market/shared/auth"
-	"github.com/8949market/market/shared/fault"
+	"github.com/8949market/market/shared/endpoint"
 	"github.com/8949market/market/shared/platform"
 	"github.com/8949market/market/shared/registry"
 	"github.com/8949market/market/shared/reservations"
@@ -20,23 +19,8 @@ func init() {
 
 // New builds the handler.
 func New(kit *platform.Kit) http.Handler {
-	read := reservations.NewReader(reservations.NewLifecycle(kit.DB, reservations.NewQueue(kit.DB, kit.Redis, kit.Config.PaymentWindow)))
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		who, ok := auth.FromContext(r.Context())
-		if !ok {
-			api.Fail(w, r, fault.ErrUnauthenticated)
-			return
-		}
-		id, err := reservations.ParseID(r.PathValue("reservationId"))
-		if err != nil {
-			api.Fail(w, r, err)
-			return
-		}
-		d, err := read.Get(r.Context(), id, who)
-		if err != nil {
-			api.Fail(w, r, err)
-			return
-		}
-		api.OK(w, r, d)
-	})
+	svc := reservations.NewService(kit.DB, kit.Redis, kit.Config.PaymentWindow)
+	return endpoint.Handle(kit, func(ctx context.Context, r endpoint.Request[endpoint.None]) (reservations.Detail, error) {
+		return svc.Get(ctx, r.ID, r.Who)
+	}, endpoint.PathID("reservationId"))
 }

@@ -7,14 +7,10 @@
 package list
 
 import (
+	"context"
 	"net/http"
 
-	"github.com/google/uuid"
-
-	"github.com/8949market/market/shared/api"
-	"github.com/8949market/market/shared/auth"
-	"github.com/8949market/market/shared/fault"
-	"github.com/8949market/market/shared/page"
+	"github.com/8949market/market/shared/endpoint"
 	"github.com/8949market/market/shared/platform"
 	"github.com/8949market/market/shared/registry"
 	"github.com/8949market/market/shared/reservations"
@@ -26,47 +22,8 @@ func init() {
 
 // New builds the handler.
 func New(kit *platform.Kit) http.Handler {
-	read := reservations.NewReader(reservations.NewLifecycle(kit.DB, reservations.NewQueue(kit.DB, kit.Redis, kit.Config.PaymentWindow)))
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		who, ok := auth.FromContext(r.Context())
-		if !ok {
-			api.Fail(w, r, fault.ErrUnauthenticated)
-			return
-		}
-		q := r.URL.Query()
-		if raw := q.Get("productId"); raw != "" {
-			productID, err := uuid.Parse(raw)
-			if err != nil {
-				api.Fail(w, r, fault.ErrBadParameter.WithMessage("productId must be a UUID").OnField("productId"))
-				return
-			}
-			s, err := read.ForProduct(r.Context(), productID, who)
-			if err != nil {
-				api.Fail(w, r, err)
-				return
-			}
-			api.OK(w, r, s)
-			return
-		}
-		f := reservations.Filter{ProductName: q.Get("productName"), SellerName: q.Get("sellerName"), BuyerName: q.Get("buyerName")}
-		if raw := q.Get("status"); raw != "" {
-			st, ok := reservations.ParseStatus(raw)
-			if !ok {
-				api.Fail(w, r, fault.ErrBadParameter.WithMessage("status must be AVAILABLE, PENDING, PAID, COMPLETED, CANCELLED or CLOSED").OnField("status"))
-				return
-			}
-			f.Status = st
-		}
-		size, err := page.Size(r, 20, 100)
-		if err != nil {
-			api.Fail(w, r, err)
-			return
-		}
-		p, err := read.List(r.Context(), who, f, size, q.Get("cursor"))
-		if err != nil {
-			api.Fail(w, r, err)
-			return
-		}
-		api.OK(w, r, p)
+	svc := reservations.NewService(kit.DB, kit.Redis, kit.Config.PaymentWindow)
+	return endpoint.Handle(kit, func(ctx context.Context, r endpoint.Request[endpoint.None]) (any, error) {
+		return svc.List(ctx, r.Who, r.Query)
 	})
 }

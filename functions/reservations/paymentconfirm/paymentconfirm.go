@@ -5,9 +5,7 @@ import (
 	"context"
 	"net/http"
 
-	"github.com/google/uuid"
-
-	"github.com/8949market/market/shared/auth"
+	"github.com/8949market/market/shared/endpoint"
 	"github.com/8949market/market/shared/platform"
 	"github.com/8949market/market/shared/registry"
 	"github.com/8949market/market/shared/reservations"
@@ -19,7 +17,8 @@ func init() {
 
 // New builds the handler.
 func New(kit *platform.Kit) http.Handler {
-	return reservations.ActionHandler(kit, false, func(ctx context.Context, lc *reservations.Lifecycle, id uuid.UUID, who auth.Identity, reason string) error {
-		return lc.ConfirmPayment(ctx, id, who)
-	})
+	svc := reservations.NewService(kit.DB, kit.Redis, kit.Config.PaymentWindow)
+	return endpoint.Handle(kit, func(ctx context.Context, r endpoint.Request[endpoint.None]) (reservations.Detail, error) {
+		return svc.ConfirmPayment(ctx, r.ID, r.Who)
+	}, endpoint.PathID("reservationId"))
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/8949market/market/shared/auth"
 	"github.com/8949market/market/shared/devstack/stacktest"
 	"github.com/8949market/market/shared/events"
+	"github.com/8949market/market/shared/events/eventtest"
 	"github.com/8949market/market/shared/reservations"
 	rt "github.com/8949market/market/shared/reservations/reservationtest"
 )
@@ -34,12 +35,12 @@ func TestProductCancelled(t *testing.T) {
 		users := rt.Users(t, st, 3)
 		rt.Queue(t, st, deal.ID, users...)
 		eventID := uuid.New()
-		for i, status := range rt.DeliverAtOnce(t, st, 5, consumer, events.ProductCancelled, events.SourceProducts, eventID, cancelled(deal.ProductID)) {
+		for i, status := range eventtest.DeliverAtOnce(t, st, 5, consumer, events.ProductCancelled, events.SourceProducts, eventID, cancelled(deal.ProductID)) {
 			if status/100 != 2 {
 				t.Fatalf("delivery %d: status %d", i, status)
 			}
 		}
-		rt.MustDeliver(t, st, consumer, events.ProductCancelled, events.SourceProducts, eventID, cancelled(deal.ProductID))
+		eventtest.MustDeliver(t, st, consumer, events.ProductCancelled, events.SourceProducts, eventID, cancelled(deal.ProductID))
 
 		row := rt.Read(t, st, deal.ID)
 		if row.Status != "CANCELLED" || row.BuyerID != nil || row.Version != 2 {
@@ -58,11 +59,11 @@ func TestProductCancelled(t *testing.T) {
 		if !slices.Equal(rt.Topics(evs), []string{events.ReservationApplied, events.ReservationCancelled}) || evs[1].Data.Status != "CANCELLED" {
 			t.Fatalf("events %v", rt.Topics(evs))
 		}
-		if n := rt.InboxRows(t, st, consumer, eventID); n != 1 {
+		if n := eventtest.InboxRows(t, st.Kit.DB, consumer, eventID); n != 1 {
 			t.Fatalf("%d inbox rows", n)
 		}
 		// Another delivery of the news (a new event id) finds it cancelled already.
-		rt.MustDeliver(t, st, consumer, events.ProductCancelled, events.SourceProducts, uuid.New(), cancelled(deal.ProductID))
+		eventtest.MustDeliver(t, st, consumer, events.ProductCancelled, events.SourceProducts, uuid.New(), cancelled(deal.ProductID))
 		if n := len(rt.Events(t, st, deal.ID)); n != 2 {
 			t.Fatalf("%d events after a second product-cancelled", n)
 		}
@@ -90,7 +91,7 @@ func TestProductCancelled(t *testing.T) {
 			t.Parallel()
 			deal := rt.Open(t, st, time.Hour, 2*time.Hour)
 			tc.prep(t, deal)
-			rt.MustDeliver(t, st, consumer, events.ProductCancelled, events.SourceProducts, uuid.New(), cancelled(deal.ProductID))
+			eventtest.MustDeliver(t, st, consumer, events.ProductCancelled, events.SourceProducts, uuid.New(), cancelled(deal.ProductID))
 			if row := rt.Read(t, st, deal.ID); row.Status != "CANCELLED" || row.BuyerID != nil {
 				t.Fatalf("stored %+v", row)
 			}
@@ -113,11 +114,11 @@ func TestProductCancelled(t *testing.T) {
 			deal := rt.Open(t, st, -time.Second, time.Hour)
 			rt.Completed(t, st, deal, rt.Users(t, st, 2)...)
 			if final == reservations.Closed {
-				rt.MustDeliver(t, st, "reservations-trade-completed", events.TradeCompleted, events.SourceTrades, uuid.New(),
+				eventtest.MustDeliver(t, st, "reservations-trade-completed", events.TradeCompleted, events.SourceTrades, uuid.New(),
 					events.TradeData{TradeID: uuid.New(), ReservationID: deal.ID, ProductID: deal.ProductID})
 			}
 			before := rt.Read(t, st, deal.ID)
-			status := rt.Deliver(t, st, consumer, events.ProductCancelled, events.SourceProducts, uuid.New(), cancelled(deal.ProductID))
+			status := eventtest.Deliver(t, st, consumer, events.ProductCancelled, events.SourceProducts, uuid.New(), cancelled(deal.ProductID))
 			t.Logf("product-cancelled on a %s reservation: status %d", final, status)
 			if after := rt.Read(t, st, deal.ID); after.Status != string(final) || after.Version != before.Version {
 				t.Fatalf("before %+v, after %+v", before, after)
@@ -130,15 +131,15 @@ func TestProductCancelled(t *testing.T) {
 	t.Run("before its reservation opens", func(t *testing.T) {
 		t.Parallel()
 		product, eventID := uuid.New(), uuid.New()
-		if status := rt.Deliver(t, st, consumer, events.ProductCancelled, events.SourceProducts, eventID, cancelled(product)); status != http.StatusServiceUnavailable {
+		if status := eventtest.Deliver(t, st, consumer, events.ProductCancelled, events.SourceProducts, eventID, cancelled(product)); status != http.StatusServiceUnavailable {
 			t.Fatalf("cancelled before created: status %d, want 503", status)
 		}
-		if n := rt.InboxRows(t, st, consumer, eventID); n != 0 {
+		if n := eventtest.InboxRows(t, st.Kit.DB, consumer, eventID); n != 0 {
 			t.Fatalf("%d inbox rows for a refused event", n)
 		}
 		rt.Created(t, st, product)
-		rt.MustDeliver(t, st, consumer, events.ProductCancelled, events.SourceProducts, eventID, cancelled(product))
-		if n := rt.InboxRows(t, st, consumer, eventID); n != 1 {
+		eventtest.MustDeliver(t, st, consumer, events.ProductCancelled, events.SourceProducts, eventID, cancelled(product))
+		if n := eventtest.InboxRows(t, st.Kit.DB, consumer, eventID); n != 1 {
 			t.Fatalf("%d inbox rows", n)
 		}
 		var status string

@@ -4,14 +4,6 @@
 package productcreated
 
 import (
-	"context"
-	"encoding/json"
-	"fmt"
-	"log/slog"
-
-	cloudevents "github.com/cloudevents/sdk-go/v2"
-	"github.com/jackc/pgx/v5"
-
 	"github.com/8949market/market/shared/events"
 	"github.com/8949market/market/shared/inbox"
 	"github.com/8949market/market/shared/platform"
@@ -27,16 +19,5 @@ func init() {
 
 // New builds the consumer.
 func New(kit *platform.Kit) registry.EventHandler {
-	return inbox.Consume(kit.DB, name, func(ctx context.Context, tx pgx.Tx, e cloudevents.Event) error {
-		var p events.ProductCreatedData
-		if err := json.Unmarshal(e.Data(), &p); err != nil {
-			return fmt.Errorf("decode product-created: %w", err)
-		}
-		created, err := reservations.OpenForProduct(ctx, tx, p)
-		if err != nil {
-			return err
-		}
-		slog.InfoContext(ctx, "reservation opened", "productId", p.ProductID, "created", created)
-		return nil
-	})
+	return inbox.Handle(kit.DB, name, reservations.OpenForProduct)
 }

@@ -2,12 +2,8 @@
 package productupdated
 
 import (
-	"context"
-
-	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
-
 	"github.com/8949market/market/shared/events"
+	"github.com/8949market/market/shared/inbox"
 	"github.com/8949market/market/shared/platform"
 	"github.com/8949market/market/shared/registry"
 	"github.com/8949market/market/shared/reservations"
@@ -19,10 +15,7 @@ func init() {
 	registry.Event(name, events.ProductUpdated, New)
 }
 
-// New builds the consumer.
+// New builds the consumer: the admission state is dropped after the commit.
 func New(kit *platform.Kit) registry.EventHandler {
-	lc := reservations.NewLifecycle(kit.DB, reservations.NewQueue(kit.DB, kit.Redis, kit.Config.PaymentWindow))
-	return reservations.Follow(lc, name, func(ctx context.Context, tx pgx.Tx, d events.ProductUpdatedData) (uuid.UUID, error) {
-		return lc.ProductUpdated(ctx, tx, d)
-	})
+	return inbox.Handle(kit.DB, name, reservations.NewLifecycle(kit.DB, kit.Redis, kit.Config.PaymentWindow).ProductUpdated)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/8949market/market/shared/auth"
 	"github.com/8949market/market/shared/devstack/stacktest"
 	"github.com/8949market/market/shared/events"
+	"github.com/8949market/market/shared/events/eventtest"
 	rt "github.com/8949market/market/shared/reservations/reservationtest"
 )
 
@@ -17,7 +18,7 @@ const consumer = "reservations-product-updated"
 
 func deliver(t *testing.T, st *stacktest.Stack, id uuid.UUID, d events.ProductUpdatedData) {
 	t.Helper()
-	rt.MustDeliver(t, st, consumer, events.ProductUpdated, events.SourceProducts, id, d)
+	eventtest.MustDeliver(t, st, consumer, events.ProductUpdated, events.SourceProducts, id, d)
 }
 
 func sameRow(a, b rt.Row) bool {
@@ -52,7 +53,7 @@ func TestProductUpdated(t *testing.T) {
 			!d.StartTime.Equal(start) || !d.EndTime.Equal(end) {
 			t.Fatalf("detail %+v", d)
 		}
-		if n := rt.InboxRows(t, st, consumer, eventID); n != 1 {
+		if n := eventtest.InboxRows(t, st.Kit.DB, consumer, eventID); n != 1 {
 			t.Fatalf("%d inbox rows", n)
 		}
 
@@ -61,7 +62,7 @@ func TestProductUpdated(t *testing.T) {
 		if again := rt.Read(t, st, deal.ID); !sameRow(again, row) {
 			t.Fatalf("a redelivered event applied again: %+v", again)
 		}
-		if n := rt.InboxRows(t, st, consumer, eventID); n != 1 {
+		if n := eventtest.InboxRows(t, st.Kit.DB, consumer, eventID); n != 1 {
 			t.Fatalf("%d inbox rows", n)
 		}
 
@@ -103,7 +104,7 @@ func TestProductUpdated(t *testing.T) {
 		if after := rt.Read(t, st, deal.ID); !sameRow(after, before) || *after.BuyerID != users[0].UserID {
 			t.Fatalf("before %+v, after %+v", before, after)
 		}
-		if n := rt.InboxRows(t, st, consumer, eventID); n != 1 {
+		if n := eventtest.InboxRows(t, st.Kit.DB, consumer, eventID); n != 1 {
 			t.Fatalf("%d inbox rows: the event must be acknowledged", n)
 		}
 		// The queue is intact: the next applicant still queues behind.
@@ -129,10 +130,10 @@ func TestProductUpdated(t *testing.T) {
 		t.Parallel()
 		product, eventID := uuid.New(), uuid.New()
 		change := events.ProductUpdatedData{ProductID: product, Name: "Renamed", Price: 10}
-		if status := rt.Deliver(t, st, consumer, events.ProductUpdated, events.SourceProducts, eventID, change); status != http.StatusServiceUnavailable {
+		if status := eventtest.Deliver(t, st, consumer, events.ProductUpdated, events.SourceProducts, eventID, change); status != http.StatusServiceUnavailable {
 			t.Fatalf("updated before created: status %d, want 503", status)
 		}
-		if n := rt.InboxRows(t, st, consumer, eventID); n != 0 {
+		if n := eventtest.InboxRows(t, st.Kit.DB, consumer, eventID); n != 0 {
 			t.Fatalf("%d inbox rows for a refused event", n)
 		}
 		rt.Created(t, st, product)

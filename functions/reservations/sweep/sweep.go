@@ -8,10 +8,10 @@
 package sweep
 
 import (
-	"log/slog"
+	"context"
 	"net/http"
 
-	"github.com/8949market/market/shared/api"
+	"github.com/8949market/market/shared/endpoint"
 	"github.com/8949market/market/shared/platform"
 	"github.com/8949market/market/shared/registry"
 	"github.com/8949market/market/shared/reservations"
@@ -24,19 +24,11 @@ func init() {
 // batch bounds one sweep of each kind.
 const batch = 500
 
-// New builds the handler.
+// New builds the handler. The scheduler calls it with no caller: it is an internal
+// endpoint, its caller verified by the push credential.
 func New(kit *platform.Kit) http.Handler {
-	lc := reservations.NewLifecycle(kit.DB, reservations.NewQueue(kit.DB, kit.Redis, kit.Config.PaymentWindow))
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		res, err := lc.Sweep(r.Context(), batch)
-		if err != nil {
-			api.Fail(w, r, err)
-			return
-		}
-		if res.Expired+res.Ended+res.Promoted+res.Reconciled > 0 {
-			slog.InfoContext(r.Context(), "reservations swept", "paymentsExpired", res.Expired, "dealsEnded", res.Ended,
-				"repaired", res.Promoted, "reconciled", res.Reconciled)
-		}
-		api.OK(w, r, res)
-	})
+	lc := reservations.NewLifecycle(kit.DB, kit.Redis, kit.Config.PaymentWindow)
+	return endpoint.Handle(kit, func(ctx context.Context, _ endpoint.Request[endpoint.None]) (reservations.SweepResult, error) {
+		return lc.Sweep(ctx, batch)
+	}, endpoint.Public())
 }

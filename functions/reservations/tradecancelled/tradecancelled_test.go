@@ -12,6 +12,7 @@ import (
 	"github.com/8949market/market/shared/auth"
 	"github.com/8949market/market/shared/devstack/stacktest"
 	"github.com/8949market/market/shared/events"
+	"github.com/8949market/market/shared/events/eventtest"
 	"github.com/8949market/market/shared/reservations"
 	rt "github.com/8949market/market/shared/reservations/reservationtest"
 )
@@ -20,7 +21,7 @@ const consumer = "reservations-trade-cancelled"
 
 func deliver(t *testing.T, st *stacktest.Stack, id uuid.UUID, deal rt.Deal, buyer uuid.UUID) {
 	t.Helper()
-	rt.MustDeliver(t, st, consumer, events.TradeCancelled, events.SourceTrades, id, events.TradeData{
+	eventtest.MustDeliver(t, st, consumer, events.TradeCancelled, events.SourceTrades, id, events.TradeData{
 		TradeID: uuid.New(), ReservationID: deal.ID, ProductID: deal.ProductID, SellerID: deal.Seller.UserID, BuyerID: buyer,
 		Reason: "buyer never showed up"})
 }
@@ -63,7 +64,7 @@ func TestTradeCancelled(t *testing.T) {
 		if !slices.Equal(rt.Topics(evs), want) || *evs[2].Data.BuyerID != b.UserID || evs[2].Data.BuyerNickname != b.Nickname || evs[2].Data.Version != 4 {
 			t.Fatalf("events %v, want %v", rt.Topics(evs), want)
 		}
-		if n := rt.InboxRows(t, st, consumer, eventID); n != 1 {
+		if n := eventtest.InboxRows(t, st.Kit.DB, consumer, eventID); n != 1 {
 			t.Fatalf("%d inbox rows", n)
 		}
 

@@ -9,6 +9,7 @@ import (
 	"github.com/8949market/market/shared/auth"
 	"github.com/8949market/market/shared/devstack/stacktest"
 	"github.com/8949market/market/shared/events"
+	"github.com/8949market/market/shared/events/eventtest"
 	"github.com/8949market/market/shared/reservations"
 	rt "github.com/8949market/market/shared/reservations/reservationtest"
 )
@@ -21,7 +22,7 @@ func tradeOf(deal rt.Deal) events.TradeData {
 
 func deliver(t *testing.T, st *stacktest.Stack, id uuid.UUID, d events.TradeData) {
 	t.Helper()
-	rt.MustDeliver(t, st, consumer, events.TradeCompleted, events.SourceTrades, id, d)
+	eventtest.MustDeliver(t, st, consumer, events.TradeCompleted, events.SourceTrades, id, d)
 }
 
 func closes(t *testing.T, st *stacktest.Stack, id uuid.UUID) int {
@@ -48,7 +49,7 @@ func TestTradeCompleted(t *testing.T) {
 		users := rt.Users(t, st, 2)
 		rt.Completed(t, st, deal, users...)
 		trade, eventID := tradeOf(deal), uuid.New()
-		for i, status := range rt.DeliverAtOnce(t, st, 5, consumer, events.TradeCompleted, events.SourceTrades, eventID, trade) {
+		for i, status := range eventtest.DeliverAtOnce(t, st, 5, consumer, events.TradeCompleted, events.SourceTrades, eventID, trade) {
 			if status/100 != 2 {
 				t.Fatalf("delivery %d: status %d", i, status)
 			}
@@ -62,7 +63,7 @@ func TestTradeCompleted(t *testing.T) {
 		if last := h[len(h)-1]; last.From != "COMPLETED" || last.To != "CLOSED" || last.ChangedBy != nil || closes(t, st, deal.ID) != 1 {
 			t.Fatalf("history %+v", h)
 		}
-		if n := rt.InboxRows(t, st, consumer, eventID); n != 1 {
+		if n := eventtest.InboxRows(t, st.Kit.DB, consumer, eventID); n != 1 {
 			t.Fatalf("%d inbox rows", n)
 		}
 		if d := rt.MustGet(t, st, deal.ID, users[0].Token); d.Status != reservations.Closed {
@@ -109,7 +110,7 @@ func TestTradeCompleted(t *testing.T) {
 			if after := rt.Read(t, st, deal.ID); after.Status != before.Status || after.Version != before.Version {
 				t.Fatalf("before %+v, after %+v", before, after)
 			}
-			if n := rt.InboxRows(t, st, consumer, eventID); n != 1 {
+			if n := eventtest.InboxRows(t, st.Kit.DB, consumer, eventID); n != 1 {
 				t.Fatalf("%d inbox rows", n)
 			}
 		})

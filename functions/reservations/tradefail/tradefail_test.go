@@ -11,6 +11,7 @@ import (
 	"github.com/8949market/market/shared/auth"
 	"github.com/8949market/market/shared/devstack/stacktest"
 	"github.com/8949market/market/shared/events"
+	"github.com/8949market/market/shared/events/eventtest"
 	rt "github.com/8949market/market/shared/reservations/reservationtest"
 )
 
@@ -32,12 +33,12 @@ func TestTradeFail(t *testing.T) {
 		users := rt.Users(t, st, 3)
 		rt.Completed(t, st, deal, users...)
 		eventID := uuid.New()
-		for i, status := range rt.DeliverAtOnce(t, st, 5, consumer, events.ReservationTradeFail, events.SourceTrades, eventID, failure(deal)) {
+		for i, status := range eventtest.DeliverAtOnce(t, st, 5, consumer, events.ReservationTradeFail, events.SourceTrades, eventID, failure(deal)) {
 			if status/100 != 2 {
 				t.Fatalf("delivery %d: status %d", i, status)
 			}
 		}
-		rt.MustDeliver(t, st, consumer, events.ReservationTradeFail, events.SourceTrades, eventID, failure(deal))
+		eventtest.MustDeliver(t, st, consumer, events.ReservationTradeFail, events.SourceTrades, eventID, failure(deal))
 
 		row := rt.Read(t, st, deal.ID)
 		if row.Status != "PENDING" || row.BuyerID == nil || *row.BuyerID != users[1].UserID || row.PaymentDeadline == nil || row.Version != 4 {
@@ -51,7 +52,7 @@ func TestTradeFail(t *testing.T) {
 		if want := []string{events.ReservationApplied, events.ReservationCompleted, events.ReservationApplied}; !slices.Equal(rt.Topics(evs), want) {
 			t.Fatalf("events %v, want %v", rt.Topics(evs), want)
 		}
-		if n := rt.InboxRows(t, st, consumer, eventID); n != 1 {
+		if n := eventtest.InboxRows(t, st.Kit.DB, consumer, eventID); n != 1 {
 			t.Fatalf("%d inbox rows", n)
 		}
 		if apps := rt.Applications(t, st, deal.ID); apps[users[0].UserID] != "CANCELLED" || apps[users[2].UserID] != "WAITING" {
@@ -59,7 +60,7 @@ func TestTradeFail(t *testing.T) {
 		}
 		// Put back to COMPLETED by hand, the same event is still not applied again.
 		rt.Exec(t, st, `UPDATE reservations.reservations SET status = 'COMPLETED' WHERE id = $1`, deal.ID)
-		rt.MustDeliver(t, st, consumer, events.ReservationTradeFail, events.SourceTrades, eventID, failure(deal))
+		eventtest.MustDeliver(t, st, consumer, events.ReservationTradeFail, events.SourceTrades, eventID, failure(deal))
 		if row := rt.Read(t, st, deal.ID); row.Status != "COMPLETED" || len(rt.History(t, st, deal.ID)) != 4 {
 			t.Fatalf("the same event applied twice: %+v", row)
 		}
@@ -73,7 +74,7 @@ func TestTradeFail(t *testing.T) {
 		rt.Completed(t, st, deal, buyer)
 		rt.Exec(t, st, `UPDATE reservations.reservations SET start_time = clock_timestamp() - interval '2 hours',
 			end_time = clock_timestamp() - interval '1 second' WHERE id = $1`, deal.ID)
-		rt.MustDeliver(t, st, consumer, events.ReservationTradeFail, events.SourceTrades, uuid.New(), failure(deal))
+		eventtest.MustDeliver(t, st, consumer, events.ReservationTradeFail, events.SourceTrades, uuid.New(), failure(deal))
 		if row := rt.Read(t, st, deal.ID); row.Status != "CANCELLED" || row.BuyerID != nil {
 			t.Fatalf("stored %+v", row)
 		}
@@ -91,10 +92,10 @@ func TestTradeFail(t *testing.T) {
 		t.Parallel()
 		deal := rt.Open(t, st, -time.Second, time.Hour)
 		rt.Completed(t, st, deal, rt.Users(t, st, 2)...)
-		rt.MustDeliver(t, st, "reservations-trade-completed", events.TradeCompleted, events.SourceTrades, uuid.New(),
+		eventtest.MustDeliver(t, st, "reservations-trade-completed", events.TradeCompleted, events.SourceTrades, uuid.New(),
 			events.TradeData{TradeID: uuid.New(), ReservationID: deal.ID, ProductID: deal.ProductID})
 		before := rt.Read(t, st, deal.ID)
-		rt.MustDeliver(t, st, consumer, events.ReservationTradeFail, events.SourceTrades, uuid.New(), failure(deal))
+		eventtest.MustDeliver(t, st, consumer, events.ReservationTradeFail, events.SourceTrades, uuid.New(), failure(deal))
 		if after := rt.Read(t, st, deal.ID); after.Status != "CLOSED" || after.Version != before.Version {
 			t.Fatalf("before %+v, after %+v", before, after)
 		}

@@ -27,7 +27,9 @@ import (
 	"github.com/8949market/market/shared/auth"
 	"github.com/8949market/market/shared/devstack/stacktest"
 	"github.com/8949market/market/shared/events"
+	"github.com/8949market/market/shared/events/eventtest"
 	"github.com/8949market/market/shared/reservations"
+	"github.com/8949market/market/shared/testfactory"
 )
 
 // User is a caller with a token; the account exists only in the token, as the
@@ -71,16 +73,9 @@ func Open(t testing.TB, st *stacktest.Stack, start, end time.Duration) Deal {
 // OpenFor is Open for a product named name sold by seller.
 func OpenFor(t testing.TB, st *stacktest.Stack, seller User, name string, start, end time.Duration) Deal {
 	t.Helper()
-	d := Deal{ID: uuid.New(), ProductID: uuid.New(), Seller: seller}
-	_, err := st.Kit.DB.Exec(context.Background(), `
-		INSERT INTO reservations.reservations
-		  (id, product_id, seller_id, seller_nickname, product_name, product_price, start_time, end_time, status)
-		VALUES ($1, $2, $3, $4, $5, 1000, clock_timestamp() + make_interval(secs => $6),
-		        clock_timestamp() + make_interval(secs => $7), 'AVAILABLE')`,
-		d.ID, d.ProductID, seller.UserID, seller.Nickname, name, start.Seconds(), end.Seconds())
-	if err != nil {
-		t.Fatalf("reservationtest: open deal: %v", err)
-	}
+	r := testfactory.Reservation(context.Background(), t, st.Kit.DB, &testfactory.ReservationOpts{
+		SellerID: seller.UserID, SellerNickname: seller.Nickname, ProductName: name, StartsIn: start, EndsIn: end})
+	d := Deal{ID: r.ID, ProductID: r.ProductID, Seller: seller}
 	return d
 }
 
@@ -349,32 +344,16 @@ type Event struct {
 	Raw   map[string]any
 }
 
-// Events returns the events written for reservation id, in write order.
+// Events returns the events written for reservation id, in write order (the outbox as
+// eventtest reads it, decoded as reservation events).
 func Events(t testing.TB, st *stacktest.Stack, id uuid.UUID) []Event {
 	t.Helper()
-	rows, err := st.Kit.DB.Query(context.Background(), `
-		SELECT id, topic, payload FROM messaging.outbox WHERE aggregate_id = $1 ORDER BY seq`, id.String())
-	if err != nil {
-		t.Fatalf("reservationtest: read outbox: %v", err)
-	}
-	defer rows.Close()
 	var out []Event
-	for rows.Next() {
-		var e Event
-		var raw []byte
-		if err := rows.Scan(&e.ID, &e.Topic, &raw); err != nil {
-			t.Fatalf("reservationtest: read outbox: %v", err)
-		}
-		if err := json.Unmarshal(raw, &e.Data); err != nil {
-			t.Fatalf("reservationtest: decode %s payload: %v: %s", e.Topic, err, raw)
-		}
-		if err := json.Unmarshal(raw, &e.Raw); err != nil {
-			t.Fatalf("reservationtest: decode %s payload: %v: %s", e.Topic, err, raw)
-		}
+	for _, r := range eventtest.Outbox(t, st.Kit.DB, id.String(), "") {
+		e := Event{ID: r.ID, Topic: r.Topic}
+		r.Decode(t, &e.Data)
+		r.Decode(t, &e.Raw)
 		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatalf("reservationtest: read outbox: %v", err)
 	}
 	return out
 }
@@ -388,15 +367,12 @@ func Topics(events []Event) []string {
 	return out
 }
 
-// Deliver posts data to the event function as a binary-mode CloudEvent with id, the way
-// the push bridge delivers it, and returns the HTTP status.
+// Deliver is eventtest.Deliver to the stack.
+//
+// Deprecated: use eventtest.Deliver; kept while shared/trades tests call it.
 func Deliver(t testing.TB, st *stacktest.Stack, function, topic, source string, id uuid.UUID, data any) int {
 	t.Helper()
-	status, err := st.Deliver(function, topic, source, id, data)
-	if err != nil {
-		t.Fatalf("reservationtest: deliver %s to %s: %v", topic, function, err)
-	}
-	return status
+	return eventtest.Deliver(t, st, function, topic, source, id, data)
 }
 
 // Created delivers product-created for product (a fresh seller, a window opening in an
@@ -404,55 +380,20 @@ func Deliver(t testing.TB, st *stacktest.Stack, function, topic, source string, 
 func Created(t testing.TB, st *stacktest.Stack, product uuid.UUID) {
 	t.Helper()
 	start := time.Now().Add(time.Hour).UTC()
-	MustDeliver(t, st, "reservations-product-created", events.ProductCreated, events.SourceProducts, uuid.New(), events.ProductCreatedData{
+	eventtest.MustDeliver(t, st, "reservations-product-created", events.ProductCreated, events.SourceProducts, uuid.New(), events.ProductCreatedData{
 		ProductID: product, Name: "Lamp", Price: 1000, SellerID: uuid.New(), SellerNickname: "seller",
 		StartTime: start, EndTime: start.Add(time.Hour),
 	})
 }
 
-// MustDeliver delivers and fails the test unless the function acknowledged the event.
-func MustDeliver(t testing.TB, st *stacktest.Stack, function, topic, source string, id uuid.UUID, data any) {
-	t.Helper()
-	if status := Deliver(t, st, function, topic, source, id, data); status/100 != 2 {
-		t.Fatalf("reservationtest: deliver %s to %s: status %d, want 2xx", topic, function, status)
-	}
-}
-
-// DeliverAtOnce delivers the same event n times at once (released together) and returns
-// the statuses; it is safe to call from the test goroutine only.
-func DeliverAtOnce(t testing.TB, st *stacktest.Stack, n int, function, topic, source string, id uuid.UUID, data any) []int {
-	t.Helper()
-	start := make(chan struct{})
-	statuses := make([]int, n)
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			<-start
-			statuses[i], errs[i] = st.Deliver(function, topic, source, id, data)
-		})
-	}
-	close(start)
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			t.Fatalf("reservationtest: deliver %s to %s: %v", topic, function, err)
-		}
-	}
-	return statuses
-}
-
 var client = &http.Client{Timeout: 30 * time.Second}
 
-// InboxRows counts consumer's inbox rows for event id.
+// InboxRows is eventtest.InboxRows on the stack's database.
+//
+// Deprecated: use eventtest.InboxRows; kept while shared/trades tests call it.
 func InboxRows(t testing.TB, st *stacktest.Stack, consumer string, id uuid.UUID) int {
 	t.Helper()
-	var n int
-	if err := st.Kit.DB.QueryRow(context.Background(),
-		`SELECT count(*) FROM messaging.inbox WHERE consumer = $1 AND event_id = $2`, consumer, id).Scan(&n); err != nil {
-		t.Fatalf("reservationtest: read inbox: %v", err)
-	}
-	return n
+	return eventtest.InboxRows(t, st.Kit.DB, consumer, id)
 }
 
 // Sweep runs reservations-sweep once, as the scheduler does, and returns what it did.

@@ -3,6 +3,7 @@ package users_test
 import (
 	"context"
 	"encoding/json"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -429,4 +430,91 @@ func TestUpdateMeRefusals(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestList is the administrators' search as users.List reads it from the query: filters
+// in any case with % and _ taken literally, roles in every spelling, deleted accounts
+// never listed, and nobody else may list.
+func TestList(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	admin := b.account(t, auth.RoleMaster)
+	mk := func(username, name, nickname string, role auth.Role) users.User {
+		return testfactory.User(ctx, t, b.db, &testfactory.UserOpts{Username: username, Name: name, Nickname: nickname, Role: role})
+	}
+	mk("kimchiuser", "Kimchi", "alphaNick", auth.RoleUser)
+	mk("betauser02", "Alphonse", "bravo", auth.RoleUser)
+	manager := mk("gammauser3", "Gamma", "ALPHAbet", auth.RoleManager)
+	mk("pctuser100", "Percent", "pct50x", auth.RoleUser)
+	mk("alphuser01", "Zed", "zed", auth.RoleUser)
+	dead := mk("alphadead1", "Alpha", "deadone", auth.RoleUser)
+	if _, err := users.Remove(ctx, b.store, b.deny, who(admin), dead.ID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+
+	tests := []struct {
+		name  string
+		query url.Values
+		want  []string
+	}{
+		{"no filter lists every live account", url.Values{}, []string{"alphuser01", "betauser02", "gammauser3", "kimchiuser", "pctuser100", admin.Username}},
+		{"keyword matches username, name or nickname in any case", url.Values{"keyword": {"ALPH"}}, []string{"alphuser01", "betauser02", "gammauser3", "kimchiuser"}},
+		{"username", url.Values{"username": {"ALPH"}}, []string{"alphuser01"}},
+		{"name", url.Values{"name": {"alph"}}, []string{"betauser02"}},
+		{"nickname", url.Values{"nickname": {"alph"}}, []string{"gammauser3", "kimchiuser"}},
+		{"nickname and name", url.Values{"nickname": {"ALPHA"}, "name": {"gam"}}, []string{"gammauser3"}},
+		{"keyword and role", url.Values{"keyword": {"alph"}, "userRole": {"MANAGER"}}, []string{"gammauser3"}},
+		{"role", url.Values{"userRole": {"MANAGER"}}, []string{"gammauser3"}},
+		{"role with prefix, lower case", url.Values{"userRole": {"ROLE_manager"}}, []string{"gammauser3"}},
+		{"role in Korean", url.Values{"userRole": {"관리자"}}, []string{"gammauser3"}},
+		{"master in Korean", url.Values{"userRole": {"총관리자"}}, []string{admin.Username}},
+		{"master", url.Values{"userRole": {"master"}}, []string{admin.Username}},
+		{"user with a keyword", url.Values{"userRole": {"USER"}, "keyword": {"alph"}}, []string{"alphuser01", "betauser02", "kimchiuser"}},
+		{"user in Korean", url.Values{"userRole": {"일반 사용자"}, "keyword": {"alph"}}, []string{"alphuser01", "betauser02", "kimchiuser"}},
+		{"a plain part", url.Values{"nickname": {"pct50"}}, []string{"pctuser100"}},
+		{"percent is literal", url.Values{"keyword": {"%"}}, nil},
+		{"underscore is literal", url.Values{"keyword": {"_"}}, nil},
+		{"underscore inside a word is literal", url.Values{"keyword": {"alph_"}}, nil},
+		{"percent inside a word is literal", url.Values{"nickname": {"al%a"}}, nil},
+		{"percent in a username filter", url.Values{"username": {"pct%"}}, nil},
+		{"deleted accounts are not listed", url.Values{"keyword": {"dead"}}, nil},
+		{"deleted account's name", url.Values{"name": {"alpha"}}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			// Both administrator roles may list.
+			for _, caller := range []users.User{admin, manager} {
+				p, err := users.List(ctx, b.store, who(caller), tt.query)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var got []string
+				for _, s := range p.Content {
+					got = append(got, s.Username)
+				}
+				slices.Sort(got)
+				want := slices.Clone(tt.want)
+				slices.Sort(want)
+				if !slices.Equal(got, want) {
+					t.Errorf("got %v, want %v", got, want)
+				}
+				if p.HasNext || p.NextCursor != "" || p.Size != 20 {
+					t.Errorf("page hasNext %v cursor %q size %d", p.HasNext, p.NextCursor, p.Size)
+				}
+			}
+		})
+	}
+
+	t.Run("an unknown role", func(t *testing.T) {
+		t.Parallel()
+		_, err := users.List(ctx, b.store, who(admin), url.Values{"userRole": {"BOSS"}})
+		wantFault(t, err, "U006", "userRole")
+	})
+	t.Run("a user may not list", func(t *testing.T) {
+		t.Parallel()
+		_, err := users.List(ctx, b.store, auth.Identity{UserID: uuid.New(), Role: auth.RoleUser}, url.Values{"userRole": {"MASTER"}})
+		wantRefusal(t, "a user", err, fault.Forbidden, "U015")
+	})
 }

@@ -48,87 +48,6 @@ func list(t *testing.T, st *stacktest.Stack, token string, q url.Values) listPag
 	return p
 }
 
-func usernames(p listPage) []string {
-	out := make([]string, len(p.Content))
-	for i, s := range p.Content {
-		out[i] = s.Username
-	}
-	slices.Sort(out)
-	return out
-}
-
-func TestListFilters(t *testing.T) {
-	t.Parallel()
-	st := stacktest.Start(t)
-	admin := usertest.BootstrapAdmin(t, st)
-	mk := func(username, name, nickname string, role auth.Role) usertest.Account {
-		return usertest.NewAccount(t, st, role, map[string]any{"username": username, "name": name, "nickname": nickname})
-	}
-	mk("kimchiuser", "Kimchi", "alphaNick", auth.RoleUser)
-	mk("betauser02", "Alphonse", "bravo", auth.RoleUser)
-	manager := mk("gammauser3", "Gamma", "ALPHAbet", auth.RoleManager)
-	mk("pctuser100", "Percent", "pct50x", auth.RoleUser)
-	mk("alphuser01", "Zed", "zed", auth.RoleUser)
-	dead := mk("alphadead1", "Alpha", "deadone", auth.RoleUser)
-	if res := st.Do(t, "DELETE", "/api/v1/users/"+dead.ID.String(), nil, admin.Token); res.Status != http.StatusOK {
-		t.Fatalf("delete: status %d: %s", res.Status, res.Body)
-	}
-
-	tests := []struct {
-		name  string
-		query url.Values
-		want  []string
-	}{
-		{"no filter lists every live account", url.Values{}, []string{"alphuser01", "betauser02", "gammauser3", "kimchiuser", "pctuser100", admin.Username}},
-		{"keyword matches username, name or nickname in any case", url.Values{"keyword": {"ALPH"}}, []string{"alphuser01", "betauser02", "gammauser3", "kimchiuser"}},
-		{"username", url.Values{"username": {"ALPH"}}, []string{"alphuser01"}},
-		{"name", url.Values{"name": {"alph"}}, []string{"betauser02"}},
-		{"nickname", url.Values{"nickname": {"alph"}}, []string{"gammauser3", "kimchiuser"}},
-		{"nickname and name", url.Values{"nickname": {"ALPHA"}, "name": {"gam"}}, []string{"gammauser3"}},
-		{"keyword and role", url.Values{"keyword": {"alph"}, "userRole": {"MANAGER"}}, []string{"gammauser3"}},
-		{"role", url.Values{"userRole": {"MANAGER"}}, []string{"gammauser3"}},
-		{"role with prefix, lower case", url.Values{"userRole": {"ROLE_manager"}}, []string{"gammauser3"}},
-		{"role in Korean", url.Values{"userRole": {"관리자"}}, []string{"gammauser3"}},
-		{"master in Korean", url.Values{"userRole": {"총관리자"}}, []string{admin.Username}},
-		{"master", url.Values{"userRole": {"master"}}, []string{admin.Username}},
-		{"user with a keyword", url.Values{"userRole": {"USER"}, "keyword": {"alph"}}, []string{"alphuser01", "betauser02", "kimchiuser"}},
-		{"user in Korean", url.Values{"userRole": {"일반 사용자"}, "keyword": {"alph"}}, []string{"alphuser01", "betauser02", "kimchiuser"}},
-		{"a plain part", url.Values{"nickname": {"pct50"}}, []string{"pctuser100"}},
-		{"percent is literal", url.Values{"keyword": {"%"}}, nil},
-		{"underscore is literal", url.Values{"keyword": {"_"}}, nil},
-		{"underscore inside a word is literal", url.Values{"keyword": {"alph_"}}, nil},
-		{"percent inside a word is literal", url.Values{"nickname": {"al%a"}}, nil},
-		{"percent in a username filter", url.Values{"username": {"pct%"}}, nil},
-		{"deleted accounts are not listed", url.Values{"keyword": {"dead"}}, nil},
-		{"deleted account's name", url.Values{"name": {"alpha"}}, nil},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			// Both administrator roles may list.
-			for _, token := range []string{admin.Token, manager.Token} {
-				p := list(t, st, token, tt.query)
-				want := slices.Clone(tt.want)
-				slices.Sort(want)
-				if got := usernames(p); !slices.Equal(got, want) {
-					t.Errorf("got %v, want %v", got, want)
-				}
-				if p.HasNext || p.NextCursor != "" || p.Size != 20 {
-					t.Errorf("page hasNext %v cursor %q size %d", p.HasNext, p.NextCursor, p.Size)
-				}
-			}
-		})
-	}
-
-	t.Run("an unknown role", func(t *testing.T) {
-		t.Parallel()
-		res := st.Do(t, "GET", "/api/v1/users?userRole=BOSS", nil, admin.Token)
-		if e := res.Error(t); res.Status != 400 || e.Code != "U006" || e.Field == nil || *e.Field != "userRole" {
-			t.Errorf("status %d: %s", res.Status, res.Body)
-		}
-	})
-}
-
 // member is one account of the paging test, as the list should show it.
 type member struct {
 	id                             uuid.UUID
@@ -184,6 +103,8 @@ func ids(p listPage) []uuid.UUID {
 	return out
 }
 
+// TestListSortAndPages is the route end to end: sorts, pages by cursor and the query
+// refusals. The filters and who may list are users.List's (shared/users accounts_test.go).
 func TestListSortAndPages(t *testing.T) {
 	t.Parallel()
 	st := stacktest.Start(t)

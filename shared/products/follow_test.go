@@ -156,23 +156,15 @@ func TestFollow(t *testing.T) {
 	})
 }
 
-// The reservation consumers' shape end to end: decoded reservation events through Follow,
+// The reservation consumers' effects end to end: decoded reservation events through Follow,
 // delivered twice and out of order, leave the product as the newest event says.
 func TestFollowReservationEvents(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	now := refNow()
-	applied := inbox.Handle(f.db, "products-test-reservation-applied", func(ctx context.Context, tx pgx.Tx, d events.ReservationData) error {
-		return products.Follow(ctx, tx, d.ProductID, func(p *products.Product, at time.Time) bool {
-			return d.BuyerID != nil && p.ReservationApplied(d.Version, *d.BuyerID, at)
-		})
-	})
-	completed := inbox.Handle(f.db, "products-test-reservation-completed", func(ctx context.Context, tx pgx.Tx, d events.ReservationData) error {
-		return products.Follow(ctx, tx, d.ProductID, func(p *products.Product, at time.Time) bool {
-			return p.ReservationCompleted(d.Version, at)
-		})
-	})
+	applied := inbox.Handle(f.db, "products-test-reservation-applied", products.OnReservationApplied)
+	completed := inbox.Handle(f.db, "products-test-reservation-completed", products.OnReservationCompleted)
 	seed := seedFor(now, products.Reserving)
 	seed.BuyerID, seed.ReservationVersion = nil, 0
 	seed.StartTime, seed.EndTime = now.Add(-10*time.Minute), now.Add(time.Hour)

@@ -13,11 +13,12 @@ import (
 )
 
 // The use cases the products functions call, one each: the adapter hands over the caller,
-// the path's id and the decoded body; the rules are the Product's, the transaction the
-// Store's.
+// the path's id, the decoded body or the query; the rules are the Product's, the
+// transaction the Store's, and the clock is read here, once per request.
 
 // Add lists the product d describes, sold by who, with its product-created event.
-func (s *Store) Add(ctx context.Context, d Draft, who auth.Identity, now time.Time) (View, error) {
+func (s *Store) Add(ctx context.Context, d Draft, who auth.Identity) (View, error) {
+	now := time.Now()
 	p, err := New(d, who.UserID, who.Nickname, now)
 	if err != nil {
 		return View{}, err
@@ -28,8 +29,9 @@ func (s *Store) Add(ctx context.Context, d Draft, who auth.Identity, now time.Ti
 	return p.View(now), nil
 }
 
-// Show is the live product id as seen at now.
-func (s *Store) Show(ctx context.Context, id uuid.UUID, now time.Time) (View, error) {
+// Show is the live product id as seen now.
+func (s *Store) Show(ctx context.Context, id uuid.UUID) (View, error) {
+	now := time.Now()
 	p, err := s.Get(ctx, id)
 	if err != nil {
 		return View{}, err
@@ -38,17 +40,20 @@ func (s *Store) Show(ctx context.Context, id uuid.UUID, now time.Time) (View, er
 }
 
 // Edit applies who's information change to product id (Product.Update).
-func (s *Store) Edit(ctx context.Context, id uuid.UUID, c Change, who auth.Identity, now time.Time) (View, error) {
+func (s *Store) Edit(ctx context.Context, id uuid.UUID, c Change, who auth.Identity) (View, error) {
+	now := time.Now()
 	return s.change(ctx, id, now, func(p *Product) error { return p.Update(c, who, now) })
 }
 
 // Reschedule moves product id's window on who's request (Product.Reschedule).
-func (s *Store) Reschedule(ctx context.Context, id uuid.UUID, sch Schedule, who auth.Identity, now time.Time) (View, error) {
+func (s *Store) Reschedule(ctx context.Context, id uuid.UUID, sch Schedule, who auth.Identity) (View, error) {
+	now := time.Now()
 	return s.change(ctx, id, now, func(p *Product) error { return p.Reschedule(sch, who, now) })
 }
 
 // Cancel ends product id's sale on who's request (Product.Cancel).
-func (s *Store) Cancel(ctx context.Context, id uuid.UUID, who auth.Identity, now time.Time) (View, error) {
+func (s *Store) Cancel(ctx context.Context, id uuid.UUID, who auth.Identity) (View, error) {
+	now := time.Now()
 	return s.change(ctx, id, now, func(p *Product) error { return p.Cancel(who, now, false) })
 }
 
@@ -61,7 +66,8 @@ type Removal struct {
 
 // Remove deletes product id's listing on who's request, cancelling a sale not yet in a
 // trade (Product.Cancel with remove).
-func (s *Store) Remove(ctx context.Context, id uuid.UUID, who auth.Identity, now time.Time) (Removal, error) {
+func (s *Store) Remove(ctx context.Context, id uuid.UUID, who auth.Identity) (Removal, error) {
+	now := time.Now()
 	p, err := s.Update(ctx, id, func(p *Product) error { return p.Cancel(who, now, true) })
 	if err != nil {
 		return Removal{}, err
@@ -77,27 +83,30 @@ func (s *Store) change(ctx context.Context, id uuid.UUID, now time.Time, fn func
 	return p.View(now), nil
 }
 
-// Browse is the search the query parameters ask for (ParseQuery, size, cursor) at now.
-func (s *Store) Browse(ctx context.Context, params url.Values, now time.Time) (page.Page[Item], error) {
-	return s.browse(ctx, params, nil, now)
+// Listing is one page of a search's items.
+type Listing = page.Page[Item]
+
+// Browse is the search the query parameters ask for (ParseQuery, size, cursor), now.
+func (s *Store) Browse(ctx context.Context, params url.Values) (Listing, error) {
+	return s.browse(ctx, params, nil, time.Now())
 }
 
 // Mine is Browse over seller's own products, whatever sellerId the parameters name.
-func (s *Store) Mine(ctx context.Context, seller uuid.UUID, params url.Values, now time.Time) (page.Page[Item], error) {
-	return s.browse(ctx, params, &seller, now)
+func (s *Store) Mine(ctx context.Context, seller uuid.UUID, params url.Values) (Listing, error) {
+	return s.browse(ctx, params, &seller, time.Now())
 }
 
-func (s *Store) browse(ctx context.Context, params url.Values, seller *uuid.UUID, now time.Time) (page.Page[Item], error) {
+func (s *Store) browse(ctx context.Context, params url.Values, seller *uuid.UUID, now time.Time) (Listing, error) {
 	q, err := ParseQuery(params)
 	if err != nil {
-		return page.Page[Item]{}, err
+		return Listing{}, err
 	}
 	if seller != nil {
 		q.SellerID = seller
 	}
 	size, err := pageSize(params.Get("size"))
 	if err != nil {
-		return page.Page[Item]{}, err
+		return Listing{}, err
 	}
 	return s.Search(ctx, q, now, size, params.Get("cursor"))
 }

@@ -6,7 +6,6 @@ package cancel
 import (
 	"context"
 	"net/http"
-	"time"
 
 	"github.com/8949market/market/shared/endpoint"
 	"github.com/8949market/market/shared/platform"
@@ -22,6 +21,6 @@ func init() {
 func New(kit *platform.Kit) http.Handler {
 	store := products.NewStore(kit.DB)
 	return endpoint.Handle(kit, func(ctx context.Context, r endpoint.Request[endpoint.None]) (products.View, error) {
-		return store.Cancel(ctx, r.ID, r.Who, time.Now())
+		return store.Cancel(ctx, r.ID, r.Who)
 	}, endpoint.PathID("productId"))
 }

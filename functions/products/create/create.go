@@ -5,7 +5,6 @@ package create
 import (
 	"context"
 	"net/http"
-	"time"
 
 	"github.com/8949market/market/shared/endpoint"
 	"github.com/8949market/market/shared/platform"
@@ -21,6 +20,6 @@ func init() {
 func New(kit *platform.Kit) http.Handler {
 	store := products.NewStore(kit.DB)
 	return endpoint.Handle(kit, func(ctx context.Context, r endpoint.Request[products.Draft]) (products.View, error) {
-		return store.Add(ctx, r.Body, r.Who, time.Now())
+		return store.Add(ctx, r.Body, r.Who)
 	}, endpoint.Created())
 }

@@ -5,7 +5,6 @@ package get
 import (
 	"context"
 	"net/http"
-	"time"
 
 	"github.com/8949market/market/shared/endpoint"
 	"github.com/8949market/market/shared/platform"
@@ -21,6 +20,6 @@ func init() {
 func New(kit *platform.Kit) http.Handler {
 	store := products.NewStore(kit.DB)
 	return endpoint.Handle(kit, func(ctx context.Context, r endpoint.Request[endpoint.None]) (products.View, error) {
-		return store.Show(ctx, r.ID, time.Now())
+		return store.Show(ctx, r.ID)
 	}, endpoint.PathID("productId"))
 }

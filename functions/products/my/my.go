@@ -5,10 +5,8 @@ package my
 import (
 	"context"
 	"net/http"
-	"time"
 
 	"github.com/8949market/market/shared/endpoint"
-	"github.com/8949market/market/shared/page"
 	"github.com/8949market/market/shared/platform"
 	"github.com/8949market/market/shared/products"
 	"github.com/8949market/market/shared/registry"
@@ -21,7 +19,7 @@ func init() {
 // New builds the handler.
 func New(kit *platform.Kit) http.Handler {
 	store := products.NewStore(kit.DB)
-	return endpoint.Handle(kit, func(ctx context.Context, r endpoint.Request[endpoint.None]) (page.Page[products.Item], error) {
-		return store.Mine(ctx, r.Who.UserID, r.Query, time.Now())
+	return endpoint.Handle(kit, func(ctx context.Context, r endpoint.Request[endpoint.None]) (products.Listing, error) {
+		return store.Mine(ctx, r.Who.UserID, r.Query)
 	})
 }

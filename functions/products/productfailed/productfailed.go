@@ -1,12 +1,9 @@
-// Package productfailed is the function products-product-failed: it consumes product-failed and marks a product whose reservation could not be opened FAILED, with the reason, for administrators to see.
+// Package productfailed is the function products-product-failed: it consumes product-
+// failed and marks a product whose reservation could not be opened FAILED, with the
+// reason, for administrators to see (products.OnProductFailed).
 package productfailed
 
 import (
-	"context"
-	"time"
-
-	"github.com/jackc/pgx/v5"
-
 	"github.com/8949market/market/shared/events"
 	"github.com/8949market/market/shared/inbox"
 	"github.com/8949market/market/shared/platform"
@@ -22,9 +19,5 @@ func init() {
 
 // New builds the consumer.
 func New(kit *platform.Kit) registry.EventHandler {
-	return inbox.Handle(kit.DB, name, func(ctx context.Context, tx pgx.Tx, d events.ProductFailedData) error {
-		return products.Follow(ctx, tx, d.ProductID, func(p *products.Product, now time.Time) bool {
-			return p.DealFailed(d.Reason, now)
-		})
-	})
+	return inbox.Handle(kit.DB, name, products.OnProductFailed)
 }

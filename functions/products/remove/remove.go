@@ -7,7 +7,6 @@ package remove
 import (
 	"context"
 	"net/http"
-	"time"
 
 	"github.com/8949market/market/shared/endpoint"
 	"github.com/8949market/market/shared/platform"
@@ -23,6 +22,6 @@ func init() {
 func New(kit *platform.Kit) http.Handler {
 	store := products.NewStore(kit.DB)
 	return endpoint.Handle(kit, func(ctx context.Context, r endpoint.Request[endpoint.None]) (products.Removal, error) {
-		return store.Remove(ctx, r.ID, r.Who, time.Now())
+		return store.Remove(ctx, r.ID, r.Who)
 	}, endpoint.PathID("productId"))
 }

@@ -1,12 +1,9 @@
-// Package reservationapplied is the function products-reservation-applied: it consumes reservation-applied and records the reservation's buyer, so the deal does not expire while the buyer pays and trades.
+// Package reservationapplied is the function products-reservation-applied: it consumes
+// reservation-applied and records the reservation's buyer, so the deal does not expire
+// while the buyer pays and trades (products.OnReservationApplied).
 package reservationapplied
 
 import (
-	"context"
-	"time"
-
-	"github.com/jackc/pgx/v5"
-
 	"github.com/8949market/market/shared/events"
 	"github.com/8949market/market/shared/inbox"
 	"github.com/8949market/market/shared/platform"
@@ -22,9 +19,5 @@ func init() {
 
 // New builds the consumer.
 func New(kit *platform.Kit) registry.EventHandler {
-	return inbox.Handle(kit.DB, name, func(ctx context.Context, tx pgx.Tx, d events.ReservationData) error {
-		return products.Follow(ctx, tx, d.ProductID, func(p *products.Product, now time.Time) bool {
-			return d.BuyerID != nil && p.ReservationApplied(d.Version, *d.BuyerID, now)
-		})
-	})
+	return inbox.Handle(kit.DB, name, products.OnReservationApplied)
 }

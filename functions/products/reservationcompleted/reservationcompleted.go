@@ -1,12 +1,9 @@
-// Package reservationcompleted is the function products-reservation-completed: it consumes reservation-completed and moves the product to IN_TRADE.
+// Package reservationcompleted is the function products-reservation-completed: it consumes
+// reservation-completed and moves the product to IN_TRADE
+// (products.OnReservationCompleted).
 package reservationcompleted
 
 import (
-	"context"
-	"time"
-
-	"github.com/jackc/pgx/v5"
-
 	"github.com/8949market/market/shared/events"
 	"github.com/8949market/market/shared/inbox"
 	"github.com/8949market/market/shared/platform"
@@ -22,9 +19,5 @@ func init() {
 
 // New builds the consumer.
 func New(kit *platform.Kit) registry.EventHandler {
-	return inbox.Handle(kit.DB, name, func(ctx context.Context, tx pgx.Tx, d events.ReservationData) error {
-		return products.Follow(ctx, tx, d.ProductID, func(p *products.Product, now time.Time) bool {
-			return p.ReservationCompleted(d.Version, now)
-		})
-	})
+	return inbox.Handle(kit.DB, name, products.OnReservationCompleted)
 }

@@ -9,10 +9,8 @@ package search
 import (
 	"context"
 	"net/http"
-	"time"
 
 	"github.com/8949market/market/shared/endpoint"
-	"github.com/8949market/market/shared/page"
 	"github.com/8949market/market/shared/platform"
 	"github.com/8949market/market/shared/products"
 	"github.com/8949market/market/shared/registry"
@@ -25,7 +23,7 @@ func init() {
 // New builds the handler.
 func New(kit *platform.Kit) http.Handler {
 	store := products.NewStore(kit.DB)
-	return endpoint.Handle(kit, func(ctx context.Context, r endpoint.Request[endpoint.None]) (page.Page[products.Item], error) {
-		return store.Browse(ctx, r.Query, time.Now())
+	return endpoint.Handle(kit, func(ctx context.Context, r endpoint.Request[endpoint.None]) (products.Listing, error) {
+		return store.Browse(ctx, r.Query)
 	})
 }

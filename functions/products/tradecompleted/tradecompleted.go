@@ -1,12 +1,8 @@
-// Package tradecompleted is the function products-trade-completed: it consumes trade-completed and marks the product COMPLETED (sold).
+// Package tradecompleted is the function products-trade-completed: it consumes trade-
+// completed and marks the product COMPLETED (sold) (products.OnTradeCompleted).
 package tradecompleted
 
 import (
-	"context"
-	"time"
-
-	"github.com/jackc/pgx/v5"
-
 	"github.com/8949market/market/shared/events"
 	"github.com/8949market/market/shared/inbox"
 	"github.com/8949market/market/shared/platform"
@@ -22,9 +18,5 @@ func init() {
 
 // New builds the consumer.
 func New(kit *platform.Kit) registry.EventHandler {
-	return inbox.Handle(kit.DB, name, func(ctx context.Context, tx pgx.Tx, d events.TradeData) error {
-		return products.Follow(ctx, tx, d.ProductID, func(p *products.Product, now time.Time) bool {
-			return p.TradeCompleted(now)
-		})
-	})
+	return inbox.Handle(kit.DB, name, products.OnTradeCompleted)
 }

@@ -1,12 +1,9 @@
-// Package tradefail is the function products-reservation-tradefail: it consumes reservation-tradefail and records, for administrators to see, that a trade could not be opened, and takes the product back from the trade.
+// Package tradefail is the function products-reservation-tradefail: it consumes
+// reservation-tradefail and records, for administrators to see, that a trade could not be
+// opened, and takes the product back from the trade (products.OnReservationTradeFail).
 package tradefail
 
 import (
-	"context"
-	"time"
-
-	"github.com/jackc/pgx/v5"
-
 	"github.com/8949market/market/shared/events"
 	"github.com/8949market/market/shared/inbox"
 	"github.com/8949market/market/shared/platform"
@@ -22,9 +19,5 @@ func init() {
 
 // New builds the consumer.
 func New(kit *platform.Kit) registry.EventHandler {
-	return inbox.Handle(kit.DB, name, func(ctx context.Context, tx pgx.Tx, d events.ReservationTradeFailData) error {
-		return products.Follow(ctx, tx, d.ProductID, func(p *products.Product, now time.Time) bool {
-			return p.TradeFailed(d.Reason, now)
-		})
-	})
+	return inbox.Handle(kit.DB, name, products.OnReservationTradeFail)
 }

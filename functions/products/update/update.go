@@ -7,7 +7,6 @@ package update
 import (
 	"context"
 	"net/http"
-	"time"
 
 	"github.com/8949market/market/shared/endpoint"
 	"github.com/8949market/market/shared/platform"
@@ -23,6 +22,6 @@ func init() {
 func New(kit *platform.Kit) http.Handler {
 	store := products.NewStore(kit.DB)
 	return endpoint.Handle(kit, func(ctx context.Context, r endpoint.Request[products.Change]) (products.View, error) {
-		return store.Edit(ctx, r.ID, r.Body, r.Who, time.Now())
+		return store.Edit(ctx, r.ID, r.Body, r.Who)
 	}, endpoint.PathID("productId"))
 }

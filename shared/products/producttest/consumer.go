@@ -147,3 +147,22 @@ func (c Consumer) Check(t *testing.T, st *stacktest.Stack) {
 		})
 	}
 }
+
+// Applies runs, as a parallel subtest of t, the consumer end to end: its Event, delivered
+// about a product in the state it applies to, is acknowledged and recorded once in the
+// inbox; check is handed the row as it was (held) and after, and the product as a reader
+// gets it. The rules of each event are tested in shared/products, on a database alone.
+func (c Consumer) Applies(t *testing.T, st *stacktest.Stack, check func(t testing.TB, held, got Row, v products.View)) {
+	t.Helper()
+	token, _ := st.Token(t, auth.RoleUser)
+	reader, _ := st.Token(t, auth.RoleUser)
+	t.Run("applied end to end", func(t *testing.T) {
+		t.Parallel()
+		p := c.due(t, st, token)
+		held := Read(t, st, p.ProductID)
+		eventID := uuid.New()
+		Acked(t, c.Deliver(t, st, eventID, c.Event(p.ProductID)))
+		check(t, held, Read(t, st, p.ProductID), Get(t, st, reader, p.ProductID))
+		c.WantInbox(t, st, eventID, 1)
+	})
+}

@@ -1,11 +1,8 @@
 package users_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/base64"
-	"encoding/json"
 	"maps"
 	"net"
 	"slices"
@@ -20,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/8949market/market/shared/auth"
+	"github.com/8949market/market/shared/auth/authtest"
 	"github.com/8949market/market/shared/config"
 	"github.com/8949market/market/shared/fault"
 	"github.com/8949market/market/shared/testenv"
@@ -263,31 +261,6 @@ func TestLoginRateLimits(t *testing.T) {
 	})
 }
 
-func family(refresh string) string {
-	f, _, _ := strings.Cut(refresh, ".")
-	return f
-}
-
-// claimsOf decodes the payload of a JWT, numbers kept exact.
-func claimsOf(t *testing.T, token string) map[string]any {
-	t.Helper()
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 {
-		t.Fatalf("token has %d parts", len(parts))
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var m map[string]any
-	if err := dec.Decode(&m); err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
-
 func TestReissue(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -302,8 +275,8 @@ func TestReissue(t *testing.T) {
 		u := b.user(t)
 		victim, other := b.login(t, u), b.login(t, u)
 		next := b.mustReissue(t, victim)
-		if family(next.RefreshToken) != family(victim.RefreshToken) {
-			t.Errorf("refresh family changed: %s -> %s", family(victim.RefreshToken), family(next.RefreshToken))
+		if authtest.Family(next.RefreshToken) != authtest.Family(victim.RefreshToken) {
+			t.Errorf("refresh family changed: %s -> %s", authtest.Family(victim.RefreshToken), authtest.Family(next.RefreshToken))
 		}
 
 		// The spent refresh token again, as a thief holding the old pair would send it.
@@ -325,8 +298,8 @@ func TestReissue(t *testing.T) {
 		b := setupSignIn(t, nil)
 		s := b.login(t, b.user(t))
 		unknownFamily := strings.Repeat("ab", 16) + ".c2VjcmV0"
-		for _, refresh := range []string{"garbage", "no-dot-at-all", ".secret", family(s.RefreshToken) + ".",
-			strings.ToUpper(family(s.RefreshToken)) + ".secret", unknownFamily, "../" + family(s.RefreshToken) + ".x"} {
+		for _, refresh := range []string{"garbage", "no-dot-at-all", ".secret", authtest.Family(s.RefreshToken) + ".",
+			strings.ToUpper(authtest.Family(s.RefreshToken)) + ".secret", unknownFamily, "../" + authtest.Family(s.RefreshToken) + ".x"} {
 			wantRefused(t, "refresh "+refresh, reissue(b, s.AccessToken, refresh), "C002", msgInvalid)
 		}
 		// A bad access token is refused before the refresh token is looked at, so it
@@ -370,7 +343,7 @@ func TestReissue(t *testing.T) {
 		b := setupSignIn(t, nil)
 		s := b.login(t, b.user(t))
 		// The same sub, sid and ver, signed by the same key, expired an hour ago.
-		c := maps.Clone(claimsOf(t, s.AccessToken))
+		c := maps.Clone(authtest.Claims(t, s.AccessToken))
 		now := time.Now()
 		c["jti"] = auth.NewTokenID()
 		c["iat"], c["exp"] = now.Add(-2*time.Hour).Unix(), now.Add(-time.Hour).Unix()

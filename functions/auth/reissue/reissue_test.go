@@ -1,14 +1,11 @@
 package reissue_test
 
 import (
-	"bytes"
-	"encoding/base64"
-	"encoding/json"
 	"net/http"
-	"strings"
 	"testing"
 
 	"github.com/8949market/market/shared/auth"
+	"github.com/8949market/market/shared/auth/authtest"
 	"github.com/8949market/market/shared/devstack/stacktest"
 )
 
@@ -59,31 +56,6 @@ func works(t *testing.T, st *stacktest.Stack, access string) bool {
 	return res.Status == http.StatusOK
 }
 
-func family(refresh string) string {
-	f, _, _ := strings.Cut(refresh, ".")
-	return f
-}
-
-// claimsOf decodes the payload of a JWT, numbers kept exact.
-func claimsOf(t *testing.T, token string) map[string]any {
-	t.Helper()
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 {
-		t.Fatalf("token has %d parts", len(parts))
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var m map[string]any
-	if err := dec.Decode(&m); err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
-
 // TestReissue is the route: a pair that rotates and what the body must hold. The rules
 // (reuse, garbage, foreign or expired access tokens, sessions ending with the account,
 // one winner of a race) are users.SignIn.Reissue's (shared/users signin_test.go).
@@ -103,11 +75,11 @@ func TestReissue(t *testing.T) {
 		if p.TokenType != "Bearer" || p.ExpiresIn != 900 || p.AccessToken == s.AccessToken || p.RefreshToken == s.RefreshToken {
 			t.Fatalf("reissued pair = %+v", p)
 		}
-		if family(p.RefreshToken) != family(s.RefreshToken) {
-			t.Errorf("refresh family changed: %s -> %s", family(s.RefreshToken), family(p.RefreshToken))
+		if authtest.Family(p.RefreshToken) != authtest.Family(s.RefreshToken) {
+			t.Errorf("refresh family changed: %s -> %s", authtest.Family(s.RefreshToken), authtest.Family(p.RefreshToken))
 		}
-		c := claimsOf(t, p.AccessToken)
-		if c["sid"] != family(s.RefreshToken) || c["sub"] != shared.ID.String() || c["token_type"] != "access" || c["jti"] == claimsOf(t, s.AccessToken)["jti"] {
+		c := authtest.Claims(t, p.AccessToken)
+		if c["sid"] != authtest.Family(s.RefreshToken) || c["sub"] != shared.ID.String() || c["token_type"] != "access" || c["jti"] == authtest.Claims(t, s.AccessToken)["jti"] {
 			t.Errorf("new access claims = %v", c)
 		}
 

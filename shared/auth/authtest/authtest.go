@@ -1,9 +1,13 @@
-// Package authtest holds checks the tests of revocation share across domains.
+// Package authtest holds checks the tests of tokens and revocation share across domains.
 package authtest
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -34,4 +38,32 @@ func NeverAccepted(t testing.TB, v *auth.Verifier, token, what string, done func
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// Claims decodes the payload of a JWT without checking it, numbers kept exact
+// (json.Number), for tests that look at what a token says.
+func Claims(t testing.TB, token string) map[string]any {
+	t.Helper()
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		t.Fatalf("authtest: token has %d parts", len(parts))
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatalf("authtest: token payload: %v", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var m map[string]any
+	if err := dec.Decode(&m); err != nil {
+		t.Fatalf("authtest: token payload %s: %v", raw, err)
+	}
+	return m
+}
+
+// Family is the session (refresh-token family) id of a refresh token: the part before
+// the dot, which access tokens of the session carry as sid.
+func Family(refresh string) string {
+	f, _, _ := strings.Cut(refresh, ".")
+	return f
 }

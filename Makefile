@@ -3,11 +3,13 @@ SHELL := /usr/bin/env bash
 GO    ?= go
 PKGS  ?= ./...
 
-.PHONY: dev up test test-short faults fuzz bench migrate migrate-status migrate-reset manifest deadletters deadletters-replay fmt vet lint build services infra-check images
+.PHONY: help dev up test test-short faults fuzz bench migrate migrate-status migrate-reset manifest deadletters deadletters-replay fmt vet lint build services infra-check images
 
-## dev: make sure PostgreSQL and Redis run, then run every function, chat and the backbone on http://localhost:8080
+## dev: make sure PostgreSQL and Redis run, build bin/dev (the first build compiles everything: several minutes, packages listed as they compile; later ones seconds), then run every function, chat and the backbone on http://localhost:8080
 dev: services
-	$(GO) run ./cmd/dev
+	@echo "make dev: building bin/dev; the first build compiles every package and takes several minutes (listed below as they compile), later builds take seconds"
+	$(GO) build -v -o bin/dev ./cmd/dev
+	./bin/dev
 
 ## up: the deployed shape on this machine: every function its own process behind an API Gateway stand-in, the relay, the chat server, the Pub/Sub emulator with push subscriptions (BACKBONE=kafka: a standalone broker and the bridge), wired from the manifest as Terraform wires them
 up: services
@@ -18,6 +20,15 @@ test: services
 	$(GO) vet $(PKGS)
 	$(GO) test -count=1 -timeout 20m $$($(GO) list $(PKGS) | grep -v '/cmd/dev$$')
 	$(MAKE) --no-print-directory faults
+
+## test-short: the quick loop: go vet, then the tests of the domain, kit and platform-kit packages (shared/..., migrations) against PostgreSQL and Redis; not functions/, chat-server, the relay, the dev stack, the fault suite or fuzzing (make test runs all of them)
+test-short: services
+	$(GO) vet $(PKGS)
+	$(GO) test -count=1 -short -timeout 10m $$($(GO) list ./shared/... ./migrations/... | grep -v '/shared/devstack')
+
+## lint: golangci-lint with .golangci.yaml (installed into bin/ by scripts/lint.sh on first use: a few minutes; then no network); ARGS='./shared/...' lints some packages only
+lint:
+	GO=$(GO) bash scripts/lint.sh $(ARGS)
 
 ## faults: the fault suite (cmd/dev): make dev killed -9, Redis restarted empty, PostgreSQL restarted, the broker frozen, each on a PostgreSQL and Redis of its own; run apart from the other tests (make test runs it last) so its load does not slow them, with -v so its counts show
 faults: services
@@ -39,9 +50,11 @@ services:
 migrate: services
 	$(GO) run ./cmd/migrate up
 
+## migrate-status: the applied and pending migrations of DATABASE_URL
 migrate-status:
 	$(GO) run ./cmd/migrate status
 
+## migrate-reset: roll back every migration on DATABASE_URL
 migrate-reset:
 	$(GO) run ./cmd/migrate reset
 
@@ -79,11 +92,14 @@ images:
 		docker build -f infra/docker/Dockerfile --target $$target -t $(or $(IMAGE_REPO),market)/$$target:$(or $(IMAGE_TAG),dev) . || exit 1; \
 	done
 
+## fmt: format every Go file (gofmt; make lint also checks goimports grouping)
 fmt:
 	gofmt -w .
 
+## vet: go vet on every package
 vet:
 	$(GO) vet $(PKGS)
 
+## help: these descriptions
 help:
 	@grep -E '^## ' Makefile | sed 's/^## //'

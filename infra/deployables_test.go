@@ -58,10 +58,37 @@ func harness(pkg string) string {
 		return "the dev stack"
 	case pkg == module+"functions/all":
 		return "every function (a deployable states what it serves)"
-	case strings.HasPrefix(pkg, module) && (strings.HasSuffix(pkg, "test") || strings.Contains(pkg, "/testenv")):
+	case strings.HasPrefix(pkg, module) && (strings.HasSuffix(pkg, "test") ||
+		strings.Contains(pkg, "/testenv") || strings.Contains(pkg, "/testfactory")):
 		return "a test kit"
 	}
 	return ""
+}
+
+// operatorTools are the production binaries that are not deployed as services: an operator
+// runs them against production (cmd/deadletters) or at build time (cmd/manifest, which
+// reads the whole registry and so links functions/all). They too link no test kit, dev
+// stack or in-process broker; .golangci.yaml's depguard rule not-test says the same per file.
+var operatorTools = []string{
+	"github.com/8949market/market/cmd/deadletters",
+	"github.com/8949market/market/cmd/manifest",
+}
+
+func TestOperatorToolsLinkNoHarness(t *testing.T) {
+	t.Parallel()
+	for _, pkg := range operatorTools {
+		t.Run(pkg[strings.LastIndex(pkg, "/")+1:], func(t *testing.T) {
+			t.Parallel()
+			for _, p := range deps(t, pkg) {
+				if p == "github.com/8949market/market/functions/all" {
+					continue // the registry, read whole: these tools serve nothing
+				}
+				if why := harness(p); why != "" {
+					t.Errorf("%s links %s: %s", pkg, p, why)
+				}
+			}
+		})
+	}
 }
 
 // served is what each deployable serves, by function name, as its binary would choose.

@@ -118,18 +118,6 @@ func TestScheduleRefusesBadInput(t *testing.T) {
 	})
 }
 
-// The window can be moved only while the deal is PENDING_RESERVATION and until a minute
-// before it opens: inside the last minute or after the start it is 409 P006 (the schedule
-// is locked); in any other stored state 409 P005. Nothing is written either way.
-func TestScheduleStateRules(t *testing.T) {
-	t.Parallel()
-	st := stacktest.Start(t)
-	who := producttest.NewParties(t, st)
-	cases := append(producttest.BeforeFreeze("P006"),
-		producttest.Case{Name: "deleted", Setup: producttest.Deleted(who.SellerToken), Status: http.StatusNotFound, Code: "P001"})
-	producttest.StateRules(t, st, who, rescheduling(st), cases)
-}
-
 // A rescheduled deal is read back with its new window, and the effective status follows
 // the new window: moved to open a little later, it is still pending.
 func TestScheduleIsReadBack(t *testing.T) {

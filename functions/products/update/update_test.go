@@ -103,20 +103,6 @@ func TestUpdateRefusesBadInput(t *testing.T) {
 	})
 }
 
-// An information change is allowed only while the deal is PENDING_RESERVATION and until a
-// minute before it opens; afterwards, or in any other state, it is 409 P005 and nothing is
-// written.
-func TestUpdateStateRules(t *testing.T) {
-	t.Parallel()
-	st := stacktest.Start(t)
-	who := producttest.NewParties(t, st)
-	producttest.StateRules(t, st, who, updating(st, map[string]any{"name": "Too late?", "price": 777}), producttest.BeforeFreeze("P005"))
-	// A deleted product is not there to change.
-	producttest.StateRules(t, st, who, updating(st, map[string]any{"price": 5}), []producttest.Case{
-		{Name: "deleted", Setup: producttest.Deleted(who.SellerToken), Status: http.StatusNotFound, Code: "P001"},
-	})
-}
-
 // A successful change writes exactly the fields given (trimmed), and each change announces
 // the product's new values with product-updated, in order.
 func TestUpdateWritesProductUpdated(t *testing.T) {

@@ -141,11 +141,6 @@ func Window(start, end time.Duration) Setup {
 	}
 }
 
-// Stored is a Setup that writes the stored status, the window left as listed.
-func Stored(s products.Status) Setup {
-	return func(t testing.TB, st *stacktest.Stack, id uuid.UUID, _ time.Time) { SetStatus(t, st, id, s) }
-}
-
 // StoredIn is a Setup that moves the window as Window does and writes the stored status.
 func StoredIn(s products.Status, start, end time.Duration) Setup {
 	return func(t testing.TB, st *stacktest.Stack, id uuid.UUID, now time.Time) {
@@ -175,25 +170,6 @@ type Case struct {
 	Setup  Setup
 	Status int
 	Code   string
-}
-
-// BeforeFreeze is the state-rules table of a change allowed only while the deal is
-// PENDING_RESERVATION and until products.ChangeFreeze before it opens: inside the last
-// minute, once the window has opened or closed (the tick not run yet), it is refused with
-// 409 and frozen; in any other stored state with 409 P005.
-func BeforeFreeze(frozen string) []Case {
-	cases := []Case{
-		{Name: "pending, opens in an hour", Setup: Listed, Status: http.StatusOK},
-		{Name: "pending, opens in a minute and 10 seconds", Setup: Window(time.Minute+10*time.Second, time.Hour), Status: http.StatusOK},
-		{Name: "pending, opens in 50 seconds (inside the last minute)", Setup: Window(50*time.Second, time.Hour), Status: http.StatusConflict, Code: frozen},
-		{Name: "pending, opens in a second", Setup: Window(time.Second, time.Hour), Status: http.StatusConflict, Code: frozen},
-		{Name: "window open, tick not run yet", Setup: Window(-time.Minute, time.Hour), Status: http.StatusConflict, Code: frozen},
-		{Name: "window closed, tick not run yet", Setup: Window(-2*time.Hour, -time.Hour), Status: http.StatusConflict, Code: frozen},
-	}
-	for _, s := range []products.Status{products.Reserving, products.InTrade, products.Completed, products.SaleCanceled, products.Expired, products.Failed} {
-		cases = append(cases, Case{Name: "stored " + string(s), Setup: Stored(s), Status: http.StatusConflict, Code: "P005"})
-	}
-	return cases
 }
 
 // StateRules runs the cases as parallel subtests of t, each on a fresh product listed by

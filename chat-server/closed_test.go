@@ -11,6 +11,7 @@ import (
 	"github.com/8949market/market/shared/chat/chattest"
 	"github.com/8949market/market/shared/devstack/stacktest"
 	"github.com/8949market/market/shared/events"
+	"github.com/8949market/market/shared/events/eventtest"
 )
 
 // ends are the trade's two ends and the room state each leaves.
@@ -85,11 +86,11 @@ func TestClosedRoomRefusesSends(t *testing.T) {
 			later.ExpectMessage(room.ID, first.Message.ID)
 
 			// The same end again (another delivery) changes nothing; the other end is refused.
-			chattest.MustDeliver(t, st, end.function, end.topic, uuid.New(), room.Trade)
+			eventtest.MustDeliver(t, st, end.function, end.topic, events.SourceTrades, uuid.New(), room.Trade)
 			if again := chattest.StoredRoom(t, st, room.ID); again.Status != end.status || !again.ClosedAt.Equal(*stored.ClosedAt) {
 				t.Fatalf("after a second %s: %s closed at %v, was %v", end.topic, again.Status, again.ClosedAt, stored.ClosedAt)
 			}
-			if status := chattest.Deliver(t, st, end.otherFunction, end.otherTopic, uuid.New(), room.Trade); status/100 == 2 {
+			if status := eventtest.Deliver(t, st, end.otherFunction, end.otherTopic, events.SourceTrades, uuid.New(), room.Trade); status/100 == 2 {
 				t.Fatalf("the other end was acknowledged (%d)", status)
 			}
 			if again := chattest.StoredRoom(t, st, room.ID); again.Status != end.status {
@@ -109,14 +110,14 @@ func TestEndBeforeCreation(t *testing.T) {
 			t.Parallel()
 			room := chattest.Room{Buyer: chattest.NewMember(t, st, auth.RoleUser), Seller: chattest.NewMember(t, st, auth.RoleUser)}
 			room.Trade = chattest.Trade(room.Buyer.Identity, room.Seller.Identity)
-			chattest.MustDeliver(t, st, end.function, end.topic, uuid.New(), room.Trade)
+			eventtest.MustDeliver(t, st, end.function, end.topic, events.SourceTrades, uuid.New(), room.Trade)
 			room.ID = chattest.RoomOfTrade(t, st, room.Trade.TradeID)
 			if r := chattest.StoredRoom(t, st, room.ID); r.Status != end.status || r.ClosedAt == nil ||
 				r.BuyerID != room.Buyer.UserID || r.SellerID != room.Seller.UserID || r.ProductName != room.Trade.ProductName {
 				t.Fatalf("room opened by %s: %+v", end.topic, r)
 			}
 
-			chattest.MustDeliver(t, st, chattest.TradeCreated, events.TradeCreated, uuid.New(), room.Trade)
+			eventtest.MustDeliver(t, st, chattest.TradeCreated, events.TradeCreated, events.SourceTrades, uuid.New(), room.Trade)
 			if r := chattest.StoredRoom(t, st, room.ID); r.Status != end.status {
 				t.Fatalf("trade-created reopened the room: %s", r.Status)
 			}

@@ -12,6 +12,7 @@ import (
 	"github.com/8949market/market/shared/chat/chattest"
 	"github.com/8949market/market/shared/devstack/stacktest"
 	"github.com/8949market/market/shared/events"
+	"github.com/8949market/market/shared/events/eventtest"
 )
 
 // trade-created opens one room per trade, with the trade's parties and product, however
@@ -45,10 +46,10 @@ func TestTradeCreatedOpensOneRoom(t *testing.T) {
 		t.Parallel()
 		d, event := newTrade(t), uuid.New()
 		for range 3 {
-			chattest.MustDeliver(t, st, chattest.TradeCreated, events.TradeCreated, event, d)
+			eventtest.MustDeliver(t, st, chattest.TradeCreated, events.TradeCreated, events.SourceTrades, event, d)
 		}
 		wantOneRoom(t, d)
-		if n := chattest.InboxRows(t, st, chattest.TradeCreated, event); n != 1 {
+		if n := eventtest.InboxRows(t, st.Kit.DB, chattest.TradeCreated, event); n != 1 {
 			t.Fatalf("%d inbox rows", n)
 		}
 	})
@@ -61,7 +62,7 @@ func TestTradeCreatedOpensOneRoom(t *testing.T) {
 		for i := range statuses {
 			wg.Go(func() {
 				<-start
-				statuses[i] = chattest.Deliver(t, st, chattest.TradeCreated, events.TradeCreated, event, d)
+				statuses[i] = eventtest.Deliver(t, st, chattest.TradeCreated, events.TradeCreated, events.SourceTrades, event, d)
 			})
 		}
 		close(start)
@@ -72,18 +73,18 @@ func TestTradeCreatedOpensOneRoom(t *testing.T) {
 			}
 		}
 		wantOneRoom(t, d)
-		if n := chattest.InboxRows(t, st, chattest.TradeCreated, event); n != 1 {
+		if n := eventtest.InboxRows(t, st.Kit.DB, chattest.TradeCreated, event); n != 1 {
 			t.Fatalf("%d inbox rows", n)
 		}
 	})
 	t.Run("another event for the trade", func(t *testing.T) {
 		t.Parallel()
 		d, first, second := newTrade(t), uuid.New(), uuid.New()
-		chattest.MustDeliver(t, st, chattest.TradeCreated, events.TradeCreated, first, d)
-		chattest.MustDeliver(t, st, chattest.TradeCreated, events.TradeCreated, second, d)
+		eventtest.MustDeliver(t, st, chattest.TradeCreated, events.TradeCreated, events.SourceTrades, first, d)
+		eventtest.MustDeliver(t, st, chattest.TradeCreated, events.TradeCreated, events.SourceTrades, second, d)
 		wantOneRoom(t, d)
 		for _, e := range []uuid.UUID{first, second} {
-			if n := chattest.InboxRows(t, st, chattest.TradeCreated, e); n != 1 {
+			if n := eventtest.InboxRows(t, st.Kit.DB, chattest.TradeCreated, e); n != 1 {
 				t.Fatalf("%d inbox rows for %s", n, e)
 			}
 		}
@@ -119,12 +120,12 @@ func TestBadTradeEventsNotAcknowledged(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			event := uuid.New()
-			if status := chattest.Deliver(t, st, tc.function, tc.topic, event, tc.data); status/100 == 2 {
+			if status := eventtest.Deliver(t, st, tc.function, tc.topic, events.SourceTrades, event, tc.data); status/100 == 2 {
 				t.Fatalf("acknowledged (%d)", status)
 			} else if status == http.StatusNotFound {
 				t.Fatalf("answered %d: the function is not served", status)
 			}
-			if n := chattest.InboxRows(t, st, tc.function, event); n != 0 {
+			if n := eventtest.InboxRows(t, st.Kit.DB, tc.function, event); n != 0 {
 				t.Fatalf("%d inbox rows", n)
 			}
 			if d, ok := tc.data.(events.TradeData); ok {

@@ -26,6 +26,7 @@ import (
 	"github.com/8949market/market/shared/devstack/stacktest"
 	"github.com/8949market/market/shared/testenv"
 	"github.com/8949market/market/shared/testenv/instance"
+	"github.com/8949market/market/shared/testfactory"
 )
 
 // The chat-server binary, on a PostgreSQL and a Redis of its own, is killed (SIGKILL)
@@ -252,16 +253,8 @@ func signedMember(t *testing.T, signer *auth.Signer) chattest.Member {
 // openRoom opens the room of a new trade between buyer and seller, as trade-created does.
 func openRoom(t *testing.T, db *pgxpool.Pool, buyer, seller chattest.Member) uuid.UUID {
 	t.Helper()
-	var room chat.Room
-	err := pgx.BeginFunc(context.Background(), db, func(tx pgx.Tx) error {
-		var err error
-		room, _, err = chat.OpenRoom(context.Background(), tx, chattest.Trade(buyer.Identity, seller.Identity), chat.Trading)
-		return err
-	})
-	if err != nil {
-		t.Fatalf("open room: %v", err)
-	}
-	return room.ID
+	return testfactory.Room(context.Background(), t, db, &testfactory.RoomOpts{
+		BuyerID: buyer.UserID, BuyerNickname: buyer.Nickname, SellerID: seller.UserID, SellerNickname: seller.Nickname}).ID
 }
 
 func storedMessages(t *testing.T, db *pgxpool.Pool, room uuid.UUID) []chat.Message {

@@ -82,6 +82,7 @@ type Room struct {
 	LastReadID *int64 `json:"lastReadId,omitempty"`
 
 	activeAt time.Time
+	pending  []pendingEvent // events the rules announced, written with the room
 }
 
 // Side is the member's side in the room, or false for anyone else (administrators

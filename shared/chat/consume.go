@@ -2,6 +2,7 @@ package chat
 
 import (
 	"context"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/redis/go-redis/v9"
@@ -12,16 +13,17 @@ import (
 
 // Open opens the room of trade d in tx (trade-created), once however often it comes.
 func Open(ctx context.Context, tx pgx.Tx, d events.TradeData) error {
-	_, _, err := OpenRoom(ctx, tx, d, Trading)
+	_, err := UpdateTx(ctx, tx, d, func(*Room) (bool, error) { return false, nil })
 	return err
 }
 
 // End moves the room of trade d to its end in tx (trade-completed: COMPLETED,
-// trade-cancelled: CANCELLED). Once that commits, the room's connections are told it
-// closed (inbox.OnCommit); a lost notice costs nothing, as the room refuses sends from
-// its row.
+// trade-cancelled: CANCELLED; Room.End). Once that commits, the room's connections are
+// told it closed (inbox.OnCommit); a lost notice costs nothing, as the room refuses sends
+// from its row.
 func End(ctx context.Context, tx pgx.Tx, rdb *redis.Client, d events.TradeData, to Status) error {
-	room, _, err := CloseRoom(ctx, tx, d, to)
+	now := time.Now().UTC()
+	room, err := UpdateTx(ctx, tx, d, func(r *Room) (bool, error) { return r.End(to, now) })
 	if err != nil {
 		return err
 	}

@@ -60,81 +60,57 @@ func scanMessage(row pgx.CollectableRow) (Message, error) {
 	return m, err
 }
 
-// OpenRoom creates the room of a trade in tx, once however often its events come, and
-// announces it (chat-room-created). status is TRADING for trade-created; a trade's end
-// that overtakes its creation (they travel on different topics) opens the room already
-// closed, so the trade still learns its room and the members can read it.
-func OpenRoom(ctx context.Context, tx pgx.Tx, d events.TradeData, status Status) (Room, bool, error) {
-	switch {
-	case d.TradeID == uuid.Nil:
-		return Room{}, false, ErrTradeEvent.WithMessage("tradeId is required").OnField("tradeId")
-	case d.ProductID == uuid.Nil:
-		return Room{}, false, ErrTradeEvent.WithMessage("productId is required").OnField("productId")
-	case d.SellerID == uuid.Nil:
-		return Room{}, false, ErrTradeEvent.WithMessage("sellerId is required").OnField("sellerId")
-	case d.BuyerID == uuid.Nil:
-		return Room{}, false, ErrTradeEvent.WithMessage("buyerId is required").OnField("buyerId")
-	case d.BuyerID == d.SellerID:
-		return Room{}, false, ErrTradeEvent.WithMessage("buyer and seller must differ")
-	}
-	var closedAt *time.Time
-	if status != Trading {
-		now := time.Now().UTC()
-		closedAt = &now
-	}
-	room, err := scanRoom(tx.QueryRow(ctx, `
-		INSERT INTO chat.rooms (id, trade_id, product_id, product_name, seller_id, seller_nickname,
-		                        buyer_id, buyer_nickname, status, closed_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-		ON CONFLICT (trade_id) DO NOTHING
-		RETURNING `+roomColumns,
-		uuid.New(), d.TradeID, d.ProductID, d.ProductName, d.SellerID, d.SellerNickname,
-		d.BuyerID, d.BuyerNickname, status, closedAt))
-	if errors.Is(err, pgx.ErrNoRows) {
-		existing, err := scanRoom(tx.QueryRow(ctx, `SELECT `+roomColumns+` FROM chat.rooms WHERE trade_id = $1`, d.TradeID))
-		if err != nil {
-			return Room{}, false, fmt.Errorf("open room for trade %s: %w", d.TradeID, err)
-		}
-		return existing, false, nil
-	}
+// UpdateTx runs change on the room of the trade d describes, under the room's row lock,
+// inside the caller's transaction (the inbox's), and writes the room and the events it
+// announces; if tx is rolled back, so is the change. A trade without a room gets one
+// first (NewRoom, chat-room-created), once however often its events come: a trade's end
+// that overtakes its creation (they travel on different topics) still gives the trade
+// its room. change reports whether it changed the room; if not, only a new room is
+// written.
+func UpdateTx(ctx context.Context, tx pgx.Tx, d events.TradeData, change func(r *Room) (bool, error)) (Room, error) {
+	fresh, err := NewRoom(d)
 	if err != nil {
-		return Room{}, false, fmt.Errorf("open room for trade %s: %w", d.TradeID, err)
+		return Room{}, err
 	}
-	err = outbox.Write(ctx, tx, outbox.Event{
-		Topic: events.ChatRoomCreated, Source: events.SourceChat, AggregateID: room.ID.String(),
-		Data: events.ChatRoomCreatedData{RoomID: room.ID, TradeID: d.TradeID},
-	})
-	return room, true, err
+	tag, err := tx.Exec(ctx, `
+		INSERT INTO chat.rooms (id, trade_id, product_id, product_name, seller_id, seller_nickname,
+		                        buyer_id, buyer_nickname, status)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+		ON CONFLICT (trade_id) DO NOTHING`,
+		fresh.ID, fresh.TradeID, fresh.ProductID, fresh.ProductName, fresh.SellerID, fresh.SellerNickname,
+		fresh.BuyerID, fresh.BuyerNickname, fresh.Status)
+	if err != nil {
+		return Room{}, fmt.Errorf("open room for trade %s: %w", d.TradeID, err)
+	}
+	if tag.RowsAffected() == 1 {
+		if err := announce(ctx, tx, &fresh); err != nil {
+			return Room{}, err
+		}
+	}
+	room, err := scanRoom(tx.QueryRow(ctx, `SELECT `+roomColumns+` FROM chat.rooms WHERE trade_id = $1 FOR UPDATE`, d.TradeID))
+	if err != nil {
+		return Room{}, fmt.Errorf("lock room of trade %s: %w", d.TradeID, err)
+	}
+	changed, err := change(&room)
+	if err != nil || !changed {
+		return room, err
+	}
+	if _, err := tx.Exec(ctx, `UPDATE chat.rooms SET status = $2, closed_at = $3 WHERE id = $1`,
+		room.ID, room.Status, room.ClosedAt); err != nil {
+		return Room{}, fmt.Errorf("write room %s: %w", room.ID, err)
+	}
+	return room, announce(ctx, tx, &room)
 }
 
-// CloseRoom moves the room of a trade to its end (COMPLETED or CANCELLED) in tx: the room
-// becomes read-only. A room already at an end stays as it is; a trade whose room does not
-// exist yet gets one, closed. changed says whether members must be told.
-func CloseRoom(ctx context.Context, tx pgx.Tx, d events.TradeData, to Status) (room Room, changed bool, err error) {
-	if to != Completed && to != Cancelled {
-		return Room{}, false, fmt.Errorf("close room: %q is not an end", to)
+// announce writes the events the rules recorded on r to the outbox.
+func announce(ctx context.Context, tx pgx.Tx, r *Room) error {
+	for _, e := range r.pending {
+		if err := outbox.Write(ctx, tx, outbox.Event{Topic: e.topic, Source: events.SourceChat, AggregateID: r.ID.String(), Data: e.data}); err != nil {
+			return err
+		}
 	}
-	room, err = scanRoom(tx.QueryRow(ctx, `
-		UPDATE chat.rooms SET status = $2, closed_at = clock_timestamp()
-		 WHERE trade_id = $1 AND status = 'TRADING'
-		RETURNING `+roomColumns, d.TradeID, to))
-	if err == nil {
-		return room, true, nil
-	}
-	if !errors.Is(err, pgx.ErrNoRows) {
-		return Room{}, false, fmt.Errorf("close room of trade %s: %w", d.TradeID, err)
-	}
-	room, created, err := OpenRoom(ctx, tx, d, to)
-	if err != nil {
-		return Room{}, false, err
-	}
-	if !created && room.Status != to {
-		// A trade ends once; a room at the other end means the events disagree. Keep the
-		// first end and say so rather than flip a closed room.
-		return room, false, fmt.Errorf("close room of trade %s as %s: it is already %s: %w", d.TradeID, to, room.Status,
-			fault.New(fault.Conflict, "CH013", "the room has already ended otherwise"))
-	}
-	return room, created, nil
+	r.pending = nil
+	return nil
 }
 
 // Room returns a room, whoever asks.

@@ -64,7 +64,7 @@ func sell(t *testing.T, st *stacktest.Stack, name string) sale {
 	}
 	rt.Settle(t, st)
 
-	tr, ok := tradetest.ByReservation(t, st, s.reservationID)
+	tr, ok := tradetest.ByReservation(t, st.Kit.DB, s.reservationID)
 	if !ok {
 		t.Fatalf("no trade for reservation %s after reservation-completed", s.reservationID)
 	}
@@ -78,8 +78,10 @@ func sell(t *testing.T, st *stacktest.Stack, name string) sale {
 		t.Fatalf("trade %+v, want a TRADING trade of %s between buyer %s (%s) and seller %s (%s)",
 			got, s.productID, s.buyer.UserID, s.buyer.Nickname, s.seller.UserID, s.seller.Nickname)
 	}
-	evs := tradetest.WantTopics(t, st, got.ID, events.TradeCreated)
-	if d := evs[0].Trade(t); d.TradeID != got.ID || d.ReservationID != s.reservationID || d.ProductID != s.productID ||
+	evs := tradetest.WantTopics(t, st.Kit.DB, got.ID, events.TradeCreated)
+	var d events.TradeData
+	evs[0].Decode(t, &d)
+	if d.TradeID != got.ID || d.ReservationID != s.reservationID || d.ProductID != s.productID ||
 		d.BuyerID != s.buyer.UserID || d.SellerID != s.seller.UserID ||
 		d.BuyerNickname != s.buyer.Nickname || d.SellerNickname != s.seller.Nickname {
 		t.Fatalf("trade-created %+v", d)
@@ -128,7 +130,7 @@ func TestChainCompleted(t *testing.T) {
 	}
 	rt.Settle(t, st)
 
-	tradetest.WantTopics(t, st, s.trade.ID, events.TradeCreated, events.TradeCompleted)
+	tradetest.WantTopics(t, st.Kit.DB, s.trade.ID, events.TradeCreated, events.TradeCompleted)
 	chatRoom(t, st, s.trade.ID, "COMPLETED")
 	if r := rt.Read(t, st, s.reservationID); r.Status != string(reservations.Closed) {
 		t.Fatalf("reservation after trade-completed: %s, want CLOSED", r.Status)
@@ -151,7 +153,7 @@ func TestChainCancelled(t *testing.T) {
 	}
 	rt.Settle(t, st)
 
-	tradetest.WantTopics(t, st, s.trade.ID, events.TradeCreated, events.TradeCancelled)
+	tradetest.WantTopics(t, st.Kit.DB, s.trade.ID, events.TradeCreated, events.TradeCancelled)
 	chatRoom(t, st, s.trade.ID, "CANCELLED")
 	r := rt.Read(t, st, s.reservationID)
 	if r.Status != string(reservations.Available) || r.BuyerID != nil {

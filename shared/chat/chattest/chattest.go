@@ -21,6 +21,7 @@ import (
 	"github.com/8949market/market/shared/auth"
 	"github.com/8949market/market/shared/devstack/stacktest"
 	"github.com/8949market/market/shared/events"
+	"github.com/8949market/market/shared/events/eventtest"
 )
 
 // The chat server's event functions.
@@ -73,7 +74,7 @@ func Open(t testing.TB, st *stacktest.Stack) Room {
 func OpenBetween(t testing.TB, st *stacktest.Stack, buyer, seller Member) Room {
 	t.Helper()
 	d := Trade(buyer.Identity, seller.Identity)
-	MustDeliver(t, st, TradeCreated, events.TradeCreated, uuid.New(), d)
+	eventtest.MustDeliver(t, st, TradeCreated, events.TradeCreated, events.SourceTrades, uuid.New(), d)
 	return Room{ID: RoomOfTrade(t, st, d.TradeID), Trade: d, Buyer: buyer, Seller: seller}
 }
 
@@ -103,7 +104,7 @@ func (r Room) Close(t testing.TB, st *stacktest.Stack, topic string) {
 	if topic == events.TradeCancelled {
 		fn = TradeCancelled
 	}
-	MustDeliver(t, st, fn, topic, uuid.New(), r.Trade)
+	eventtest.MustDeliver(t, st, fn, topic, events.SourceTrades, uuid.New(), r.Trade)
 }
 
 // RoomOfTrade reads the id of a trade's room.
@@ -114,25 +115,6 @@ func RoomOfTrade(t testing.TB, st *stacktest.Stack, tradeID uuid.UUID) uuid.UUID
 		t.Fatalf("chattest: room of trade %s: %v", tradeID, err)
 	}
 	return id
-}
-
-// Deliver posts a trade event to one of the chat server's event functions through the
-// stack, as the push bridge does, and returns the status.
-func Deliver(t testing.TB, st *stacktest.Stack, function, topic string, id uuid.UUID, data any) int {
-	t.Helper()
-	status, err := st.Deliver(function, topic, events.SourceTrades, id, data)
-	if err != nil {
-		t.Fatalf("chattest: %v", err)
-	}
-	return status
-}
-
-// MustDeliver delivers and fails the test unless the event is acknowledged.
-func MustDeliver(t testing.TB, st *stacktest.Stack, function, topic string, id uuid.UUID, data any) {
-	t.Helper()
-	if status := Deliver(t, st, function, topic, id, data); status/100 != 2 {
-		t.Fatalf("chattest: deliver %s to %s: status %d", topic, function, status)
-	}
 }
 
 // Client is a WebSocket client of the chat protocol. WriteFrame, WriteRaw and

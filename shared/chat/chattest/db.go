@@ -2,7 +2,6 @@ package chattest
 
 import (
 	"context"
-	"encoding/json"
 	"testing"
 
 	"github.com/google/uuid"
@@ -11,6 +10,7 @@ import (
 	"github.com/8949market/market/shared/chat"
 	"github.com/8949market/market/shared/devstack/stacktest"
 	"github.com/8949market/market/shared/events"
+	"github.com/8949market/market/shared/events/eventtest"
 )
 
 // Stored returns the room's rows in chat.messages, by id.
@@ -50,12 +50,6 @@ func RoomCount(t testing.TB, st *stacktest.Stack, tradeID uuid.UUID) int {
 	return count(t, st, `SELECT count(*) FROM chat.rooms WHERE trade_id = $1`, tradeID)
 }
 
-// InboxRows counts consumer's inbox rows for an event id.
-func InboxRows(t testing.TB, st *stacktest.Stack, consumer string, eventID uuid.UUID) int {
-	t.Helper()
-	return count(t, st, `SELECT count(*) FROM messaging.inbox WHERE consumer = $1 AND event_id = $2`, consumer, eventID)
-}
-
 func count(t testing.TB, st *stacktest.Stack, query string, args ...any) int {
 	t.Helper()
 	var n int
@@ -65,44 +59,42 @@ func count(t testing.TB, st *stacktest.Stack, query string, args ...any) int {
 	return n
 }
 
-// RoomsCreated returns the chat-room-created events written for a trade, in write order.
+// RoomsCreated returns the chat-room-created events written for a trade, in write order,
+// checking that each comes from the chat domain.
 func RoomsCreated(t testing.TB, st *stacktest.Stack, tradeID uuid.UUID) []events.ChatRoomCreatedData {
 	t.Helper()
-	return outbox[events.ChatRoomCreatedData](t, st, events.ChatRoomCreated, "tradeId", tradeID)
+	var out []events.ChatRoomCreatedData
+	for _, r := range fromChat(t, st, "", events.ChatRoomCreated) {
+		var d events.ChatRoomCreatedData
+		r.Decode(t, &d)
+		if d.TradeID == tradeID {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
-// MessagesSent returns the chat-message-sent events written for a room, in write order.
+// MessagesSent returns the chat-message-sent events written for a room, in write order,
+// checking that each comes from the chat domain.
 func MessagesSent(t testing.TB, st *stacktest.Stack, roomID uuid.UUID) []events.ChatMessageSentData {
 	t.Helper()
-	return outbox[events.ChatMessageSentData](t, st, events.ChatMessageSent, "roomId", roomID)
+	var out []events.ChatMessageSentData
+	for _, r := range fromChat(t, st, roomID.String(), events.ChatMessageSent) {
+		var d events.ChatMessageSentData
+		r.Decode(t, &d)
+		out = append(out, d)
+	}
+	return out
 }
 
-// outbox decodes the payloads of the outbox rows of topic whose payload names id in
-// field, checking that each comes from the chat domain.
-func outbox[T any](t testing.TB, st *stacktest.Stack, topic, field string, id uuid.UUID) []T {
+// fromChat is eventtest.Outbox, each row checked to come from the chat domain.
+func fromChat(t testing.TB, st *stacktest.Stack, aggregateID, topic string) []eventtest.Row {
 	t.Helper()
-	rows, err := st.Kit.DB.Query(context.Background(), `
-		SELECT source, payload FROM messaging.outbox WHERE topic = $1 AND payload->>$2 = $3 ORDER BY seq`,
-		topic, field, id.String())
-	if err != nil {
-		t.Fatalf("chattest: read outbox: %v", err)
-	}
-	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (T, error) {
-		var (
-			source  string
-			payload []byte
-			d       T
-		)
-		if err := row.Scan(&source, &payload); err != nil {
-			return d, err
+	rows := eventtest.Outbox(t, st.Kit.DB, aggregateID, topic)
+	for _, r := range rows {
+		if r.Source != events.SourceChat {
+			t.Errorf("chattest: %s from %q, want %q", topic, r.Source, events.SourceChat)
 		}
-		if source != events.SourceChat {
-			t.Errorf("chattest: %s from %q, want %q", topic, source, events.SourceChat)
-		}
-		return d, json.Unmarshal(payload, &d)
-	})
-	if err != nil {
-		t.Fatalf("chattest: read outbox %s: %v", topic, err)
 	}
-	return list
+	return rows
 }

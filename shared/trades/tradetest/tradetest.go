@@ -1,8 +1,9 @@
-// Package tradetest drives trades end to end for the tests of the trade functions, on a
-// stack started with stacktest: trades are opened by delivering reservation-completed to
-// the real consumer (as the push bridge does), the parties act over HTTP, and what is
-// stored (the trade row, its history and the outbox events) is read from the stack's
-// database.
+// Package tradetest drives trades for the tests of the trade domain and its functions:
+// on a stack started with stacktest, trades are opened by delivering reservation-completed
+// to the real consumer (as the push bridge does) and the parties act over HTTP; on any
+// database (a stack's st.Kit.DB or testenv.DB), what is stored — the trade row and its
+// history — is read back. Events and inbox rows are read with eventtest; rows are built
+// with testfactory.
 //
 //	st := stacktest.Start(t)
 //	deal := tradetest.Open(t, st)
@@ -12,9 +13,9 @@ package tradetest
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"testing"
 
 	"github.com/google/uuid"
@@ -23,7 +24,8 @@ import (
 	"github.com/8949market/market/shared/auth"
 	"github.com/8949market/market/shared/devstack/stacktest"
 	"github.com/8949market/market/shared/events"
-	rt "github.com/8949market/market/shared/reservations/reservationtest"
+	"github.com/8949market/market/shared/events/eventtest"
+	"github.com/8949market/market/shared/testfactory"
 	"github.com/8949market/market/shared/trades"
 )
 
@@ -37,12 +39,16 @@ const (
 const Price = 7000
 
 // User is a caller with a token; the account exists only in the token.
-type User = rt.User
+type User struct {
+	auth.Identity
+	Token string
+}
 
 // NewUser mints a token for a fresh user with role.
 func NewUser(t testing.TB, st *stacktest.Stack, role auth.Role) User {
 	t.Helper()
-	return rt.NewUser(t, st, role)
+	token, who := st.Token(t, role)
+	return User{Identity: who, Token: token}
 }
 
 // Deal is a trade under test and its parties.
@@ -65,26 +71,11 @@ func Reservation(buyer, seller auth.Identity) events.ReservationData {
 	}
 }
 
-// Deliver posts reservation-completed (or any data) to consumer as a binary CloudEvent
-// with event id, and returns the HTTP status.
-func Deliver(t testing.TB, st *stacktest.Stack, consumer, topic, source string, eventID uuid.UUID, data any) int {
-	t.Helper()
-	return rt.Deliver(t, st, consumer, topic, source, eventID, data)
-}
-
-// MustDeliver delivers and fails the test unless the consumer acknowledged the event.
-func MustDeliver(t testing.TB, st *stacktest.Stack, consumer, topic, source string, eventID uuid.UUID, data any) {
-	t.Helper()
-	if status := Deliver(t, st, consumer, topic, source, eventID, data); status/100 != 2 {
-		t.Fatalf("tradetest: deliver %s to %s: status %d, want 2xx", topic, consumer, status)
-	}
-}
-
 // Completed delivers reservation-completed d to trades-reservation-completed with a fresh
 // event id, failing the test unless it is acknowledged.
 func Completed(t testing.TB, st *stacktest.Stack, d events.ReservationData) {
 	t.Helper()
-	MustDeliver(t, st, ReservationCompleted, events.ReservationCompleted, events.SourceReservations, uuid.New(), d)
+	eventtest.MustDeliver(t, st, ReservationCompleted, events.ReservationCompleted, events.SourceReservations, uuid.New(), d)
 }
 
 // Open opens a trade between a fresh buyer and a fresh seller from reservation-completed.
@@ -98,7 +89,7 @@ func OpenBetween(t testing.TB, st *stacktest.Stack, buyer, seller User) Deal {
 	t.Helper()
 	d := Reservation(buyer.Identity, seller.Identity)
 	Completed(t, st, d)
-	tr, ok := ByReservation(t, st, d.ReservationID)
+	tr, ok := ByReservation(t, st.Kit.DB, d.ReservationID)
 	if !ok {
 		t.Fatalf("tradetest: no trade opened for reservation %s", d.ReservationID)
 	}
@@ -167,9 +158,9 @@ func must(t testing.TB, res stacktest.Response, what string) trades.Trade {
 }
 
 // Read returns the stored trade id.
-func Read(t testing.TB, st *stacktest.Stack, id uuid.UUID) trades.Trade {
+func Read(t testing.TB, db testfactory.DB, id uuid.UUID) trades.Trade {
 	t.Helper()
-	tr, err := read(st, `id`, id)
+	tr, err := read(db, `id`, id)
 	if err != nil {
 		t.Fatalf("tradetest: read trade %s: %v", id, err)
 	}
@@ -177,9 +168,9 @@ func Read(t testing.TB, st *stacktest.Stack, id uuid.UUID) trades.Trade {
 }
 
 // ByReservation returns the stored trade of reservation id, if there is one.
-func ByReservation(t testing.TB, st *stacktest.Stack, id uuid.UUID) (trades.Trade, bool) {
+func ByReservation(t testing.TB, db testfactory.DB, id uuid.UUID) (trades.Trade, bool) {
 	t.Helper()
-	tr, err := read(st, `reservation_id`, id)
+	tr, err := read(db, `reservation_id`, id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return trades.Trade{}, false
 	}
@@ -189,9 +180,9 @@ func ByReservation(t testing.TB, st *stacktest.Stack, id uuid.UUID) (trades.Trad
 	return tr, true
 }
 
-func read(st *stacktest.Stack, column string, id uuid.UUID) (trades.Trade, error) {
+func read(db testfactory.DB, column string, id uuid.UUID) (trades.Trade, error) {
 	var tr trades.Trade
-	err := st.Kit.DB.QueryRow(context.Background(), `
+	err := db.QueryRow(context.Background(), `
 		SELECT id, reservation_id, status, buyer_id, buyer_nickname, buyer_status, seller_id, seller_nickname,
 		       seller_status, product_id, product_name, product_price, chat_room_id, version, created_at, modified_at
 		  FROM trades.trades WHERE `+column+` = $1`, id).
@@ -202,10 +193,10 @@ func read(st *stacktest.Stack, column string, id uuid.UUID) (trades.Trade, error
 }
 
 // Count counts the stored trades of reservation id.
-func Count(t testing.TB, st *stacktest.Stack, reservationID uuid.UUID) int {
+func Count(t testing.TB, db testfactory.DB, reservationID uuid.UUID) int {
 	t.Helper()
 	var n int
-	if err := st.Kit.DB.QueryRow(context.Background(),
+	if err := db.QueryRow(context.Background(),
 		`SELECT count(*) FROM trades.trades WHERE reservation_id = $1`, reservationID).Scan(&n); err != nil {
 		t.Fatalf("tradetest: count trades: %v", err)
 	}
@@ -223,9 +214,9 @@ type Transition struct {
 }
 
 // History returns the trade's history, oldest first.
-func History(t testing.TB, st *stacktest.Stack, id uuid.UUID) []Transition {
+func History(t testing.TB, db testfactory.DB, id uuid.UUID) []Transition {
 	t.Helper()
-	rows, err := st.Kit.DB.Query(context.Background(), `
+	rows, err := db.Query(context.Background(), `
 		SELECT previous_status, new_status, actor_id, actor_side, cancel_reason_type, cancel_reason_detail
 		  FROM trades.history WHERE trade_id = $1 ORDER BY created_at, id`, id)
 	if err != nil {
@@ -242,81 +233,13 @@ func History(t testing.TB, st *stacktest.Stack, id uuid.UUID) []Transition {
 	return out
 }
 
-// Event is an outbox row, its payload kept raw.
-type Event struct {
-	ID      uuid.UUID
-	Topic   string
-	Source  string
-	Payload []byte
-}
-
-// Trade decodes the payload of a trade event.
-func (e Event) Trade(t testing.TB) events.TradeData {
+// WantTopics fails the test unless the events about aggregate id (a trade's, or a
+// reservation's for reservation-tradefail) are exactly topics, in order.
+func WantTopics(t testing.TB, db eventtest.DB, id uuid.UUID, topics ...string) []eventtest.Row {
 	t.Helper()
-	var d events.TradeData
-	if err := json.Unmarshal(e.Payload, &d); err != nil {
-		t.Fatalf("tradetest: decode %s payload: %v: %s", e.Topic, err, e.Payload)
-	}
-	return d
-}
-
-// TradeFail decodes the payload of reservation-tradefail.
-func (e Event) TradeFail(t testing.TB) events.ReservationTradeFailData {
-	t.Helper()
-	var d events.ReservationTradeFailData
-	if err := json.Unmarshal(e.Payload, &d); err != nil {
-		t.Fatalf("tradetest: decode %s payload: %v: %s", e.Topic, err, e.Payload)
-	}
-	return d
-}
-
-// Events returns the outbox events written with aggregate id (a trade's id, or the
-// reservation's for reservation-tradefail), in write order.
-func Events(t testing.TB, st *stacktest.Stack, aggregateID uuid.UUID) []Event {
-	t.Helper()
-	rows, err := st.Kit.DB.Query(context.Background(), `
-		SELECT id, topic, source, payload FROM messaging.outbox WHERE aggregate_id = $1 ORDER BY seq`, aggregateID.String())
-	if err != nil {
-		t.Fatalf("tradetest: read outbox: %v", err)
-	}
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Event, error) {
-		var e Event
-		err := row.Scan(&e.ID, &e.Topic, &e.Source, &e.Payload)
-		return e, err
-	})
-	if err != nil {
-		t.Fatalf("tradetest: read outbox: %v", err)
-	}
-	return out
-}
-
-// Topics lists the topics of evs, in order.
-func Topics(evs []Event) []string {
-	out := make([]string, len(evs))
-	for i, e := range evs {
-		out[i] = e.Topic
-	}
-	return out
-}
-
-// WantTopics fails the test unless the events of aggregate id are exactly topics, in order.
-func WantTopics(t testing.TB, st *stacktest.Stack, id uuid.UUID, topics ...string) []Event {
-	t.Helper()
-	evs := Events(t, st, id)
-	got := Topics(evs)
-	if len(got) != len(topics) {
+	rows := eventtest.Outbox(t, db, id.String(), "")
+	if got := eventtest.Topics(rows); !slices.Equal(got, topics) {
 		t.Fatalf("tradetest: events of %s: %v, want %v", id, got, topics)
 	}
-	for i := range got {
-		if got[i] != topics[i] {
-			t.Fatalf("tradetest: events of %s: %v, want %v", id, got, topics)
-		}
-	}
-	return evs
-}
-
-// InboxRows counts consumer's inbox rows for event id.
-func InboxRows(t testing.TB, st *stacktest.Stack, consumer string, eventID uuid.UUID) int {
-	t.Helper()
-	return rt.InboxRows(t, st, consumer, eventID)
+	return rows
 }

@@ -2,7 +2,6 @@ package reservations
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -89,17 +88,6 @@ type Reader struct {
 // NewReader returns a reader on the lifecycle's database.
 func NewReader(l *Lifecycle) *Reader { return &Reader{lc: l, db: l.db} }
 
-func (r *Reader) state(ctx context.Context, where string, key uuid.UUID) (state, error) {
-	s, err := scanState(r.db.QueryRow(ctx, `SELECT `+stateColumns+` FROM reservations.reservations WHERE `+where+` = $1`, key))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return state{}, ErrNotFound
-	}
-	if err != nil {
-		return state{}, fmt.Errorf("read reservation: %w", err)
-	}
-	return s, nil
-}
-
 // queue returns the queue length and the caller's application, if any.
 func (r *Reader) queue(ctx context.Context, id, caller uuid.UUID) (int64, *MyApplication, error) {
 	var length int64
@@ -133,7 +121,7 @@ func (r *Reader) Get(ctx context.Context, id uuid.UUID, caller auth.Identity) (D
 	if err := r.lc.CatchUp(ctx, id); err != nil {
 		return Detail{}, err
 	}
-	s, err := r.state(ctx, "id", id)
+	s, err := read(ctx, r.db, byID(id))
 	if err != nil {
 		return Detail{}, err
 	}
@@ -165,14 +153,14 @@ func (r *Reader) Get(ctx context.Context, id uuid.UUID, caller auth.Identity) (D
 
 // ForProduct returns the public summary of a product's reservation.
 func (r *Reader) ForProduct(ctx context.Context, productID uuid.UUID, caller auth.Identity) (Summary, error) {
-	s, err := r.state(ctx, "product_id", productID)
+	s, err := read(ctx, r.db, byProduct(productID))
 	if err != nil {
 		return Summary{}, err
 	}
 	if err := r.lc.CatchUp(ctx, s.ID); err != nil {
 		return Summary{}, err
 	}
-	if s, err = r.state(ctx, "id", s.ID); err != nil {
+	if s, err = read(ctx, r.db, byID(s.ID)); err != nil {
 		return Summary{}, err
 	}
 	length, mine, err := r.queue(ctx, s.ID, caller.UserID)

@@ -28,7 +28,9 @@ const (
 	Closed    Status = "CLOSED" // the trade completed
 )
 
-// Reservation is the reservation of one product.
+// Reservation is the reservation of one product: the pure model its rules (rules.go)
+// change under the row lock of a Store update. The rules do no I/O: they change the
+// fields and collect the applications, history and events the store then writes.
 type Reservation struct {
 	ID             uuid.UUID
 	ProductID      uuid.UUID
@@ -41,8 +43,18 @@ type Reservation struct {
 	Status         Status
 	BuyerID        *uuid.UUID
 	BuyerNickname  string
-	CreatedAt      time.Time
-	ModifiedAt     time.Time
+	// BuyerPosition is the buyer's place in the queue (its application).
+	BuyerPosition *int64
+	// PaymentDeadline is when a PENDING buyer's turn ends.
+	PaymentDeadline *time.Time
+	// Version counts the transitions; events carry it so products applies them in order.
+	Version    int64
+	CreatedAt  time.Time
+	ModifiedAt time.Time
+
+	next    *Waiting // the first applicant waiting, read with the lock
+	mine    *Waiting // the caller's application, read by Store.UpdateAs
+	changes          // what the rules did, for the store to write
 }
 
 // OpenForProduct creates the reservation of a newly listed product in tx: the effect of

@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/8949market/market/shared/auth"
 	"github.com/8949market/market/shared/devstack/stacktest"
 	"github.com/8949market/market/shared/events"
@@ -16,8 +14,9 @@ import (
 	rt "github.com/8949market/market/shared/reservations/reservationtest"
 )
 
-// The sweep acts on every reservation of the stack's database, so each test here has a
-// stack of its own and its steps run in order.
+// The end-to-end test of the route: the scheduler's POST runs the sweep on the stack's
+// database. Its other rules (deals ended, lost buyers, concurrent sweeps) are tested on
+// the domain (shared/reservations/sweep_test.go).
 
 // Buyers whose payment deadline passed lose their turn: the next in line takes it, or
 // the deal reopens (window open) or ends (window closed). A second sweep finds nothing.
@@ -99,145 +98,5 @@ func TestSweepExpiredPayments(t *testing.T) {
 	rt.MustAct(t, st, queued.ID, "paymentconfirm", nil, admin.Token)
 	if row := rt.Read(t, st, queued.ID); row.Status != "PAID" || *row.BuyerID != qUsers[1].UserID {
 		t.Fatalf("the new buyer's payment: %+v", row)
-	}
-}
-
-// Deals whose window closed with nobody holding them end; a queue without a buyer (a
-// place lost between Redis and Postgres) gets one, once it has been so for 5 seconds.
-func TestSweepEndedDealsAndLostBuyers(t *testing.T) {
-	t.Parallel()
-	st := stacktest.Start(t)
-	endedEmpty := rt.Open(t, st, -2*time.Hour, -time.Second)
-	endedQueued := rt.Open(t, st, -2*time.Hour, -time.Second)
-	lost := rt.Open(t, st, -time.Minute, time.Hour)
-	fresh := rt.Open(t, st, -time.Minute, time.Hour)
-	open := rt.Open(t, st, -time.Minute, time.Hour)
-	notYet := rt.Open(t, st, time.Hour, 2*time.Hour)
-
-	waiting := func(d rt.Deal, age time.Duration, n int) []uuid.UUID {
-		users := make([]uuid.UUID, n)
-		for i := range users {
-			users[i] = uuid.New()
-			rt.Exec(t, st, `
-				INSERT INTO reservations.applications (reservation_id, position, user_id, nickname, status, created_at)
-				VALUES ($1, $2, $3, $4, 'WAITING', clock_timestamp() - make_interval(secs => $5))`,
-				d.ID, i+1, users[i], "nick"+users[i].String()[:6], age.Seconds())
-		}
-		return users
-	}
-	eq := waiting(endedQueued, time.Minute, 2)
-	lu := waiting(lost, 10*time.Second, 2)
-	waiting(fresh, 0, 1)
-
-	if got := rt.Sweep(t, st); got != (reservations.SweepResult{Ended: 2, Promoted: 1}) {
-		t.Fatalf("sweep %+v, want 2 deals ended and 1 repaired", got)
-	}
-
-	row := rt.Read(t, st, endedEmpty.ID)
-	if row.Status != "CANCELLED" {
-		t.Fatalf("ended deal with no buyer: %s", row.Status)
-	}
-	h := rt.History(t, st, endedEmpty.ID)
-	if len(h) != 1 || h[0].From != "AVAILABLE" || h[0].To != "CANCELLED" || h[0].ChangedBy != nil {
-		t.Fatalf("history %+v", h)
-	}
-	if evs := rt.Events(t, st, endedEmpty.ID); len(evs) != 1 || evs[0].Topic != events.ReservationCancelled || evs[0].Data.Status != "CANCELLED" {
-		t.Fatalf("events %v", rt.Topics(evs))
-	}
-
-	// An applicant from inside the window still gets the deal after it ends.
-	for _, tc := range []struct {
-		deal  rt.Deal
-		buyer uuid.UUID
-	}{{endedQueued, eq[0]}, {lost, lu[0]}} {
-		row := rt.Read(t, st, tc.deal.ID)
-		if row.Status != "PENDING" || row.BuyerID == nil || *row.BuyerID != tc.buyer || row.PaymentDeadline == nil {
-			t.Fatalf("queue without a buyer: %+v, want %s as buyer", row, tc.buyer)
-		}
-		if evs := rt.Events(t, st, tc.deal.ID); len(evs) != 1 || evs[0].Topic != events.ReservationApplied || *evs[0].Data.BuyerID != tc.buyer {
-			t.Fatalf("events %v", rt.Topics(evs))
-		}
-	}
-	for _, d := range []rt.Deal{fresh, open, notYet} {
-		if row := rt.Read(t, st, d.ID); row.Status != "AVAILABLE" || row.Version != 0 {
-			t.Fatalf("a reservation with nothing due was changed: %+v", row)
-		}
-	}
-
-	if got := rt.Sweep(t, st); got != (reservations.SweepResult{}) {
-		t.Fatalf("second sweep %+v, want nothing", got)
-	}
-}
-
-// Five sweeps at once over many due reservations move each exactly once.
-func TestSweepConcurrent(t *testing.T) {
-	t.Parallel()
-	st := stacktest.Start(t)
-	const queued, alone, ended = 8, 3, 4
-	var qDeals, aDeals, eDeals []rt.Deal
-	var next []uuid.UUID
-	for range queued {
-		d := rt.Open(t, st, -time.Second, time.Hour)
-		users := rt.Users(t, st, 2)
-		rt.Queue(t, st, d.ID, users...)
-		rt.PastDeadline(t, st, d.ID)
-		qDeals, next = append(qDeals, d), append(next, users[1].UserID)
-	}
-	for range alone {
-		d := rt.Open(t, st, -time.Second, time.Hour)
-		rt.Queue(t, st, d.ID, rt.NewUser(t, st, auth.RoleUser))
-		rt.PastDeadline(t, st, d.ID)
-		aDeals = append(aDeals, d)
-	}
-	for range ended {
-		eDeals = append(eDeals, rt.Open(t, st, -2*time.Hour, -time.Second))
-	}
-
-	var total reservations.SweepResult
-	for _, r := range rt.SweepAtOnce(t, st, 5) {
-		total.Expired += r.Expired
-		total.Ended += r.Ended
-		total.Promoted += r.Promoted
-	}
-	if want := (reservations.SweepResult{Expired: queued + alone, Ended: ended}); total != want {
-		t.Fatalf("concurrent sweeps did %+v in all, want %+v", total, want)
-	}
-
-	for i, d := range qDeals {
-		row := rt.Read(t, st, d.ID)
-		if row.Status != "PENDING" || *row.BuyerID != next[i] || row.Version != 2 {
-			t.Fatalf("queued deal %d: %+v", i, row)
-		}
-		if n := len(rt.History(t, st, d.ID)); n != 2 {
-			t.Fatalf("queued deal %d: %d history rows, want 2", i, n)
-		}
-		if n := len(rt.Events(t, st, d.ID)); n != 2 {
-			t.Fatalf("queued deal %d: %d events, want 2", i, n)
-		}
-	}
-	for i, d := range aDeals {
-		if row := rt.Read(t, st, d.ID); row.Status != "AVAILABLE" || row.Version != 2 {
-			t.Fatalf("lone buyer deal %d: %+v", i, row)
-		}
-		if n := len(rt.History(t, st, d.ID)); n != 2 {
-			t.Fatalf("lone buyer deal %d: %d history rows, want 2", i, n)
-		}
-		if evs := rt.Events(t, st, d.ID); len(evs) != 2 {
-			t.Fatalf("lone buyer deal %d: events %v", i, rt.Topics(evs))
-		}
-	}
-	for i, d := range eDeals {
-		if row := rt.Read(t, st, d.ID); row.Status != "CANCELLED" || row.Version != 1 {
-			t.Fatalf("ended deal %d: %+v", i, row)
-		}
-		if n := len(rt.History(t, st, d.ID)); n != 1 {
-			t.Fatalf("ended deal %d: %d history rows, want 1", i, n)
-		}
-		if evs := rt.Events(t, st, d.ID); len(evs) != 1 {
-			t.Fatalf("ended deal %d: events %v", i, rt.Topics(evs))
-		}
-	}
-	if got := rt.Sweep(t, st); got != (reservations.SweepResult{}) {
-		t.Fatalf("a sweep after them %+v, want nothing", got)
 	}
 }

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/8949market/market/shared/auth"
 	"github.com/8949market/market/shared/devstack/stacktest"
@@ -127,11 +128,25 @@ func Settle(t testing.TB, st *stacktest.Stack) {
 	}
 }
 
-// Exec runs a statement on the stack's database, for the changes a test makes by hand
+// On is where the readers and Exec work: a stack (its database) or a test's own
+// database (testenv.DB), for the domain's rule tests.
+type On interface {
+	*stacktest.Stack | *pgxpool.Pool
+}
+
+// db is the database of on.
+func db[S On](on S) *pgxpool.Pool {
+	if st, ok := any(on).(*stacktest.Stack); ok {
+		return st.Kit.DB
+	}
+	return any(on).(*pgxpool.Pool)
+}
+
+// Exec runs a statement on the database, for the changes a test makes by hand
 // (a deadline or a window moved into the past).
-func Exec(t testing.TB, st *stacktest.Stack, sql string, args ...any) {
+func Exec[S On](t testing.TB, on S, sql string, args ...any) {
 	t.Helper()
-	if _, err := st.Kit.DB.Exec(context.Background(), sql, args...); err != nil {
+	if _, err := db(on).Exec(context.Background(), sql, args...); err != nil {
 		t.Fatalf("reservationtest: %s: %v", sql, err)
 	}
 }
@@ -157,9 +172,9 @@ func MoveWindow(t testing.TB, st *stacktest.Stack, id uuid.UUID, start, end time
 }
 
 // PastDeadline moves the buyer's payment deadline a second into the past.
-func PastDeadline(t testing.TB, st *stacktest.Stack, id uuid.UUID) {
+func PastDeadline[S On](t testing.TB, on S, id uuid.UUID) {
 	t.Helper()
-	Exec(t, st, `UPDATE reservations.reservations SET payment_deadline = clock_timestamp() - interval '1 second' WHERE id = $1`, id)
+	Exec(t, on, `UPDATE reservations.reservations SET payment_deadline = clock_timestamp() - interval '1 second' WHERE id = $1`, id)
 }
 
 // Apply is PATCH /api/v1/reservations/{id} with token; the application is decoded when
@@ -266,10 +281,10 @@ type Row struct {
 }
 
 // Read returns the stored reservation id.
-func Read(t testing.TB, st *stacktest.Stack, id uuid.UUID) Row {
+func Read[S On](t testing.TB, on S, id uuid.UUID) Row {
 	t.Helper()
 	var r Row
-	err := st.Kit.DB.QueryRow(context.Background(), `
+	err := db(on).QueryRow(context.Background(), `
 		SELECT status, buyer_id, buyer_nickname, buyer_position, payment_deadline, version,
 		       product_name, product_price, start_time, end_time
 		  FROM reservations.reservations WHERE id = $1`, id).
@@ -282,9 +297,9 @@ func Read(t testing.TB, st *stacktest.Stack, id uuid.UUID) Row {
 }
 
 // Applications returns the status of each applicant's application, by user.
-func Applications(t testing.TB, st *stacktest.Stack, id uuid.UUID) map[uuid.UUID]string {
+func Applications[S On](t testing.TB, on S, id uuid.UUID) map[uuid.UUID]string {
 	t.Helper()
-	rows, err := st.Kit.DB.Query(context.Background(),
+	rows, err := db(on).Query(context.Background(),
 		`SELECT user_id, status FROM reservations.applications WHERE reservation_id = $1`, id)
 	if err != nil {
 		t.Fatalf("reservationtest: read applications: %v", err)
@@ -313,9 +328,9 @@ type Transition struct {
 }
 
 // History returns the reservation's history, oldest first.
-func History(t testing.TB, st *stacktest.Stack, id uuid.UUID) []Transition {
+func History[S On](t testing.TB, on S, id uuid.UUID) []Transition {
 	t.Helper()
-	rows, err := st.Kit.DB.Query(context.Background(), `
+	rows, err := db(on).Query(context.Background(), `
 		SELECT previous_status, new_status, comment, changed_by
 		  FROM reservations.history WHERE reservation_id = $1 ORDER BY changed_at, id`, id)
 	if err != nil {
@@ -346,10 +361,10 @@ type Event struct {
 
 // Events returns the events written for reservation id, in write order (the outbox as
 // eventtest reads it, decoded as reservation events).
-func Events(t testing.TB, st *stacktest.Stack, id uuid.UUID) []Event {
+func Events[S On](t testing.TB, on S, id uuid.UUID) []Event {
 	t.Helper()
 	var out []Event
-	for _, r := range eventtest.Outbox(t, st.Kit.DB, id.String(), "") {
+	for _, r := range eventtest.Outbox(t, db(on), id.String(), "") {
 		e := Event{ID: r.ID, Topic: r.Topic}
 		r.Decode(t, &e.Data)
 		r.Decode(t, &e.Raw)

@@ -95,9 +95,14 @@ func UpdateTx(ctx context.Context, tx pgx.Tx, d events.TradeData, change func(r 
 	if err != nil || !changed {
 		return room, err
 	}
-	if _, err := tx.Exec(ctx, `UPDATE chat.rooms SET status = $2, closed_at = $3 WHERE id = $1`,
-		room.ID, room.Status, room.ClosedAt); err != nil {
+	// The room answered is the room stored, closed_at at the database's precision.
+	if err := tx.QueryRow(ctx, `UPDATE chat.rooms SET status = $2, closed_at = $3 WHERE id = $1 RETURNING closed_at`,
+		room.ID, room.Status, room.ClosedAt).Scan(&room.ClosedAt); err != nil {
 		return Room{}, fmt.Errorf("write room %s: %w", room.ID, err)
+	}
+	if room.ClosedAt != nil {
+		at := room.ClosedAt.UTC()
+		room.ClosedAt = &at
 	}
 	return room, announce(ctx, tx, &room)
 }

@@ -196,26 +196,3 @@ func RangeRows(t testing.TB, st *stacktest.Stack, id uuid.UUID) int {
 	}
 	return n
 }
-
-// LiveMasters is the ids of the MASTER accounts not deleted, in id order.
-func LiveMasters(t testing.TB, st *stacktest.Stack) []uuid.UUID {
-	t.Helper()
-	rows, err := st.Kit.DB.Query(context.Background(),
-		`SELECT id FROM users.users WHERE role = 'MASTER' AND deleted_at IS NULL ORDER BY id`)
-	if err != nil {
-		t.Fatalf("usertest: live masters: %v", err)
-	}
-	defer rows.Close()
-	var out []uuid.UUID
-	for rows.Next() {
-		var id uuid.UUID
-		if err := rows.Scan(&id); err != nil {
-			t.Fatalf("usertest: live masters: %v", err)
-		}
-		out = append(out, id)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatalf("usertest: live masters: %v", err)
-	}
-	return out
-}

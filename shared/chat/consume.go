@@ -32,3 +32,9 @@ func End(ctx context.Context, tx pgx.Tx, rdb *redis.Client, d events.TradeData, 
 	})
 	return nil
 }
+
+// Ender is the consumer effect of a trade's end: End at to, telling connections through
+// rdb.
+func Ender(rdb *redis.Client, to Status) inbox.Effect[events.TradeData] {
+	return func(ctx context.Context, tx pgx.Tx, d events.TradeData) error { return End(ctx, tx, rdb, d, to) }
+}

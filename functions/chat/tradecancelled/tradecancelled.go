@@ -3,10 +3,6 @@
 package tradecancelled
 
 import (
-	"context"
-
-	"github.com/jackc/pgx/v5"
-
 	"github.com/8949market/market/shared/chat"
 	"github.com/8949market/market/shared/events"
 	"github.com/8949market/market/shared/inbox"
@@ -22,7 +18,5 @@ func init() {
 
 // New builds the consumer.
 func New(kit *platform.Kit) registry.EventHandler {
-	return inbox.Handle(kit.DB, name, func(ctx context.Context, tx pgx.Tx, d events.TradeData) error {
-		return chat.End(ctx, tx, kit.Redis, d, chat.Cancelled)
-	})
+	return inbox.Handle(kit.DB, name, chat.Ender(kit.Redis, chat.Cancelled))
 }

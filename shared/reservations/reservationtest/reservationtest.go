@@ -382,14 +382,6 @@ func Topics(events []Event) []string {
 	return out
 }
 
-// Deliver is eventtest.Deliver to the stack.
-//
-// Deprecated: use eventtest.Deliver; kept while shared/trades tests call it.
-func Deliver(t testing.TB, st *stacktest.Stack, function, topic, source string, id uuid.UUID, data any) int {
-	t.Helper()
-	return eventtest.Deliver(t, st, function, topic, source, id, data)
-}
-
 // Created delivers product-created for product (a fresh seller, a window opening in an
 // hour) to reservations-product-created, which opens its reservation.
 func Created(t testing.TB, st *stacktest.Stack, product uuid.UUID) {
@@ -402,14 +394,6 @@ func Created(t testing.TB, st *stacktest.Stack, product uuid.UUID) {
 }
 
 var client = &http.Client{Timeout: 30 * time.Second}
-
-// InboxRows is eventtest.InboxRows on the stack's database.
-//
-// Deprecated: use eventtest.InboxRows; kept while shared/trades tests call it.
-func InboxRows(t testing.TB, st *stacktest.Stack, consumer string, id uuid.UUID) int {
-	t.Helper()
-	return eventtest.InboxRows(t, st.Kit.DB, consumer, id)
-}
 
 // Sweep runs reservations-sweep once, as the scheduler does, and returns what it did.
 func Sweep(t testing.TB, st *stacktest.Stack) reservations.SweepResult {

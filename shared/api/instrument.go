@@ -27,7 +27,7 @@ func Instrument(function string, next http.Handler) http.Handler {
 		rec := &recorder{ResponseWriter: w}
 		defer func() {
 			if p := recover(); p != nil {
-				if p == http.ErrAbortHandler {
+				if p == http.ErrAbortHandler { //nolint:errorlint // a recovered value, compared by identity as net/http does
 					panic(p)
 				}
 				slog.ErrorContext(ctx, "handler panicked", "function", function,

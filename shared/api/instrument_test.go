@@ -210,7 +210,7 @@ func TestInstrumentRepanicsErrAbortHandler(t *testing.T) {
 		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
 		return nil
 	}()
-	if got != http.ErrAbortHandler {
+	if got != http.ErrAbortHandler { //nolint:errorlint // the recovered value itself, as net/http compares it
 		t.Fatalf("recovered %v, want http.ErrAbortHandler", got)
 	}
 	if rec.Body.Len() != 0 {

@@ -732,7 +732,7 @@ func sortedKeys[V any](m map[string]V) []string {
 // keysOf returns the keys of an evaluated map or object.
 func keysOf(t *testing.T, v cty.Value) []string {
 	t.Helper()
-	if !v.IsWhollyKnown() || !(v.Type().IsMapType() || v.Type().IsObjectType()) {
+	if !v.IsWhollyKnown() || (!v.Type().IsMapType() && !v.Type().IsObjectType()) {
 		t.Fatalf("not a known map: %s", v.Type().FriendlyName())
 	}
 	return sortedKeys(v.AsValueMap())

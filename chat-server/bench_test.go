@@ -128,7 +128,7 @@ func BenchmarkChat(b *testing.B) {
 		c.mu.Lock()
 		lat = append(lat, c.latency...)
 		c.mu.Unlock()
-		c.ws.CloseNow()
+		_ = c.ws.CloseNow()
 	}
 	slices.Sort(lat)
 	pct := func(p float64) time.Duration {

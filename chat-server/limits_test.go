@@ -183,7 +183,7 @@ func TestSilentClientDropped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ws.CloseNow()
+	defer func() { _ = ws.CloseNow() }()
 	testenv.Eventually(t, chattest.Wait, "the silent connection's slot freed", func() bool {
 		c, _, err := chattest.TryDial(context.Background(), chattest.WSURL(st.ChatURL), chattest.Bearer(m.Token), nil)
 		if err != nil {
@@ -213,7 +213,7 @@ func TestSlowClientDoesNotStallRoom(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer stalled.CloseNow()
+	defer func() { _ = stalled.CloseNow() }()
 	join := fmt.Sprintf(`{"type":"join","roomId":%q}`, room.ID)
 	if err := stalled.Write(context.Background(), websocket.MessageText, []byte(join)); err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
--- One schema per domain plus messaging (DESIGN section 1, Data). A domain's code touches
+-- One schema per domain plus messaging (docs/design.md §1, Data). A domain's code touches
 -- only its own schema and messaging, so any schema can later move to its own instance.
 
 -- +goose Up

@@ -1,4 +1,4 @@
--- The transactional outbox and the consumer inbox (DESIGN section 4; reference gaps 1-8
+-- The transactional outbox and the consumer inbox (docs/design.md §4; reference gaps 1-8
 -- fixed): every row is relayed (no retry_count = 0 blind spot), a claim is a lease that
 -- expires if its relay dies, rows of one aggregate leave in order, and the inbox records
 -- the effect in the consumer's own transaction.

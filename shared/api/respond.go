@@ -1,4 +1,4 @@
-// Package api is the HTTP contract every function speaks (DESIGN section 4): the success
+// Package api is the HTTP contract every function speaks (docs/design.md §4): the success
 // envelope, the error body, strict JSON decoding and the per-request instrumentation.
 // It is the one place where a fault becomes an HTTP status.
 package api

@@ -25,7 +25,7 @@ type Config struct {
 	// RedisURL is the Redis URL.
 	RedisURL string `env:"REDIS_URL" envDefault:"redis://127.0.0.1:6379/0"`
 
-	// TopicPrefix is put before every topic name (DESIGN section 2).
+	// TopicPrefix is put before every topic name (docs/design.md §2).
 	TopicPrefix string `env:"TOPIC_PREFIX" envDefault:"prod-"`
 	// Backbone selects the stream: "kafka" or "pubsub".
 	Backbone string `env:"BACKBONE" envDefault:"kafka"`

@@ -1,4 +1,4 @@
-// Package events is the event catalogue (DESIGN section 2): the topics, who produces them,
+// Package events is the event catalogue (docs/design.md §2): the topics, who produces them,
 // and the payload of each. Topic names here are without the environment prefix; a topic
 // on the stream is TOPIC_PREFIX + name, and its dead-letter topic that plus ".dlt".
 package events

@@ -4,10 +4,7 @@
 // one effect, and runs what must follow the commit (OnCommit) after it.
 //
 //	func New(kit *platform.Kit) registry.EventHandler {
-//		return inbox.Handle(kit.DB, name, func(ctx context.Context, tx pgx.Tx, d events.ReservationData) error {
-//			_, err := trades.Open(ctx, tx, d)
-//			return err
-//		})
+//		return inbox.Handle(kit.DB, name, trades.Open) // func(ctx, tx, events.ReservationData) error
 //	}
 package inbox
 

@@ -8,6 +8,7 @@ package ratelimit
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -55,11 +56,11 @@ func (l *Limiter) Peek(ctx context.Context, k string, limit int64) (Result, erro
 	p := l.rdb.Pipeline()
 	get := p.Get(ctx, key(k))
 	ttl := p.PTTL(ctx, key(k))
-	if _, err := p.Exec(ctx); err != nil && err != redis.Nil {
+	if _, err := p.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 		return Result{}, fmt.Errorf("rate limit %s: %w", k, err)
 	}
 	n, err := get.Int64()
-	if err == redis.Nil {
+	if errors.Is(err, redis.Nil) {
 		return Result{Allowed: true}, nil
 	}
 	if err != nil {

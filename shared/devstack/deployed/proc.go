@@ -112,7 +112,7 @@ func (p *proc) waitListening(addr string, within time.Duration) error {
 			return nil
 		}
 		if p.exited() {
-			return fmt.Errorf("%s exited before listening on %s: %v\n%s", p.name, addr, p.err, p.tail())
+			return fmt.Errorf("%s exited before listening on %s: %v\n%s", p.name, addr, p.err, p.tail()) //nolint:errorlint // p.err may be nil (a clean exit); the output tail is the cause
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("%s not listening on %s after %s\n%s", p.name, addr, within, p.tail())

@@ -20,7 +20,7 @@ import (
 func (s *Server) listRooms(w http.ResponseWriter, r *http.Request) {
 	who, _ := auth.FromContext(r.Context())
 	q := r.URL.Query()
-	size, err := page.Size(r, 20, 100)
+	size, err := page.Size(r.URL.Query(), 20, 100)
 	if err != nil {
 		api.Fail(w, r, err)
 		return

@@ -10,7 +10,7 @@ package page
 import (
 	"encoding/base64"
 	"encoding/json"
-	"net/http"
+	"net/url"
 	"strconv"
 
 	"github.com/8949market/market/shared/fault"
@@ -31,9 +31,10 @@ var ErrCursor = fault.ErrBadParameter.WithMessage("cursor is not valid for this 
 // ErrSize is a size out of range.
 var ErrSize = fault.ErrBadParameter.OnField("size")
 
-// Size reads the "size" query parameter: def when absent, 1..max otherwise.
-func Size(r *http.Request, def, max int) (int, error) {
-	raw := r.URL.Query().Get("size")
+// Size reads the "size" query parameter: def when absent, 1..max otherwise. It takes
+// the query's values, not the request, so domain use cases read it too.
+func Size(q url.Values, def, max int) (int, error) {
+	raw := q.Get("size")
 	if raw == "" {
 		return def, nil
 	}

@@ -168,7 +168,7 @@ func TestSize(t *testing.T) {
 		t.Run(tt.query, func(t *testing.T) {
 			t.Parallel()
 			r := httptest.NewRequest("GET", "/api/v1/users?"+tt.query, nil)
-			got, err := page.Size(r, def, max)
+			got, err := page.Size(r.URL.Query(), def, max)
 			if tt.ok {
 				if err != nil || got != tt.want {
 					t.Errorf("Size = %d, %v; want %d", got, err, tt.want)

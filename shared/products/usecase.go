@@ -3,7 +3,6 @@ package products
 import (
 	"context"
 	"net/url"
-	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -104,23 +103,9 @@ func (s *Store) browse(ctx context.Context, params url.Values, seller *uuid.UUID
 	if seller != nil {
 		q.SellerID = seller
 	}
-	size, err := pageSize(params.Get("size"))
+	size, err := page.Size(params, 20, 100)
 	if err != nil {
 		return Listing{}, err
 	}
 	return s.Search(ctx, q, now, size, params.Get("cursor"))
-}
-
-// pageSize reads size as page.Size does (20 by default, 1 to 100), from the value: the
-// domain has no request.
-func pageSize(raw string) (int, error) {
-	const def, most = 20, 100
-	if raw == "" {
-		return def, nil
-	}
-	n, err := strconv.Atoi(raw)
-	if err != nil || n < 1 || n > most {
-		return 0, page.ErrSize.WithMessage("size must be a whole number from 1 to %d", most)
-	}
-	return n, nil
 }

@@ -3,7 +3,6 @@ package reservations
 import (
 	"context"
 	"net/url"
-	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -118,21 +117,9 @@ func (s *Service) List(ctx context.Context, who auth.Identity, q url.Values) (an
 		}
 		f.Status = st
 	}
-	size, err := pageSize(q.Get("size"))
+	size, err := page.Size(q, 20, 100)
 	if err != nil {
 		return nil, err
 	}
 	return s.read.List(ctx, who, f, size, q.Get("cursor"))
-}
-
-// pageSize reads the size parameter as page.Size does, from the value.
-func pageSize(raw string) (int, error) {
-	if raw == "" {
-		return 20, nil
-	}
-	n, err := strconv.Atoi(raw)
-	if err != nil || n < 1 || n > 100 {
-		return 0, page.ErrSize.WithMessage("size must be a whole number from 1 to 100")
-	}
-	return n, nil
 }

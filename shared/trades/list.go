@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -49,23 +48,11 @@ func List(ctx context.Context, s *Store, caller auth.Identity, q url.Values) (pa
 	if err != nil {
 		return page.Page[Trade]{}, err
 	}
-	size, err := pageSize(q.Get("size"))
+	size, err := page.Size(q, 20, 100)
 	if err != nil {
 		return page.Page[Trade]{}, err
 	}
 	return s.List(ctx, caller, f, size, q.Get("cursor"))
-}
-
-// pageSize reads size as page.Size does (20 by default, at most 100).
-func pageSize(raw string) (int, error) {
-	if raw == "" {
-		return 20, nil
-	}
-	n, err := strconv.Atoi(raw)
-	if err != nil || n < 1 || n > 100 {
-		return 0, page.ErrSize.WithMessage("size must be a whole number from 1 to %d", 100)
-	}
-	return n, nil
 }
 
 type cursorKey struct {

@@ -3,7 +3,6 @@ package users
 import (
 	"context"
 	"net/url"
-	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -65,24 +64,11 @@ func List(ctx context.Context, st *Store, caller auth.Identity, q url.Values) (p
 	if err != nil {
 		return page.Page[Summary]{}, err
 	}
-	size, err := listSize(q.Get("size"))
+	size, err := page.Size(q, 20, 100)
 	if err != nil {
 		return page.Page[Summary]{}, err
 	}
 	return st.Search(ctx, f, sort, size, q.Get("cursor"))
-}
-
-// listSize reads the page size as page.Size does, from the value rather than the request.
-func listSize(raw string) (int, error) {
-	const def, max = 20, 100
-	if raw == "" {
-		return def, nil
-	}
-	n, err := strconv.Atoi(raw)
-	if err != nil || n < 1 || n > max {
-		return 0, page.ErrSize.WithMessage("size must be a whole number from 1 to %d", max)
-	}
-	return n, nil
 }
 
 // Availability is the answer of users-chat-availability.

@@ -60,7 +60,7 @@ migrate-reset:
 
 ## manifest: regenerate infra/terraform/functions.json (Terraform) and infra/compose/bridge-targets.json (docker compose) from the function registry
 manifest:
-	$(GO) run ./cmd/manifest -o infra/terraform/functions.json -compose infra/compose/bridge-targets.json
+	$(GO) run ./cmd/manifest -o infra/terraform/functions.json -compose infra/compose/bridge-targets.json -dashboards infra/terraform/dashboards -grafana infra/compose/observability/grafana/dashboards
 
 ## deadletters: list FAILED outbox rows, events a consumer has not recorded, and dead-lettered messages, with their errors (TOPIC_PREFIX dev- unless set; ARGS='-topic product-created -json')
 deadletters:

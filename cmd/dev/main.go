@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"strconv"
@@ -16,6 +17,8 @@ import (
 	"github.com/8949market/market/shared/config"
 	"github.com/8949market/market/shared/devstack"
 	"github.com/8949market/market/shared/registry"
+	"github.com/8949market/market/shared/telemetry"
+	"github.com/8949market/market/shared/telemetry/traceview"
 )
 
 func main() {
@@ -33,19 +36,33 @@ func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	// Every trace is kept in memory (the last 500) and shown at /debug/traces, the metrics
+	// at /metrics; OTEL_TRACES_EXPORTER / OTEL_EXPORTER_OTLP_ENDPOINT send them on too.
+	traces := traceview.New(500)
+	tel, err := telemetry.Start(ctx, telemetry.Options{Service: "market-dev", Prometheus: true, Spans: traces})
+	if err != nil {
+		return err
+	}
+	defer tel.Flush()
+
 	slog.Info("starting", "database", config.Redact(cfg.DatabaseURL), "redis", config.Redact(cfg.RedisURL),
 		"backbone", cfg.Backbone, "topicPrefix", cfg.TopicPrefix)
 	st, err := devstack.Start(ctx, devstack.Options{
 		Config:     cfg,
 		Listen:     net.JoinHostPort(cfg.ListenHost, strconv.Itoa(cfg.Port)),
 		ChatListen: net.JoinHostPort(cfg.ListenHost, strconv.Itoa(cfg.ChatPort)),
+		Debug: map[string]http.Handler{
+			"GET /metrics":       tel.Metrics,
+			"GET /debug/traces":  traces.Handler("/debug/traces"),
+			"GET /debug/traces/": traces.Handler("/debug/traces"),
+		},
 	})
 	if err != nil {
 		return err
 	}
 	base := st.URL
-	fmt.Printf("\n8949 market is up\n  API         %s/api/v1/...\n  health      %s/healthz\n  platform    %s/api/v1/platform/info\n  chat        %s/api/v1/chat/ (chat-server on :%d)\n\n",
-		base, base, base, base, cfg.ChatPort)
+	fmt.Printf("\n8949 market is up\n  API         %s/api/v1/...\n  health      %s/healthz\n  platform    %s/api/v1/platform/info\n  chat        %s/api/v1/chat/ (chat-server on :%d)\n  traces      %s/debug/traces\n  metrics     %s/metrics\n\n",
+		base, base, base, base, cfg.ChatPort, base, base)
 	for _, f := range registry.All() {
 		if f.Kind == registry.KindHTTP {
 			fmt.Printf("  %-26s %s\n", f.Name, f.Route())

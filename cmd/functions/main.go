@@ -54,13 +54,22 @@ func run() error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	target := os.Getenv("FUNCTION_TARGET")
+	service := target // each function is its own Cloud Run service
+	if service == "" {
+		service = "functions"
+	}
+	tel, err := telemetry.Start(ctx, telemetry.Options{Service: service})
+	if err != nil {
+		return err
+	}
+	defer tel.Flush()
 	kit, err := platform.New(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer kit.Close()
 
-	target := os.Getenv("FUNCTION_TARGET")
 	if target == "" {
 		return serveAll(ctx, kit)
 	}

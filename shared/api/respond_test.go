@@ -39,12 +39,14 @@ type errorBody struct {
 var errorBodyKeys = []string{"code", "error", "field", "message", "status", "timestamp", "traceId"}
 
 // tracedRequest returns a request whose context carries a fixed trace.
-func tracedRequest(t *testing.T, method string) (*http.Request, telemetry.Trace) {
+func tracedRequest(t *testing.T, method string) (*http.Request, tracedID) {
 	t.Helper()
-	tr := telemetry.Trace{TraceID: "4bf92f3577b34da6a3ce929d0e0e4736", SpanID: "00f067aa0ba902b7", Sampled: true}
 	req := httptest.NewRequest(method, "/things", nil)
-	return req.WithContext(telemetry.WithTrace(req.Context(), tr)), tr
+	ctx := telemetry.WithTraceparent(req.Context(), "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+	return req.WithContext(ctx), tracedID{TraceID: "4bf92f3577b34da6a3ce929d0e0e4736"}
 }
+
+type tracedID struct{ TraceID string }
 
 // keysOf returns the sorted top-level keys of a JSON object.
 func keysOf(t *testing.T, raw []byte) []string {
@@ -406,8 +408,8 @@ func TestFailNonFaultErrors(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			tr := telemetry.New()
-			req := httptest.NewRequestWithContext(telemetry.WithTrace(tc.ctx, tr), http.MethodGet, "/", nil)
+			tr := tracedID{TraceID: "4bf92f3577b34da6a3ce929d0e0e4736"}
+			req := httptest.NewRequestWithContext(telemetry.WithTraceparent(tc.ctx, "00-"+tr.TraceID+"-00f067aa0ba902b7-01"), http.MethodGet, "/", nil)
 			rec := httptest.NewRecorder()
 			api.Fail(rec, req, tc.err)
 

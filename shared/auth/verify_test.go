@@ -553,8 +553,8 @@ func TestRequireAcceptsTokenWithinLeeway(t *testing.T) {
 func TestRequireTraceIDInErrorBody(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	tr := telemetry.Trace{TraceID: "4bf92f3577b34da6a3ce929d0e0e4736", SpanID: "00f067aa0ba902b7", Sampled: true}
-	rec, seen := do(t, f.v, telemetry.WithTrace(context.Background(), tr), map[string]string{"Authorization": "Bearer abc"})
+	tr := struct{ TraceID string }{"4bf92f3577b34da6a3ce929d0e0e4736"}
+	rec, seen := do(t, f.v, telemetry.WithTraceparent(context.Background(), "00-"+tr.TraceID+"-00f067aa0ba902b7-01"), map[string]string{"Authorization": "Bearer abc"})
 	assertUnauthorized(t, rec, seen, msgInvalid)
 	var body struct {
 		TraceID string `json:"traceId"`

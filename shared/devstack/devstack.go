@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -43,6 +44,8 @@ type Options struct {
 	// themselves (POST /internal/functions/<name>) so the clock never moves a row under
 	// an assertion.
 	NoSchedules bool
+	// Debug is served on the API origin (router.Options.Debug).
+	Debug map[string]http.Handler
 }
 
 // Stack is a running platform.
@@ -109,7 +112,7 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 	}
 	s.ChatURL = s.chat.URL()
 	chatTarget, _ := url.Parse(s.ChatURL)
-	s.api, err = serve.Listen(opts.Listen, router.New(kit, registry.All(), router.Options{Chat: chatTarget, Ready: s.ready.Load}))
+	s.api, err = serve.Listen(opts.Listen, router.New(kit, registry.All(), router.Options{Chat: chatTarget, Ready: s.ready.Load, Debug: opts.Debug}))
 	if err != nil {
 		kit.Close()
 		return nil, err

@@ -19,6 +19,9 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/8949market/market/shared/fault"
 	"github.com/8949market/market/shared/telemetry"
@@ -32,17 +35,23 @@ type Handler func(ctx context.Context, tx pgx.Tx, e cloudevents.Event) error
 // is retried. A concurrent duplicate waits for the first delivery's transaction and then
 // does nothing.
 func Consume(db *pgxpool.Pool, consumer string, h Handler) func(context.Context, cloudevents.Event) error {
-	return func(ctx context.Context, e cloudevents.Event) error {
+	return func(ctx context.Context, e cloudevents.Event) (err error) {
+		ctx, span := startSpan(ctx, consumer, e)
+		outcome := "applied"
+		defer func() {
+			if err != nil && outcome == "applied" {
+				outcome = "failed"
+			}
+			consumed.Add(ctx, 1, metric.WithAttributes(attribute.String("consumer", consumer), attribute.String("outcome", outcome)))
+			span.SetAttributes(attribute.String("market.outcome", outcome))
+			telemetry.End(span, err)
+		}()
 		id, err := uuid.Parse(e.ID())
 		if err != nil {
 			// The event's fault, not the consumer's: a 4xx, so it is dead-lettered.
+			outcome = "malformed"
 			return fmt.Errorf("%s: %w", consumer,
 				fault.ErrMalformedEvent.WithMessage("event id %q is not a UUID", e.ID()).OnField("id").Wrap(err))
-		}
-		if tp, ok := e.Extensions()["traceparent"].(string); ok {
-			if t, ok := telemetry.ParseTraceparent(tp); ok {
-				ctx = telemetry.WithTrace(ctx, t)
-			}
 		}
 		duplicate := false
 		err = pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
@@ -62,10 +71,40 @@ func Consume(db *pgxpool.Pool, consumer string, h Handler) func(context.Context,
 			return fmt.Errorf("%s: event %s (%s): %w", consumer, e.ID(), e.Type(), err)
 		}
 		if duplicate {
+			outcome = "duplicate"
 			slog.DebugContext(ctx, "duplicate event skipped", "consumer", consumer, "eventId", e.ID(), "type", e.Type())
+			return nil
+		}
+		if !e.Time().IsZero() {
+			lag.Record(ctx, time.Since(e.Time()).Seconds(), metric.WithAttributes(attribute.String("consumer", consumer)))
 		}
 		return nil
 	}
+}
+
+var (
+	consumed = telemetry.Counter("market.consumer.events", "{event}",
+		"Events a consumer was handed, by outcome: applied, duplicate (already applied), failed (retried), malformed (dead-lettered).")
+	lag = telemetry.Seconds("market.consumer.lag",
+		"From the event's time (its outbox row's creation) to its effect committed by the consumer.")
+)
+
+// startSpan starts the consumer's span. The delivery's server span continues the event's
+// trace when the event's traceparent came as a header (the push bridge, Pub/Sub push with
+// ce- attributes); otherwise the consumer's span is the event trace's child and links the
+// delivery.
+func startSpan(ctx context.Context, consumer string, e cloudevents.Event) (context.Context, trace.Span) {
+	opts := []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindConsumer), trace.WithAttributes(
+		attribute.String("market.consumer", consumer), attribute.String("messaging.message.id", e.ID()),
+		attribute.String("messaging.destination.name", e.Type()))}
+	if tp, ok := e.Extensions()["traceparent"].(string); ok {
+		parent := trace.SpanContextFromContext(telemetry.WithTraceparent(context.Background(), tp))
+		if parent.IsValid() && parent.TraceID() != trace.SpanContextFromContext(ctx).TraceID() {
+			opts = append(opts, trace.WithLinks(trace.LinkFromContext(ctx)))
+			ctx = trace.ContextWithRemoteSpanContext(ctx, parent)
+		}
+	}
+	return telemetry.Tracer.Start(ctx, "consume "+consumer, opts...)
 }
 
 // Prune deletes inbox rows older than retention, in batches, and returns how many. A
@@ -101,6 +140,7 @@ func Handle[T any](db *pgxpool.Pool, consumer string, effect Effect[T]) func(con
 	return func(ctx context.Context, e cloudevents.Event) error {
 		var data T
 		if err := json.Unmarshal(e.Data(), &data); err != nil {
+			consumed.Add(ctx, 1, metric.WithAttributes(attribute.String("consumer", consumer), attribute.String("outcome", "malformed")))
 			return fmt.Errorf("%s: %w", consumer,
 				fault.ErrMalformedEvent.WithMessage("%s data does not fit the event: %v", e.Type(), err).OnField("data").Wrap(err))
 		}

@@ -16,6 +16,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/8949market/market/shared/telemetry"
 )
@@ -35,12 +37,16 @@ type Event struct {
 	Data any
 }
 
-// Write inserts e in tx. If tx is rolled back, so is the event. The trace of ctx travels
-// with the event (traceparent), so a consumer's logs join the producer's trace.
-func Write(ctx context.Context, tx pgx.Tx, e Event) error {
+// Write inserts e in tx. If tx is rolled back, so is the event. The event carries its
+// write span (traceparent), so the relay's publish and every consumer's effect join the
+// producer's trace.
+func Write(ctx context.Context, tx pgx.Tx, e Event) (err error) {
 	if e.Topic == "" || e.Source == "" || e.AggregateID == "" {
 		return errors.New("write outbox event: topic, source and aggregate id are required")
 	}
+	ctx, span := telemetry.Tracer.Start(ctx, "outbox.write "+e.Topic, trace.WithAttributes(
+		attribute.String("messaging.destination.name", e.Topic), attribute.String("market.aggregate_id", e.AggregateID)))
+	defer func() { telemetry.End(span, err) }()
 	if e.ID == uuid.Nil {
 		e.ID = uuid.New()
 	}
@@ -48,6 +54,7 @@ func Write(ctx context.Context, tx pgx.Tx, e Event) error {
 	if err != nil {
 		return fmt.Errorf("write outbox event %s: encode payload: %w", e.Topic, err)
 	}
+	span.SetAttributes(attribute.String("messaging.message.id", e.ID.String()))
 	traceparent := Traceparent(ctx)
 	_, err = tx.Exec(ctx, Insert+` VALUES ($1, $2, $3, $4, $5, $6)`,
 		e.ID, e.Topic, e.Source, e.AggregateID, payload, traceparent)
@@ -66,8 +73,7 @@ const Insert = `INSERT INTO messaging.outbox (id, topic, source, aggregate_id, p
 // Traceparent is the trace of ctx as an outbox row stores it (nil without one), for the
 // rare writer that inserts its event in the same statement as its change.
 func Traceparent(ctx context.Context) *string {
-	if t, ok := telemetry.TraceFrom(ctx); ok {
-		tp := t.Traceparent()
+	if tp := telemetry.Traceparent(ctx); tp != "" {
 		return &tp
 	}
 	return nil

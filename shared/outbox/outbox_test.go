@@ -6,6 +6,7 @@ import (
 	"errors"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -75,27 +76,27 @@ func sameJSON(t *testing.T, a, b []byte) bool {
 
 func TestWriteStoresPendingRow(t *testing.T) {
 	t.Parallel()
-	trace := telemetry.New()
 	given := uuid.New()
+	const traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
+	// The row carries its write span: the caller's trace, or a trace of its own.
 	cases := []struct {
-		name  string
-		id    uuid.UUID
-		data  any
-		trace *telemetry.Trace
+		name        string
+		id          uuid.UUID
+		data        any
+		traceparent string // the caller's; "" for none
+		sampled     string // the stored traceparent's flags
 	}{
-		{"given id with trace", given, productCreated{ProductID: "p-1", Price: 350000, Tags: []string{"bike"}}, &trace},
-		{"zero id without trace", uuid.Nil, map[string]any{"b": 1, "a": []int{1, 2}, "z": map[string]string{"k": "v"}}, nil},
-		{"unsampled trace", uuid.Nil, "just a string", &telemetry.Trace{TraceID: "4bf92f3577b34da6a3ce929d0e0e4736", SpanID: "00f067aa0ba902b7"}},
-		{"nil data", uuid.Nil, nil, nil},
+		{"given id with trace", given, productCreated{ProductID: "p-1", Price: 350000, Tags: []string{"bike"}}, "00-" + traceID + "-00f067aa0ba902b7-01", "01"},
+		{"zero id without trace", uuid.Nil, map[string]any{"b": 1, "a": []int{1, 2}, "z": map[string]string{"k": "v"}}, "", "00"},
+		{"unsampled trace", uuid.Nil, "just a string", "00-" + traceID + "-00f067aa0ba902b7-00", "00"},
+		{"nil data", uuid.Nil, nil, "", "00"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			db := testenv.DB(t)
 			ctx := t.Context()
-			if tc.trace != nil {
-				ctx = telemetry.WithTrace(ctx, *tc.trace)
-			}
+			ctx = telemetry.WithTraceparent(ctx, tc.traceparent)
 			e := outbox.Event{ID: tc.id, Topic: "product-created", Source: "products", AggregateID: "p-1", Data: tc.data}
 			if err := pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error { return outbox.Write(ctx, tx, e) }); err != nil {
 				t.Fatalf("Write: %v", err)
@@ -126,17 +127,21 @@ func TestWriteStoresPendingRow(t *testing.T) {
 			if r.status != "PENDING" || r.attempts != 0 {
 				t.Errorf("status %s, attempts %d; want PENDING, 0", r.status, r.attempts)
 			}
-			switch {
-			case tc.trace == nil && r.traceparent != nil:
-				t.Errorf("traceparent = %q, want NULL", *r.traceparent)
-			case tc.trace != nil && (r.traceparent == nil || *r.traceparent != tc.trace.Traceparent()):
-				t.Errorf("traceparent = %v, want %q", r.traceparent, tc.trace.Traceparent())
+			if r.traceparent == nil {
+				t.Fatal("traceparent = NULL, want the write span's")
 			}
-			if tc.trace != nil {
-				back, ok := telemetry.ParseTraceparent(*r.traceparent)
-				if !ok || back != *tc.trace {
-					t.Errorf("stored traceparent parses to %+v (%v), want %+v", back, ok, *tc.trace)
-				}
+			back := telemetry.WithTraceparent(t.Context(), *r.traceparent)
+			switch {
+			case telemetry.TraceID(back) == "":
+				t.Errorf("traceparent %q is not a W3C traceparent", *r.traceparent)
+			case tc.traceparent != "" && telemetry.TraceID(back) != traceID:
+				t.Errorf("traceparent %q, want the caller's trace %s", *r.traceparent, traceID)
+			case tc.traceparent == "" && telemetry.TraceID(back) == traceID:
+				t.Errorf("traceparent %q continues a trace nobody started", *r.traceparent)
+			case strings.Contains(*r.traceparent, "00f067aa0ba902b7"):
+				t.Errorf("traceparent %q names the caller's span, want the write span", *r.traceparent)
+			case !strings.HasSuffix(*r.traceparent, "-"+tc.sampled):
+				t.Errorf("traceparent %q, want flags %s", *r.traceparent, tc.sampled)
 			}
 		})
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/go-redis/extra/redisotel/v9"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/8949market/market/shared/auth"
@@ -77,6 +78,11 @@ func New(ctx context.Context, cfg config.Config, opts ...pushauth.Option) (*Kit,
 		return nil, fmt.Errorf("parse redis url: %w", err)
 	}
 	rdb := redis.NewClient(ropts)
+	// A span per command (pipelines as one) and the client's pool metrics.
+	if err := errors.Join(redisotel.InstrumentTracing(rdb, redisotel.WithDBStatement(false)), redisotel.InstrumentMetrics(rdb)); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("redis telemetry: %w", err)
+	}
 	// Revocations are kept in PostgreSQL too, so a Redis that comes back empty forgets none.
 	deny := auth.NewDurableDenylist(rdb, db)
 	revs := auth.NewRevocations(deny)

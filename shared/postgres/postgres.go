@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/exaring/otelpgx"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -27,9 +28,16 @@ func Connect(ctx context.Context, dsn string, maxConns int32) (*pgxpool.Pool, er
 	cfg.MaxConnIdleTime = 5 * time.Minute
 	// Every session speaks UTC so timestamptz values render the same everywhere.
 	cfg.ConnConfig.RuntimeParams["timezone"] = "UTC"
+	// A span per statement (named by its verb, the text as an attribute, never the
+	// arguments) and per pool acquire, where waits for a connection show.
+	cfg.ConnConfig.Tracer = otelpgx.NewTracer(otelpgx.WithTrimSQLInSpanName())
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open database pool: %w", err)
+	}
+	if err := otelpgx.RecordStats(pool); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("database pool metrics: %w", err)
 	}
 	return pool, nil
 }

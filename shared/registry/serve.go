@@ -51,7 +51,7 @@ func (f Function) Handler(kit *platform.Kit) http.Handler {
 	case KindScheduled:
 		return api.Instrument(f.Name, kit.Push.Require(postOnly(f.newHTTP(kit))))
 	case KindEvent:
-		return api.Instrument(f.Name, kit.Push.Require(postOnly(cloudEventHandler(f.newEvent(kit)))))
+		return eventTrace(api.Instrument(f.Name, kit.Push.Require(postOnly(cloudEventHandler(f.newEvent(kit))))))
 	default:
 		panic(fmt.Sprintf("registry: function %s has unknown kind %q", f.Name, f.Kind))
 	}
@@ -99,6 +99,20 @@ func (f Function) route(next http.Handler) http.Handler {
 				return
 			}
 			r.SetPathValue(name, values[i])
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// eventTrace makes a delivery continue its event's trace: the event's traceparent (the
+// ce-traceparent header of a binary-mode CloudEvent, as Pub/Sub push writes the message's
+// attributes) wins over the one the delivery's own HTTP hop carries (Google's front end
+// starts one per request).
+func eventTrace(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if tp := r.Header.Get("ce-traceparent"); tp != "" {
+			r.Header.Set("traceparent", tp)
+			r.Header.Del("tracestate")
 		}
 		next.ServeHTTP(w, r)
 	})

@@ -26,6 +26,9 @@ type Options struct {
 	Chat *url.URL
 	// Ready, if set, gates /healthz (a stack still starting answers 503).
 	Ready func() bool
+	// Debug is served as is, by ServeMux pattern: make dev's /metrics and trace view.
+	// The deployed functions have none (Cloud Monitoring and Cloud Trace take their place).
+	Debug map[string]http.Handler
 }
 
 // New serves fns on one origin. Functions hosted by another service (registry.HostedBy)
@@ -41,6 +44,9 @@ func New(kit *platform.Kit, fns []registry.Function, opts Options) http.Handler 
 			api.Fail(w, r, fault.ErrUnavailable.WithMessage("chat server unreachable").Wrap(err))
 		}
 		mux.Handle("/api/v1/chat/", proxy)
+	}
+	for pattern, h := range opts.Debug {
+		mux.Handle(pattern, h)
 	}
 	for _, f := range Served(fns) {
 		if f.Internal() {

@@ -5,6 +5,8 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // NewLogger returns a logger writing to w. Format "json" writes the fields Cloud Logging
@@ -90,15 +92,16 @@ func (h traceHandler) Handle(ctx context.Context, r slog.Record) error {
 		r = slog.NewRecord(r.Time, r.Level, r.Message, r.PC)
 		r.AddAttrs(attrs...)
 	}
-	if t, ok := TraceFrom(ctx); ok {
+	if sc := trace.SpanContextFromContext(ctx); sc.HasTraceID() {
+		id := sc.TraceID().String()
 		if h.json && h.project != "" {
 			r.AddAttrs(
-				slog.String("logging.googleapis.com/trace", "projects/"+h.project+"/traces/"+t.TraceID),
-				slog.String("logging.googleapis.com/spanId", t.SpanID),
-				slog.Bool("logging.googleapis.com/trace_sampled", t.Sampled),
+				slog.String("logging.googleapis.com/trace", "projects/"+h.project+"/traces/"+id),
+				slog.String("logging.googleapis.com/spanId", sc.SpanID().String()),
+				slog.Bool("logging.googleapis.com/trace_sampled", sc.IsSampled()),
 			)
 		}
-		r.AddAttrs(slog.String("traceId", t.TraceID))
+		r.AddAttrs(slog.String("traceId", id))
 	}
 	return h.Handler.Handle(ctx, r)
 }

@@ -94,8 +94,7 @@ func TestNewLoggerJSONSeverity(t *testing.T) {
 
 func TestNewLoggerTraceFields(t *testing.T) {
 	t.Parallel()
-	tr := telemetry.Trace{TraceID: validTrace, SpanID: validSpan, Sampled: true}
-	traced := telemetry.WithTrace(context.Background(), tr)
+	traced := telemetry.WithTraceparent(context.Background(), "00-"+validTrace+"-"+validSpan+"-01")
 	tests := []struct {
 		name    string
 		project string
@@ -117,7 +116,7 @@ func TestNewLoggerTraceFields(t *testing.T) {
 		{
 			name:    "project and unsampled trace",
 			project: "p",
-			ctx:     telemetry.WithTrace(context.Background(), telemetry.Trace{TraceID: validTrace, SpanID: validSpan}),
+			ctx:     telemetry.WithTraceparent(context.Background(), "00-"+validTrace+"-"+validSpan+"-00"),
 			want: map[string]any{
 				traceKey:   "projects/p/traces/" + validTrace,
 				spanKey:    validSpan,
@@ -164,7 +163,7 @@ func TestNewLoggerWithAttrsKeepsTrace(t *testing.T) {
 	t.Parallel()
 	var buf bytes.Buffer
 	log := telemetry.NewLogger(&buf, "json", "info", "p").With("function", "listings")
-	log.InfoContext(telemetry.WithTrace(context.Background(), telemetry.Trace{TraceID: validTrace, SpanID: validSpan}), "m")
+	log.InfoContext(telemetry.WithTraceparent(context.Background(), "00-"+validTrace+"-"+validSpan+"-00"), "m")
 
 	line := oneJSONLine(t, buf.Bytes())
 	if line["function"] != "listings" || line["traceId"] != validTrace || line[traceKey] != "projects/p/traces/"+validTrace {
@@ -179,7 +178,7 @@ func TestNewLoggerWithGroupKeepsTraceTopLevel(t *testing.T) {
 	t.Parallel()
 	var buf bytes.Buffer
 	log := telemetry.NewLogger(&buf, "json", "info", "p").WithGroup("req")
-	log.InfoContext(telemetry.WithTrace(context.Background(), telemetry.Trace{TraceID: validTrace, SpanID: validSpan}), "m", "a", 1)
+	log.InfoContext(telemetry.WithTraceparent(context.Background(), "00-"+validTrace+"-"+validSpan+"-00"), "m", "a", 1)
 
 	line := oneJSONLine(t, buf.Bytes())
 	if line[traceKey] != "projects/p/traces/"+validTrace || line["traceId"] != validTrace {
@@ -225,7 +224,7 @@ func TestNewLoggerText(t *testing.T) {
 		{
 			name:    "trace and project",
 			project: "p",
-			ctx:     telemetry.WithTrace(context.Background(), telemetry.Trace{TraceID: validTrace, SpanID: validSpan}),
+			ctx:     telemetry.WithTraceparent(context.Background(), "00-"+validTrace+"-"+validSpan+"-00"),
 			want:    []string{"level=INFO", "msg=hello", "traceId=" + validTrace},
 			absent:  []string{"logging.googleapis.com"},
 		},

@@ -1,103 +1,113 @@
-// Package telemetry gives every request and event a trace id and writes structured logs
-// in the field names Cloud Logging reads (severity, message, httpRequest,
-// logging.googleapis.com/trace).
+// Package telemetry sets up what a process reports about itself: structured logs in the
+// field names Cloud Logging reads (severity, message, httpRequest,
+// logging.googleapis.com/trace), OpenTelemetry traces and metrics (Start), and the W3C
+// trace context that carries one trace through the outbox and the stream.
 package telemetry
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"net/http"
-	"strings"
+	"sync/atomic"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/embedded"
 )
 
-type traceKey struct{}
+// Tracer is the platform's own tracer (spans the contrib instrumentation does not make:
+// outbox writes, relay claims and publishes, consumer effects, chat sends). It follows
+// the global provider, so it is safe to take before Start.
+var Tracer = otel.Tracer("github.com/8949market/market")
 
-// Trace identifies a request across functions and events (W3C trace context).
-type Trace struct {
-	TraceID string // 32 lowercase hex digits
-	SpanID  string // 16 lowercase hex digits
-	Sampled bool
-}
-
-// Traceparent renders t as a W3C traceparent header value.
-func (t Trace) Traceparent() string {
-	flags := "00"
-	if t.Sampled {
-		flags = "01"
-	}
-	return "00-" + t.TraceID + "-" + t.SpanID + "-" + flags
-}
-
-// WithTrace returns ctx carrying t.
-func WithTrace(ctx context.Context, t Trace) context.Context {
-	return context.WithValue(ctx, traceKey{}, t)
-}
-
-// TraceFrom returns the trace in ctx, if any.
-func TraceFrom(ctx context.Context) (Trace, bool) {
-	t, ok := ctx.Value(traceKey{}).(Trace)
-	return t, ok
-}
-
-// TraceID returns the trace id in ctx, or "" when there is none.
+// TraceID returns the trace id of ctx's span, or "" when there is none.
 func TraceID(ctx context.Context) string {
-	t, _ := TraceFrom(ctx)
-	return t.TraceID
+	sc := trace.SpanContextFromContext(ctx)
+	if !sc.HasTraceID() {
+		return ""
+	}
+	return sc.TraceID().String()
 }
 
-// ParseTraceparent reads a W3C traceparent value; ok is false when it is not valid.
-func ParseTraceparent(v string) (t Trace, ok bool) {
-	parts := strings.Split(strings.TrimSpace(v), "-")
-	if len(parts) != 4 || !isHex(parts[0], 2) || parts[0] == "ff" {
-		return Trace{}, false
-	}
-	if !isHex(parts[1], 32) || !isHex(parts[2], 16) || !isHex(parts[3], 2) {
-		return Trace{}, false
-	}
-	if parts[1] == strings.Repeat("0", 32) || parts[2] == strings.Repeat("0", 16) {
-		return Trace{}, false
-	}
-	flags, _ := hex.DecodeString(parts[3])
-	return Trace{TraceID: parts[1], SpanID: parts[2], Sampled: flags[0]&1 == 1}, true
+// Traceparent renders ctx's span as a W3C traceparent value, "" without one: what an
+// outbox row and a CloudEvent carry to continue the trace.
+func Traceparent(ctx context.Context) string {
+	carrier := propagation.MapCarrier{}
+	propagation.TraceContext{}.Inject(ctx, carrier)
+	return carrier.Get("traceparent")
 }
 
-// FromRequest continues the caller's trace (traceparent, or Google's
-// X-Cloud-Trace-Context) with a new span, or starts a new trace.
-func FromRequest(r *http.Request) Trace {
-	if t, ok := ParseTraceparent(r.Header.Get("traceparent")); ok {
-		t.SpanID = randomHex(8)
-		return t
+// WithTraceparent returns ctx continuing the trace of a W3C traceparent value (its span
+// becomes the remote parent of the next span started); an invalid value leaves ctx as it
+// is.
+func WithTraceparent(ctx context.Context, traceparent string) context.Context {
+	if traceparent == "" {
+		return ctx
 	}
-	// X-Cloud-Trace-Context: TRACE_ID/SPAN_ID;o=OPTIONS
-	if v := r.Header.Get("X-Cloud-Trace-Context"); v != "" {
-		id, rest, _ := strings.Cut(v, "/")
-		if isHex(strings.ToLower(id), 32) {
-			return Trace{TraceID: strings.ToLower(id), SpanID: randomHex(8), Sampled: strings.Contains(rest, "o=1")}
-		}
-	}
-	return New()
+	return propagation.TraceContext{}.Extract(ctx, propagation.MapCarrier{"traceparent": traceparent})
 }
 
-// New starts a new trace.
-func New() Trace {
-	return Trace{TraceID: randomHex(16), SpanID: randomHex(8), Sampled: true}
+// The process's tracer provider is switchable: until Start installs the configured one
+// (and in tests, which do not call it), every span gets ids and nothing is recorded, so
+// logs, the X-Trace-Id header and error bodies name a trace whatever the process set up.
+// Tracers taken before Start (instrumented handlers, pools) follow the switch: OTel's own
+// global delegates only to the first provider set.
+var provider = newSwitchable(sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.NeverSample()))))
+
+func init() {
+	otel.SetTracerProvider(provider)
+	otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}))
 }
 
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b) // crypto/rand.Read never fails on supported platforms
-	return hex.EncodeToString(b)
+type switchable struct {
+	embedded.TracerProvider
+	current atomic.Pointer[providerBox]
 }
 
-func isHex(s string, n int) bool {
-	if len(s) != n {
-		return false
+type providerBox struct{ trace.TracerProvider }
+
+func newSwitchable(p trace.TracerProvider) *switchable {
+	s := &switchable{}
+	s.set(p)
+	return s
+}
+
+func (s *switchable) set(p trace.TracerProvider) { s.current.Store(&providerBox{p}) }
+
+func (s *switchable) Tracer(name string, opts ...trace.TracerOption) trace.Tracer {
+	return &switchTracer{s: s, name: name, opts: opts}
+}
+
+// switchTracer asks the current provider for its tracer once per switch.
+type switchTracer struct {
+	embedded.Tracer
+	s      *switchable
+	name   string
+	opts   []trace.TracerOption
+	cached atomic.Pointer[tracerFor]
+}
+
+type tracerFor struct {
+	box    *providerBox
+	tracer trace.Tracer
+}
+
+func (t *switchTracer) Start(ctx context.Context, name string, opts ...trace.SpanStartOption) (context.Context, trace.Span) {
+	box := t.s.current.Load()
+	c := t.cached.Load()
+	if c == nil || c.box != box {
+		c = &tracerFor{box: box, tracer: box.Tracer(t.name, t.opts...)}
+		t.cached.Store(c)
 	}
-	for _, c := range s {
-		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return false
-		}
+	return c.tracer.Start(ctx, name, opts...)
+}
+
+// End ends span, recording err (if any) as its error status.
+func End(span trace.Span, err error) {
+	if err != nil {
+		span.RecordError(err)
+		span.SetStatus(codes.Error, err.Error())
 	}
-	return true
+	span.End()
 }

@@ -41,6 +41,11 @@ func run() error {
 	telemetry.Setup(cfg)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	tel, err := telemetry.Start(ctx, telemetry.Options{Service: "chat-server"})
+	if err != nil {
+		return err
+	}
+	defer tel.Flush()
 	kit, err := platform.New(ctx, cfg)
 	if err != nil {
 		return err

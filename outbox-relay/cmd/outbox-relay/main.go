@@ -50,6 +50,11 @@ func run() error {
 	telemetry.Setup(cfg)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	tel, err := telemetry.Start(ctx, telemetry.Options{Service: "outbox-relay"})
+	if err != nil {
+		return err
+	}
+	defer tel.Flush()
 
 	var subs []bridge.Subscription
 	if cfg.Backbone == "kafka" {

@@ -579,6 +579,7 @@ func terraformFunctions(dir string, files map[string][]byte) map[string]function
 		"contains":     stdlib.ContainsFunc,
 		"distinct":     stdlib.DistinctFunc,
 		"file":         fileFunc(dir, files),
+		"fileset":      filesetFunc(dir),
 		"flatten":      stdlib.FlattenFunc,
 		"format":       stdlib.FormatFunc,
 		"join":         stdlib.JoinFunc,
@@ -589,6 +590,7 @@ func terraformFunctions(dir string, files map[string][]byte) map[string]function
 		"lookup":       stdlib.LookupFunc,
 		"lower":        stdlib.LowerFunc,
 		"merge":        stdlib.MergeFunc,
+		"nonsensitive": nonsensitiveFunc,
 		"regex":        stdlib.RegexFunc,
 		"regexall":     stdlib.RegexAllFunc,
 		"replace":      replaceFunc,
@@ -642,6 +644,44 @@ func fileFunc(dir string, files map[string][]byte) function.Function {
 		},
 	})
 }
+
+// filesetFunc is Terraform's fileset for the patterns filepath.Match knows (no **): the
+// names of the files under path that match, relative to path.
+func filesetFunc(dir string) function.Function {
+	return function.New(&function.Spec{
+		Params: []function.Parameter{{Name: "path", Type: cty.String}, {Name: "pattern", Type: cty.String}},
+		Type:   function.StaticReturnType(cty.Set(cty.String)),
+		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+			p, pattern := args[0].AsString(), args[1].AsString()
+			if p != dir && !strings.HasPrefix(p, dir+"/") {
+				return cty.NilVal, fmt.Errorf("fileset(%q): outside the module", p)
+			}
+			if strings.Contains(pattern, "**") {
+				return cty.NilVal, fmt.Errorf("fileset(%q, %q): ** is not supported here", p, pattern)
+			}
+			names, err := filepath.Glob(filepath.Join(p, pattern))
+			if err != nil {
+				return cty.NilVal, fmt.Errorf("fileset(%q, %q): %w", p, pattern, err)
+			}
+			if len(names) == 0 {
+				return cty.SetValEmpty(cty.String), nil
+			}
+			out := make([]cty.Value, len(names))
+			for i, n := range names {
+				out[i] = cty.StringVal(strings.TrimPrefix(n, p+"/"))
+			}
+			return cty.SetVal(out), nil
+		},
+	})
+}
+
+// nonsensitiveFunc is Terraform's nonsensitive: this evaluator does not track
+// sensitivity, so it returns its argument.
+var nonsensitiveFunc = function.New(&function.Spec{
+	Params: []function.Parameter{{Name: "value", Type: cty.DynamicPseudoType, AllowNull: true, AllowUnknown: true}},
+	Type:   func(args []cty.Value) (cty.Type, error) { return args[0].Type(), nil },
+	Impl:   func(args []cty.Value, _ cty.Type) (cty.Value, error) { return args[0], nil },
+})
 
 // replaceFunc is Terraform's replace: a substring wrapped in slashes is a regular
 // expression.

@@ -114,3 +114,34 @@ resource "google_project_iam_member" "relay_kafka_client" {
   role    = "roles/managedkafka.client"
   member  = google_service_account.relay.member
 }
+
+locals {
+  # Every identity that runs the platform's code with local.common_env, which exports
+  # traces to Cloud Trace and metrics to Cloud Monitoring: each function's, the relay's,
+  # the chat server's and the two jobs'.
+  telemetry_writers = merge(
+    { for name in keys(local.service_functions) : name => google_service_account.function[name].member },
+    {
+      (local.relay_service) = google_service_account.relay.member
+      (local.chat_service)  = google_service_account.chat.member
+      migrate               = google_service_account.migrate.member
+      "outbox-lag"          = google_service_account.monitor.member
+    },
+  )
+  telemetry_roles = ["roles/cloudtrace.agent", "roles/monitoring.metricWriter"]
+  telemetry_grants = merge([
+    for who, member in local.telemetry_writers : {
+      for role in local.telemetry_roles : "${who}/${role}" => { member = member, role = role }
+    }
+  ]...)
+}
+
+# Writing spans and time series: the two roles OTEL_TRACES_EXPORTER and
+# OTEL_METRICS_EXPORTER = gcp need, and nothing else of either API.
+resource "google_project_iam_member" "telemetry" {
+  for_each = local.telemetry_grants
+
+  project = var.project_id
+  role    = each.value.role
+  member  = each.value.member
+}

@@ -88,5 +88,12 @@ locals {
     LOG_FORMAT           = "json"
     LOG_LEVEL            = var.log_level
     SHUTDOWN_TIMEOUT     = "10s"
+    # Traces to Cloud Trace and metrics to Cloud Monitoring (shared/telemetry; the
+    # accounts' roles are in iam.tf), a trace_sample_ratio of the traces a request
+    # starts, and whatever its caller sampled.
+    OTEL_TRACES_EXPORTER    = "gcp"
+    OTEL_METRICS_EXPORTER   = "gcp"
+    OTEL_TRACES_SAMPLER     = "parentbased_traceidratio"
+    OTEL_TRACES_SAMPLER_ARG = tostring(var.trace_sample_ratio)
   }
 }

@@ -301,18 +301,54 @@ variable "log_level" {
 }
 
 variable "alerts" {
-  description = "Alert thresholds, and the e-mail address that receives alerts (empty: alerts without a notification channel)."
+  description = "Alert thresholds, and where alerts go: the e-mail address and the webhook URL (each empty: no such channel; both empty: alerts without a notification channel). Sensitive for webhook_url, whose URL is its credential; the thresholds are in docs/operations.md."
   type = object({
-    email               = string
-    error_ratio         = number
-    p99_latency_seconds = number
-    outbox_lag_seconds  = number
+    email                = string
+    error_ratio          = number
+    p99_latency_seconds  = number
+    outbox_lag_seconds   = number
+    consumer_lag_seconds = optional(number, 120)
+    chat_error_rate      = optional(number, 0.5)
+    webhook_url          = optional(string, "")
   })
+  sensitive = true
   default = {
     email               = ""
     error_ratio         = 0.02
     p99_latency_seconds = 1.5
     outbox_lag_seconds  = 60
+  }
+
+  validation {
+    condition     = var.alerts.error_ratio > 0 && var.alerts.error_ratio <= 1
+    error_message = "alerts.error_ratio is a share of requests: more than 0, at most 1."
+  }
+  validation {
+    condition = alltrue([
+      var.alerts.p99_latency_seconds > 0, var.alerts.outbox_lag_seconds > 0,
+      var.alerts.consumer_lag_seconds > 0, var.alerts.chat_error_rate > 0,
+    ])
+    error_message = "alerts.p99_latency_seconds, outbox_lag_seconds, consumer_lag_seconds and chat_error_rate must be more than 0."
+  }
+  validation {
+    condition     = var.alerts.email == "" || can(regex("^[^@[:space:]]+@[^@[:space:]]+$", var.alerts.email))
+    error_message = "alerts.email must be empty or an e-mail address."
+  }
+  validation {
+    condition     = var.alerts.webhook_url == "" || can(regex("^https://[^[:space:]]+$", var.alerts.webhook_url))
+    error_message = "alerts.webhook_url must be empty or an https:// URL."
+  }
+}
+
+variable "trace_sample_ratio" {
+  description = "Share of the traces a request starts that are sampled and sent to Cloud Trace (OTEL_TRACES_SAMPLER_ARG); a request whose caller sampled it is always traced."
+  type        = number
+  default     = 0.1
+  nullable    = false
+
+  validation {
+    condition     = var.trace_sample_ratio >= 0 && var.trace_sample_ratio <= 1
+    error_message = "trace_sample_ratio must be 0 to 1."
   }
 }
 

@@ -84,7 +84,7 @@ func Start(ctx context.Context, opts Options) (*Telemetry, error) {
 		tpOpts = append(tpOpts, sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.NeverSample())))
 	}
 	tp := sdktrace.NewTracerProvider(tpOpts...)
-	provider.set(tp)
+	SetTracerProvider(tp)
 	t.shutdown = append(t.shutdown, tp.Shutdown)
 
 	var readers []sdkmetric.Option

@@ -26,6 +26,7 @@ type sale struct {
 	start         time.Time
 	seller, buyer rt.User
 	trade         trades.Trade
+	completeTrace string // the trace of the seller's completion, which opened the trade
 }
 
 // sell runs the chain from a product listing to an open trade over the real stack.
@@ -59,9 +60,12 @@ func sell(t *testing.T, st *stacktest.Stack, name string) sale {
 		t.Fatalf("application %+v, want SELECTED", app)
 	}
 	rt.MustAct(t, st, s.reservationID, "paymentconfirm", nil, rt.NewUser(t, st, auth.RoleManager).Token)
-	if d := rt.MustAct(t, st, s.reservationID, "complete", nil, s.seller.Token); d.Status != reservations.Completed {
-		t.Fatalf("reservation after complete: %s", d.Status)
+	res = rt.Act(t, st, s.reservationID, "complete", nil, s.seller.Token)
+	var done reservations.Detail
+	if res.Data(t, &done); res.Status != http.StatusOK || done.Status != reservations.Completed {
+		t.Fatalf("complete: status %d, reservation %s", res.Status, done.Status)
 	}
+	s.completeTrace = res.Header.Get("X-Trace-Id")
 	rt.Settle(t, st)
 
 	tr, ok := tradetest.ByReservation(t, st.Kit.DB, s.reservationID)

@@ -12,10 +12,13 @@ import (
 	"cloud.google.com/go/pubsub/v2"
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 	"github.com/google/uuid"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/8949market/market/outbox-relay/bridge"
 	"github.com/8949market/market/shared/bus"
 	"github.com/8949market/market/shared/bus/pubsubtest"
+	"github.com/8949market/market/shared/telemetry"
 	"github.com/8949market/market/shared/testenv"
 )
 
@@ -104,6 +107,8 @@ func TestPoisonEventIsParkedAndAggregateMovesOn(t *testing.T) {
 			sub := bridge.Subscription{Name: "reserve-on-product-created", Topic: topic, URL: c.URL()}
 			s.startBridge(t, sub, bridge.Options{MaxAttempts: 3, BackoffBase: 5 * time.Millisecond})
 
+			parkedBefore := counterValue(t, "market.deadletters",
+				attribute.String("topic", a.Type), attribute.String("source", bus.DeadLetterBridge))
 			s.publish(t, a, b)
 			testenv.Eventually(t, 20*time.Second, "B delivered", func() bool { return c.succeeded(b.ID) })
 			s.settle(t)
@@ -127,8 +132,19 @@ func TestPoisonEventIsParkedAndAggregateMovesOn(t *testing.T) {
 			}
 			got := p[0].msg
 			if got.ID != a.ID || got.Type != a.Type || got.Source != a.Source || got.Subject != a.Subject ||
-				got.Traceparent != a.Traceparent || !got.Time.Equal(a.Time) || string(got.Data) != string(a.Data) {
+				!got.Time.Equal(a.Time) || string(got.Data) != string(a.Data) {
 				t.Errorf("parked %+v, want the attributes and data of A %+v", got, a)
+			}
+			// The parked message continues from its deadletter span, in A's trace.
+			parent := trace.SpanContextFromContext(telemetry.WithTraceparent(context.Background(), a.Traceparent))
+			parkedAt := trace.SpanContextFromContext(telemetry.WithTraceparent(context.Background(), got.Traceparent))
+			if span, ok := endedSpan(parkedAt.SpanID()); !ok || span.Name() != "deadletter "+dlt || span.Parent().SpanID() != parent.SpanID() {
+				t.Errorf("parked with traceparent %q, want its deadletter span's, a child of A's %q", got.Traceparent, a.Traceparent)
+			}
+			// Counted by the bridge (other tests may park product-created events meanwhile).
+			if n := counterValue(t, "market.deadletters", attribute.String("topic", a.Type),
+				attribute.String("source", bus.DeadLetterBridge)); n < parkedBefore+1 {
+				t.Errorf("market.deadletters{source=bridge} went from %d to %d, want one more", parkedBefore, n)
 			}
 			if p[0].key != a.Subject {
 				t.Errorf("parked with key %q, want the aggregate id %q", p[0].key, a.Subject)

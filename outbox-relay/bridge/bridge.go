@@ -20,9 +20,12 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/8949market/market/shared/bus"
 	"github.com/8949market/market/shared/events"
+	"github.com/8949market/market/shared/telemetry"
 )
 
 // Subscription is one consumer function and where to reach it.
@@ -84,7 +87,7 @@ func deliver(ctx context.Context, o Options, sub Subscription, m bus.Message) er
 	delay := o.BackoffBase
 	var err error
 	for attempt := 1; attempt <= o.MaxAttempts; attempt++ {
-		if err = bus.Deliver(ctx, client, sub.URL, m); err == nil {
+		if err = deliverOnce(ctx, client, sub, m, attempt); err == nil {
 			return nil
 		}
 		if ctx.Err() != nil {
@@ -105,15 +108,41 @@ func deliver(ctx context.Context, o Options, sub Subscription, m bus.Message) er
 	return fmt.Errorf("%d deliveries failed, last: %w", o.MaxAttempts, err)
 }
 
+// deliverOnce is one delivery of m to sub under a client span, deliver <consumer>: a child
+// of the event's trace (its traceparent), and what the delivery carries, so the consumer's
+// spans are its children.
+func deliverOnce(ctx context.Context, client *http.Client, sub Subscription, m bus.Message, attempt int) (err error) {
+	ctx, span := telemetry.Tracer.Start(telemetry.WithTraceparent(ctx, m.Traceparent), "deliver "+sub.Name,
+		trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(
+			attribute.String("market.consumer", sub.Name),
+			attribute.String("messaging.message.id", m.ID),
+			attribute.String("messaging.destination.name", m.Type),
+			attribute.Int("market.delivery.attempt", attempt)))
+	defer func() { telemetry.End(span, err) }()
+	return bus.Deliver(ctx, client, sub.URL, m)
+}
+
 // park publishes m to its topic's dead-letter topic, retrying until it succeeds or ctx
-// ends: the event must not be acknowledged before it is parked somewhere.
+// ends: the event must not be acknowledged before it is parked somewhere. Each attempt is
+// a producer span, deadletter <topic>, in the event's trace; the parked message continues
+// from it.
 func park(ctx context.Context, pub bus.Publisher, sub Subscription, m bus.Message, reason error) error {
+	event := m.Traceparent
 	m.Topic = sub.Topic + events.DeadLetterSuffix
 	m.Reason = fmt.Sprintf("consumer %s: %v", sub.Name, reason)
 	delay := 100 * time.Millisecond
 	for {
-		err := pub.Publish(ctx, []bus.Message{m})[0]
+		sctx, span := telemetry.Tracer.Start(telemetry.WithTraceparent(ctx, event), "deadletter "+m.Topic,
+			trace.WithSpanKind(trace.SpanKindProducer), trace.WithAttributes(
+				attribute.String("market.consumer", sub.Name),
+				attribute.String("messaging.operation.type", "send"),
+				attribute.String("messaging.message.id", m.ID),
+				attribute.String("messaging.destination.name", m.Topic)))
+		m.Traceparent = telemetry.Traceparent(sctx)
+		err := pub.Publish(sctx, []bus.Message{m})[0]
+		telemetry.End(span, err)
 		if err == nil {
+			bus.CountDeadLetter(ctx, m.Type, bus.DeadLetterBridge)
 			slog.ErrorContext(ctx, "event dead-lettered", "consumer", sub.Name, "eventId", m.ID,
 				"type", m.Type, "deadLetterTopic", m.Topic, "reason", m.Reason)
 			return nil

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -12,8 +13,14 @@ import (
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 	"github.com/google/uuid"
 
+	"go.opentelemetry.io/otel/codes"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/8949market/market/shared/bus"
 	"github.com/8949market/market/shared/events"
+	"github.com/8949market/market/shared/telemetry"
+	"github.com/8949market/market/shared/testenv"
 )
 
 // testTraceparent is a valid W3C traceparent carried by the test events.
@@ -155,12 +162,7 @@ func checkDeliveredIntact(t *testing.T, d delivery, m bus.Message) {
 	if !e.Time().Equal(m.Time) {
 		t.Errorf("time = %v, want %v", e.Time(), m.Time)
 	}
-	if got := e.Extensions()["traceparent"]; got != m.Traceparent {
-		t.Errorf("traceparent extension = %v, want %q", got, m.Traceparent)
-	}
-	if d.traceHeader != m.Traceparent {
-		t.Errorf("traceparent header = %q, want %q", d.traceHeader, m.Traceparent)
-	}
+	checkDeliveryTrace(t, d, m)
 	if _, ok := e.Extensions()["deadletterreason"]; ok {
 		t.Errorf("a live delivery carries deadletterreason %v", e.Extensions()["deadletterreason"])
 	}
@@ -169,6 +171,35 @@ func checkDeliveredIntact(t *testing.T, d delivery, m bus.Message) {
 	}
 	if string(e.Data()) != string(m.Data) {
 		t.Errorf("data = %s, want %s", e.Data(), m.Data)
+	}
+}
+
+// checkDeliveryTrace fails unless the delivery d of m carries, in its traceparent header
+// and its CloudEvent's traceparent alike, the span of the bridge's delivery: deliver
+// <consumer>, a client span whose parent is m's traceparent.
+func checkDeliveryTrace(t *testing.T, d delivery, m bus.Message) {
+	t.Helper()
+	ext, _ := d.event.Extensions()["traceparent"].(string)
+	if ext != d.traceHeader {
+		t.Errorf("traceparent extension %q and header %q differ", ext, d.traceHeader)
+	}
+	event := trace.SpanContextFromContext(telemetry.WithTraceparent(context.Background(), m.Traceparent))
+	got := trace.SpanContextFromContext(telemetry.WithTraceparent(context.Background(), d.traceHeader))
+	if !got.IsValid() || got.TraceID() != event.TraceID() {
+		t.Fatalf("delivery traceparent %q is not in the event's trace %q", d.traceHeader, m.Traceparent)
+	}
+	var span sdktrace.ReadOnlySpan
+	testenv.Eventually(t, 5*time.Second, "the delivery span ended", func() bool {
+		var ok bool
+		span, ok = endedSpan(got.SpanID())
+		return ok
+	})
+	if !strings.HasPrefix(span.Name(), "deliver ") || span.SpanKind() != trace.SpanKindClient || span.Parent().SpanID() != event.SpanID() {
+		t.Errorf("delivery carries span %q (kind %v, parent %v), want deliver <consumer>, a client span child of %v",
+			span.Name(), span.SpanKind(), span.Parent().SpanID(), event.SpanID())
+	}
+	if wantErr := d.status/100 != 2; (span.Status().Code == codes.Error) != wantErr {
+		t.Errorf("delivery span status %v for an answer %d", span.Status(), d.status)
 	}
 }
 

@@ -10,11 +10,22 @@ import (
 
 	"github.com/cloudevents/sdk-go/v2/binding"
 	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
+
+	"github.com/8949market/market/shared/telemetry"
 )
 
 // Deliver POSTs m to a consumer function at url as a binary-mode CloudEvent (ce-*
 // headers, JSON body), as Pub/Sub push and Eventarc do. Only a 2xx answer is success.
+//
+// The consumer continues the trace the delivery carries: ctx's span when it has one (the
+// push bridge's deliver span, a child of the event's), else m.Traceparent. It goes in
+// both the traceparent header and the CloudEvent's traceparent (ce-traceparent): a
+// consumer's front door prefers the event's (shared/registry), as it must behind Google's
+// front end, which puts a trace of its own in the header.
 func Deliver(ctx context.Context, client *http.Client, url string, m Message) error {
+	if tp := telemetry.Traceparent(ctx); tp != "" {
+		m.Traceparent = tp
+	}
 	e, err := m.Event()
 	if err != nil {
 		return err

@@ -14,6 +14,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
+
+	"github.com/8949market/market/shared/telemetry"
 )
 
 // PubSub publishes to Google Cloud Pub/Sub with message ordering on, the ordering key
@@ -27,7 +29,10 @@ type PubSub struct {
 }
 
 // NewPubSub connects to Pub/Sub in project; with emulatorHost set (the Google emulator
-// or an in-process pstest server) it talks to that instead, without credentials.
+// or an in-process pstest server) it talks to that instead, without credentials. The
+// client's own OpenTelemetry tracing is on (create, batch and publish RPC spans under
+// each message's Traceparent; receive and process spans on a subscriber), with the
+// global tracer provider.
 func NewPubSub(ctx context.Context, project, emulatorHost string) (*PubSub, error) {
 	var opts []option.ClientOption
 	if emulatorHost != "" {
@@ -38,7 +43,7 @@ func NewPubSub(ctx context.Context, project, emulatorHost string) (*PubSub, erro
 			option.WithTelemetryDisabled(),
 		)
 	}
-	c, err := pubsub.NewClient(ctx, project, opts...)
+	c, err := pubsub.NewClientWithConfig(ctx, project, &pubsub.ClientConfig{EnableOpenTelemetryTracing: true}, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("pubsub client: %w", err)
 	}
@@ -62,12 +67,13 @@ func (p *PubSub) publisher(topic string) *pubsub.Publisher {
 
 // Publish publishes msgs and waits for every acknowledgement. After a failure Pub/Sub
 // pauses the ordering key (later messages of that aggregate fail too, keeping the order);
-// Publish resumes it so the relay's retry can go through.
+// Publish resumes it so the relay's retry can go through. The client's spans of a message
+// continue its Traceparent.
 func (p *PubSub) Publish(ctx context.Context, msgs []Message) []error {
 	errs := make([]error, len(msgs))
 	results := make([]*pubsub.PublishResult, len(msgs))
 	for i, m := range msgs {
-		results[i] = p.publisher(m.Topic).Publish(ctx, PubSubMessage(m))
+		results[i] = p.publisher(m.Topic).Publish(telemetry.WithTraceparent(ctx, m.Traceparent), PubSubMessage(m))
 	}
 	for i, r := range results {
 		if _, err := r.Get(ctx); err != nil {

@@ -14,8 +14,11 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/8949market/market/shared/bus"
+	"github.com/8949market/market/shared/telemetry"
 )
 
 // Consumers says which consumer functions subscribe to each topic (the catalogue name,
@@ -149,11 +152,21 @@ const UndeliveredMessage = "event never recorded by its consumers; redelivery gi
 //
 // It returns what it did and the since of the next pass: cutoff, or the first waiting
 // event's sent_at. A zero since means every retained row.
-func (r *Relay) Reconcile(ctx context.Context, since, cutoff time.Time) (Reconciled, time.Time, error) {
-	var res Reconciled
+func (r *Relay) Reconcile(ctx context.Context, since, cutoff time.Time) (res Reconciled, next time.Time, err error) {
 	if len(r.opts.Consumers) == 0 {
 		return res, since, nil
 	}
+	ctx, span := telemetry.Tracer.Start(ctx, "relay.reconcile", trace.WithAttributes(attribute.String("market.relay.instance", r.opts.Instance)))
+	defer func() {
+		span.SetAttributes(attribute.Int("market.relay.redelivered", res.Redelivered), attribute.Int("market.relay.given_up", res.GivenUp),
+			attribute.Int("market.relay.waiting", res.Waiting))
+		telemetry.End(span, err)
+	}()
+	return r.reconcile(ctx, since, cutoff)
+}
+
+func (r *Relay) reconcile(ctx context.Context, since, cutoff time.Time) (Reconciled, time.Time, error) {
+	var res Reconciled
 	var now time.Time
 	var first *time.Time
 	if err := r.db.QueryRow(ctx, `
@@ -256,17 +269,24 @@ func (r *Relay) redeliver(ctx context.Context, batch []Undelivered) (int, error)
 	for _, rw := range loaded {
 		byID[rw.id] = rw
 	}
+	pass := trace.SpanContextFromContext(ctx)
 	var msgs []bus.Message
 	var sent []Undelivered
+	var spans []trace.Span
 	for _, u := range batch {
 		if rw, ok := byID[u.ID]; ok { // pruned meanwhile otherwise
-			msgs, sent = append(msgs, rw.message(r.opts.TopicPrefix)), append(sent, u)
+			m := rw.message(r.opts.TopicPrefix)
+			sctx, span := startRowSpan(ctx, "redeliver", rw, m.Topic, pass)
+			span.SetAttributes(attribute.StringSlice("market.missing_consumers", u.Missing), attribute.Int("market.publishes", u.Attempts+1))
+			m.Traceparent = telemetry.Traceparent(sctx)
+			msgs, sent, spans = append(msgs, m), append(sent, u), append(spans, span)
 		}
 	}
 	var done []uuid.UUID
 	var sentAts []time.Time
 	var notes []string
 	for i, err := range r.pub.Publish(ctx, msgs) {
+		telemetry.End(spans[i], err)
 		u := sent[i]
 		if err != nil {
 			// Left as it is: the next pass tries again.
@@ -306,6 +326,7 @@ func (r *Relay) giveUp(ctx context.Context, exhausted []Undelivered) (int, error
 			continue // another relay did
 		}
 		n++
+		bus.CountDeadLetter(ctx, u.Topic, bus.DeadLetterReconcile)
 		// The message and fields are what the dead-letter metric and an operator match.
 		slog.WarnContext(ctx, UndeliveredMessage, "eventId", u.ID, "topic", u.Topic, "aggregateId", u.AggregateID,
 			"consumers", u.Missing, "publishes", u.Attempts, "firstWritten", u.CreatedAt, "error", reason)

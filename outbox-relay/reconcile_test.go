@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/8949market/market/shared/bus"
 	"github.com/8949market/market/shared/outbox"
@@ -81,6 +82,8 @@ func TestReconcileRedeliversWhatConsumersMiss(t *testing.T) {
 	b.record(t, "c2", both)
 	b.record(t, "c1", partial)
 	topic := b.prefix + "product-created"
+	givenUp := []attribute.KeyValue{attribute.String("topic", "product-created"), attribute.String("source", bus.DeadLetterReconcile)}
+	givenUpBefore := counterValue(t, "market.deadletters", givenUp...)
 
 	// Sent just now: a consumer catching up is not a lost event.
 	if res, _, err := r.Reconcile(ctx, time.Time{}, time.Time{}); err != nil || res != (Reconciled{}) {
@@ -147,6 +150,38 @@ func TestReconcileRedeliversWhatConsumersMiss(t *testing.T) {
 				t.Errorf("%s: row %s = %+v, want %+v", s.name, id, row, want)
 			}
 		}
+	}
+
+	// Every copy continues its row's trace from a span of its own: publish, then
+	// redeliver, which links its reconciliation pass.
+	redelivered := 0
+	for _, r := range b.consume(t, topic, 6) {
+		m, err := bus.FromKafka(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rowTP string
+		if err := b.db.QueryRow(ctx, `SELECT traceparent FROM messaging.outbox WHERE id = $1`, m.ID).Scan(&rowTP); err != nil {
+			t.Fatal(err)
+		}
+		span, ok := endedSpan(spanContextOf(m.Traceparent).SpanID())
+		if !ok || span.Parent().SpanID() != spanContextOf(rowTP).SpanID() {
+			t.Fatalf("copy of %s carries %q, not a relay span child of the row's %q", m.ID, m.Traceparent, rowTP)
+		}
+		if span.Name() == "redeliver "+topic {
+			redelivered++
+			if l := span.Links(); len(l) != 1 {
+				t.Errorf("redeliver span links %v, want the reconciliation pass", l)
+			} else if pass, ok := endedSpan(l[0].SpanContext.SpanID()); !ok || pass.Name() != "relay.reconcile" {
+				t.Errorf("redeliver span links %v, want the relay.reconcile span", l[0].SpanContext.SpanID())
+			}
+		}
+	}
+	if redelivered != 3 {
+		t.Errorf("%d copies carry a redeliver span, want 3", redelivered)
+	}
+	if n := counterValue(t, "market.deadletters", givenUp...); n != givenUpBefore+1 {
+		t.Errorf("market.deadletters{source=reconcile} went from %d to %d, want +1", givenUpBefore, n)
 	}
 
 	// The give-up is reported once, with what an alert and an operator match.

@@ -32,10 +32,13 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/8949market/market/shared/bus"
 	"github.com/8949market/market/shared/events"
 	"github.com/8949market/market/shared/inbox"
+	"github.com/8949market/market/shared/telemetry"
 )
 
 // Options tune the relay; zero values take the defaults.
@@ -59,6 +62,11 @@ type Options struct {
 	RedeliverAfter    time.Duration // default 15m: beyond a healthy consumer's lag
 	ReconcileInterval time.Duration // how often Run reconciles (default 5m)
 	MaxRedeliveries   int           // default 3
+
+	// BacklogInterval is how often at most Run counts the PENDING rows for the gauges
+	// market.outbox.backlog and market.outbox.oldest.age (default 15s); a collection in
+	// between reports the last count.
+	BacklogInterval time.Duration
 }
 
 func (o *Options) defaults() {
@@ -100,6 +108,9 @@ func (o *Options) defaults() {
 	}
 	if o.MaxRedeliveries <= 0 {
 		o.MaxRedeliveries = 3
+	}
+	if o.BacklogInterval <= 0 {
+		o.BacklogInterval = 15 * time.Second
 	}
 	if o.Instance == "" {
 		host, _ := os.Hostname()
@@ -216,48 +227,67 @@ func (r *Relay) claim(ctx context.Context) ([]row, error) {
 func (r *Relay) Drain(ctx context.Context) (int, error) {
 	total := 0
 	for ctx.Err() == nil {
-		// A claim, once started, completes: cut off by cancellation it could commit its
-		// leases unseen and hold those rows back until the leases expire.
-		claimCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.opts.Lease)
-		rows, err := r.claim(claimCtx)
-		cancel()
-		if err != nil {
+		n, more, err := r.batch(ctx)
+		total += n
+		if err != nil || !more {
 			return total, err
-		}
-		if len(rows) == 0 {
-			return total, nil
-		}
-		// Once claimed, a batch is published and marked even if ctx ends meanwhile:
-		// stopping mid-batch would only leave leases to expire.
-		sent, err := r.publish(context.WithoutCancel(ctx), rows)
-		total += sent
-		if err != nil {
-			return total, err
-		}
-		if len(rows) < r.opts.BatchSize {
-			return total, nil
 		}
 	}
 	return total, ctx.Err()
+}
+
+// batch claims, publishes and records one batch under a relay.claim span (each row's
+// publish span links it), and says whether a full batch was claimed.
+func (r *Relay) batch(ctx context.Context) (sent int, more bool, err error) {
+	ctx, span := telemetry.Tracer.Start(ctx, "relay.claim", trace.WithAttributes(
+		attribute.Int("market.relay.batch_size", r.opts.BatchSize), attribute.String("market.relay.instance", r.opts.Instance)))
+	defer func() {
+		span.SetAttributes(attribute.Int("market.relay.rows_sent", sent))
+		telemetry.End(span, err)
+	}()
+	// A claim, once started, completes: cut off by cancellation it could commit its
+	// leases unseen and hold those rows back until the leases expire.
+	claimCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.opts.Lease)
+	rows, err := r.claim(claimCtx)
+	cancel()
+	span.SetAttributes(attribute.Int("market.relay.rows_claimed", len(rows)))
+	if err != nil || len(rows) == 0 {
+		return 0, false, err
+	}
+	// Once claimed, a batch is published and marked even if ctx ends meanwhile:
+	// stopping mid-batch would only leave leases to expire.
+	sent, err = r.publish(context.WithoutCancel(ctx), rows)
+	return sent, err == nil && len(rows) == r.opts.BatchSize, err
 }
 
 // publish publishes rows and records the outcome of each.
 func (r *Relay) publish(ctx context.Context, rows []row) (int, error) {
 	ctx, cancel := context.WithTimeout(ctx, r.opts.Lease)
 	defer cancel()
+	claim := trace.SpanContextFromContext(ctx)
 	msgs := make([]bus.Message, len(rows))
+	spans := make([]trace.Span, len(rows))
 	for i, rw := range rows {
 		msgs[i] = rw.message(r.opts.TopicPrefix)
+		var sctx context.Context
+		sctx, spans[i] = startRowSpan(ctx, "publish", rw, msgs[i].Topic, claim)
+		msgs[i].Traceparent = telemetry.Traceparent(sctx)
 	}
 	errs := r.pub.Publish(ctx, msgs)
+	acked := time.Now()
 	var sent []uuid.UUID
 	var failed []failure
 	headFailed := map[string]bool{}
 	for i, err := range errs {
+		telemetry.End(spans[i], err)
+		topic := topicAttr(rows[i].topic)
 		if err == nil {
 			sent = append(sent, rows[i].id)
+			published.Add(ctx, 1, topic)
+			lag.Record(ctx, max(acked.Sub(rows[i].createdAt).Seconds(), 0), topic)
 			continue
 		}
+		publishFailures.Add(ctx, 1, topic)
 		// Only the first failed row of an aggregate spends an attempt: the rows behind it
 		// fail with it (the broker keeps their order) and must not be dead-lettered for
 		// their predecessor's fault.
@@ -345,14 +375,21 @@ func (r *Relay) fail(ctx context.Context, failed []failure) error {
 // deadLetter parks rows that exhausted their attempts on their dead-letter topic. The row
 // stays FAILED in the outbox either way, where an operator can see and replay it.
 func (r *Relay) deadLetter(ctx context.Context, dead []failure) {
+	claim := trace.SpanContextFromContext(ctx)
 	msgs := make([]bus.Message, len(dead))
+	spans := make([]trace.Span, len(dead))
 	for i, f := range dead {
 		m := f.row.message(r.opts.TopicPrefix)
 		m.Topic += events.DeadLetterSuffix
 		m.Reason = "publish failed " + fmt.Sprint(f.row.attempts+1) + " times: " + f.err.Error()
+		var sctx context.Context
+		sctx, spans[i] = startRowSpan(ctx, "deadletter", f.row, m.Topic, claim)
+		m.Traceparent = telemetry.Traceparent(sctx)
 		msgs[i] = m
+		bus.CountDeadLetter(ctx, f.row.topic, bus.DeadLetterRelay)
 	}
 	for i, err := range r.pub.Publish(ctx, msgs) {
+		telemetry.End(spans[i], err)
 		level := slog.LevelError
 		msg := "outbox row dead-lettered"
 		if err != nil {

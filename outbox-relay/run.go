@@ -16,7 +16,11 @@ import (
 // poll interval passes, prunes now and then and, given Consumers, reconciles every
 // ReconcileInterval. The batch in flight when ctx ends is finished; rows not yet claimed
 // stay in the outbox for the next relay.
+//
+// While it runs, the gauges market.outbox.backlog and market.outbox.oldest.age observe the
+// outbox (a count every BacklogInterval at most).
 func (r *Relay) Run(ctx context.Context) error {
+	defer r.observeBacklog()()
 	wake := make(chan struct{}, 1)
 	go r.listen(ctx, wake)
 	poll := time.NewTicker(r.opts.PollInterval)

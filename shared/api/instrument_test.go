@@ -11,9 +11,10 @@ import (
 	"strings"
 	"testing"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/8949market/market/shared/api"
 	"github.com/8949market/market/shared/fault"
-	"go.opentelemetry.io/otel/trace"
 )
 
 var (
@@ -60,8 +61,8 @@ func TestInstrumentTrace(t *testing.T) {
 			wantTraceID: incomingTrace,
 		},
 		{
-			name:        "invalid headers start a new trace",
-			headers:     map[string]string{"traceparent": "00-xyz-abc-01"},
+			name:    "invalid headers start a new trace",
+			headers: map[string]string{"traceparent": "00-xyz-abc-01"},
 		},
 	}
 	for _, tc := range tests {

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
-	"go.opentelemetry.io/otel/semconv/v1.40.0"
+	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
 )
 
 // Span is one recorded span, as the view shows and serves it.
@@ -84,13 +84,13 @@ func convert(s sdktrace.ReadOnlySpan) Span {
 	}
 	for _, kv := range s.Resource().Attributes() {
 		if kv.Key == semconv.ServiceNameKey {
-			sp.Service = kv.Value.Emit()
+			sp.Service = kv.Value.String()
 		}
 	}
 	if attrs := s.Attributes(); len(attrs) > 0 {
 		sp.Attributes = make(map[string]string, len(attrs))
 		for _, kv := range attrs {
-			sp.Attributes[string(kv.Key)] = kv.Value.Emit()
+			sp.Attributes[string(kv.Key)] = kv.Value.String()
 		}
 	}
 	for _, l := range s.Links() {

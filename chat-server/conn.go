@@ -11,6 +11,7 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/google/uuid"
+	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/time/rate"
 
 	"github.com/8949market/market/shared/auth"
@@ -61,6 +62,9 @@ type conn struct {
 	id    string
 	token string
 	who   auth.Identity
+	// upgrade is the span of the request that opened the connection, which every frame's
+	// span links to.
+	upgrade trace.SpanContext
 
 	queue  chan item
 	ctx    context.Context
@@ -196,34 +200,47 @@ func (c *conn) read() {
 		if c.ended.Load() {
 			return // the close is on its way; no frame of an ended session counts
 		}
-		if typ != websocket.MessageText {
-			c.refuse(nil, "", chat.ErrFrame.WithMessage("frames are JSON text"))
-			continue
+		if !c.receive(typ, data, time.Now()) {
+			return
 		}
-		f, err := DecodeFrame(data)
-		if err != nil {
-			c.refuse(nil, f.ClientID, err)
-			continue
-		}
-		if !c.limiter.Allow() {
-			c.refuse(f.RoomID, f.ClientID, chat.ErrFlood)
-			continue
-		}
-		// The token is checked on every frame as well as every second (Server.followTokens):
-		// no frame of a revoked or expired token is acted on.
-		if err := c.verify(c.ctx); err != nil {
-			if c.followToken(err) {
-				return
-			}
-			c.refuse(f.RoomID, f.ClientID, err) // the verifier cannot answer: try again
-			continue
-		}
-		if err := c.handle(f); err != nil {
-			c.refuse(f.RoomID, f.ClientID, err)
-			continue
-		}
-		c.strikes = 0
 	}
+}
+
+// receive acts on one frame read at received, in the frame's span (startFrame), and
+// answers its refusal if it is refused. It returns false when the connection must stop
+// reading: its token no longer holds.
+func (c *conn) receive(typ websocket.MessageType, data []byte, received time.Time) bool {
+	var f Frame
+	var err error
+	if typ != websocket.MessageText {
+		err = chat.ErrFrame.WithMessage("frames are JSON text")
+	} else {
+		f, err = DecodeFrame(data)
+	}
+	ctx, span := c.startFrame(f.Type, received)
+	defer func() {
+		countSend(ctx, &f, err)
+		endFrame(span, &f, err)
+	}()
+	if err == nil && !c.limiter.Allow() {
+		err = chat.ErrFlood
+	}
+	if err == nil {
+		// The token is checked on every frame as well as every second
+		// (Server.followTokens): no frame of a revoked or expired token is acted on.
+		if err = c.verify(ctx); err != nil && c.followToken(err) {
+			return false
+		}
+	}
+	if err == nil {
+		err = c.handle(ctx, f, received)
+	}
+	if err != nil {
+		c.refuse(f.RoomID, f.ClientID, err) // a verifier that cannot answer too: try again
+		return true
+	}
+	c.strikes = 0
+	return true
 }
 
 // refuse answers a frame with an error and counts a strike for the client's own faults;
@@ -246,11 +263,13 @@ func errorFrame(roomID *uuid.UUID, clientID string, err error) *Frame {
 		slog.Error("chat: frame failed", "error", err.Error())
 		f = fault.ErrInternal
 	}
+	countError(f.Code)
 	return &Frame{Type: TypeError, RoomID: roomID, ClientID: clientID, Code: f.Code, Error: f.Message, Field: f.Field}
 }
 
-func (c *conn) handle(f Frame) error {
-	ctx, cancel := context.WithTimeout(c.ctx, 10*time.Second)
+// handle acts on a decoded frame, read at received, within the frame's span (ctx).
+func (c *conn) handle(ctx context.Context, f Frame, received time.Time) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	switch f.Type {
 	case TypeJoin, TypeLeave, TypeSend, TypeRead, TypeTyping:
@@ -284,6 +303,7 @@ func (c *conn) handle(f Frame) error {
 		if !dup {
 			c.s.hub.broadcast(ctx, chat.Notice{Kind: chat.NoticeMessage, RoomID: roomID, Message: &m})
 		}
+		sent(ctx, received, dup)
 		return nil
 	case TypeRead:
 		if !c.joined[roomID] {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/redis/go-redis/v9"
+	"go.opentelemetry.io/otel/codes"
 
 	"github.com/8949market/market/shared/chat"
 )
@@ -169,28 +170,37 @@ func (h *hub) received(payload string) {
 	h.deliver(n)
 }
 
-// deliver hands n to the room's local connections.
-func (h *hub) deliver(n chat.Notice) {
+// deliver hands n to the room's local connections and says how many.
+func (h *hub) deliver(n chat.Notice) int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if r := h.rooms[n.RoomID]; r != nil {
-		for c := range r.conns {
-			c.enqueue(item{notice: &n})
-		}
+	r := h.rooms[n.RoomID]
+	if r == nil {
+		return 0
 	}
+	for c := range r.conns {
+		c.enqueue(item{notice: &n})
+	}
+	return len(r.conns)
 }
 
-// broadcast delivers n locally and publishes it to the other replicas. A failed publish
-// is logged, not returned: what it carried is in PostgreSQL, and the other replicas'
-// connections find it by the gap it leaves or on reconnection.
+// broadcast delivers n locally and publishes it to the other replicas, in a
+// chat.broadcast span whose attribute market.chat.members counts the local connections
+// handed it (the other replicas' are reached through Redis). A failed publish is logged,
+// not returned: what it carried is in PostgreSQL, and the other replicas' connections find
+// it by the gap it leaves or on reconnection.
 func (h *hub) broadcast(ctx context.Context, n chat.Notice) {
-	h.deliver(n)
+	ctx, span := startBroadcast(ctx, string(n.Kind), n.RoomID)
+	defer span.End()
+	span.SetAttributes(attrMembers.Int(h.deliver(n)))
 	n.Origin = h.origin
 	// The message is stored whatever happens to the sender's connection now: its notice
 	// goes out even if that connection has just closed.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 	defer cancel()
 	if err := chat.Publish(ctx, h.rdb, n); err != nil {
+		span.RecordError(err)
+		span.SetStatus(codes.Error, "fan-out failed")
 		slog.WarnContext(ctx, "chat: fan-out failed; other replicas catch up from the database", "room", n.RoomID, "error", err.Error())
 	}
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/google/uuid"
+	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/time/rate"
 
 	"github.com/8949market/market/shared/api"
@@ -186,7 +187,7 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request) {
 		api.Fail(w, r, err)
 		return
 	}
-	c := &conn{s: s, id: uuid.NewString(), token: token, who: who,
+	c := &conn{s: s, id: uuid.NewString(), token: token, who: who, upgrade: trace.SpanContextFromContext(r.Context()),
 		queue:   make(chan item, s.kit.Config.ChatSendBuffer),
 		joined:  map[uuid.UUID]bool{},
 		last:    map[uuid.UUID]int64{},
@@ -208,8 +209,8 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request) {
 		api.Fail(w, r, chat.ErrTooManyConns)
 		return
 	}
-	forget := func() {
-		if err := s.presence.remove(context.WithoutCancel(r.Context()), who.UserID, c.id); err != nil {
+	forget := func(ctx context.Context) {
+		if err := s.presence.remove(ctx, who.UserID, c.id); err != nil {
 			slog.Warn("chat: presence remove", "conn", c.id, "error", err.Error())
 		}
 	}
@@ -221,23 +222,36 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request) {
 	}
 	ws, err := websocket.Accept(w, r, opts)
 	if err != nil {
-		forget()
+		forget(context.WithoutCancel(r.Context()))
 		return // Accept has answered
 	}
 	c.ws = ws
 	c.ctx, c.cancel = context.WithCancelCause(s.ctx)
 	if !s.track(c) {
 		_ = ws.Close(websocket.StatusServiceRestart, "server restarting")
-		forget()
+		forget(context.WithoutCancel(r.Context()))
 		return
 	}
-	// Untracked after it is forgotten: a drain, which waits for the tracked connections,
-	// ends with their slots given back (and before the process closes Redis).
-	defer s.untrack(c)
-	defer forget()
-	slog.InfoContext(r.Context(), "chat: connected", "conn", c.id, "user", who.UserID)
-	c.serve()
-	slog.InfoContext(r.Context(), "chat: disconnected", "conn", c.id, "user", who.UserID, "cause", context.Cause(c.ctx))
+	connections.Add(r.Context(), 1)
+	// The request is answered (101) once the connection is open: the handler returns and
+	// the connection is served on its own, so the upgrade's server span and its entry in
+	// the request metrics measure the handshake, not the connection's life (hours, which
+	// would make the server's latency percentiles meaningless). The hijacked connection is
+	// no longer net/http's; the server tracks it (track, Shutdown). The logs of the
+	// connection keep the upgrade's trace id.
+	logCtx := context.WithoutCancel(r.Context())
+	slog.InfoContext(logCtx, "chat: connected", "conn", c.id, "user", who.UserID)
+	go func() {
+		// Untracked after it is forgotten: a drain, which waits for the tracked
+		// connections, ends with their slots given back (and before the process closes
+		// Redis).
+		defer s.untrack(c)
+		defer connections.Add(context.Background(), -1)
+		// Forgotten in a trace of its own: the upgrade's ended long ago.
+		defer forget(context.Background())
+		c.serve()
+		slog.InfoContext(logCtx, "chat: disconnected", "conn", c.id, "user", who.UserID, "cause", context.Cause(c.ctx))
+	}()
 }
 
 func subprotocolToken(r *http.Request) (string, bool) {

@@ -190,8 +190,16 @@ func (q *Queue) Forget(ctx context.Context, id uuid.UUID) error {
 	return nil
 }
 
-// Apply applies who to reservation id at the deal's current instant.
+// Apply applies who to reservation id at the deal's current instant, and counts the
+// answer (market.reservations.admissions, and the place of a queued applicant in
+// market.reservations.queue.position).
 func (q *Queue) Apply(ctx context.Context, id uuid.UUID, who Applicant) (Application, error) {
+	app, err := q.apply(ctx, id, who)
+	admitted(ctx, app, err)
+	return app, err
+}
+
+func (q *Queue) apply(ctx context.Context, id uuid.UUID, who Applicant) (Application, error) {
 	keys := admissionKeys(id)
 	var pos, place int64
 	var buyer, reconciled bool

@@ -10,6 +10,9 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/8949market/market/shared/telemetry"
 )
 
 // waitingBatcher appends queued applicants in batches. At a deal's opening hundreds of
@@ -41,6 +44,9 @@ type waitingReq struct {
 	// deadline is when the applicant stops waiting: a batch is cut off by the earliest
 	// of its applicants', and one already past it is not written at all.
 	deadline time.Time
+	// span is the applicant's request's span; batch, set before done is answered, the
+	// span of the batch that wrote it (startBatch).
+	span, batch trace.SpanContext
 }
 
 // errPositionTaken is an applicant whose admitted position is already someone else's:
@@ -62,7 +68,8 @@ func (b *waitingBatcher) insert(ctx context.Context, id uuid.UUID, pos int64, wh
 	if !ok {
 		deadline = time.Now().Add(batchTimeout)
 	}
-	req := &waitingReq{id: id, pos: pos, who: who, done: make(chan error, 1), deadline: deadline}
+	span := trace.SpanFromContext(ctx)
+	req := &waitingReq{id: id, pos: pos, who: who, done: make(chan error, 1), deadline: deadline, span: span.SpanContext()}
 	select {
 	case b.reqs <- req:
 	default:
@@ -75,7 +82,11 @@ func (b *waitingBatcher) insert(ctx context.Context, id uuid.UUID, pos int64, wh
 	} else {
 		b.active.Add(-1)
 	}
-	return <-req.done
+	err := <-req.done
+	if req.batch.IsSampled() && req.batch.TraceID() != req.span.TraceID() && span.IsRecording() {
+		span.AddLink(trace.Link{SpanContext: req.batch})
+	}
+	return err
 }
 
 func (b *waitingBatcher) flush() {
@@ -131,7 +142,13 @@ func (b *waitingBatcher) write(batch []*waitingReq) {
 	if len(batch) == 0 {
 		return
 	}
-	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	bctx, span := startBatch(batch)
+	for _, r := range batch {
+		r.batch = span.SpanContext()
+	}
+	var failed error
+	defer func() { telemetry.End(span, failed) }()
+	ctx, cancel := context.WithDeadline(bctx, deadline)
 	defer cancel()
 	ids := make([]uuid.UUID, len(batch))
 	positions := make([]int64, len(batch))
@@ -165,7 +182,8 @@ func (b *waitingBatcher) write(batch []*waitingReq) {
 		  LEFT JOIN ins ON ins.reservation_id = i.reservation_id AND ins.user_id = i.user_id`,
 		ids, positions, users, nicknames)
 	if err != nil {
-		b.fail(batch, fmt.Errorf("append %d applications: %w", len(batch), err))
+		failed = fmt.Errorf("append %d applications: %w", len(batch), err)
+		b.fail(batch, failed)
 		return
 	}
 	type key struct{ id, user uuid.UUID }
@@ -176,13 +194,15 @@ func (b *waitingBatcher) write(batch []*waitingReq) {
 		var o outcome
 		if err := rows.Scan(&k.id, &k.user, &o.inserted, &o.open, &o.started, &o.ended, &o.seller, &o.found); err != nil {
 			rows.Close()
-			b.fail(batch, fmt.Errorf("append applications: %w", err))
+			failed = fmt.Errorf("append applications: %w", err)
+			b.fail(batch, failed)
 			return
 		}
 		got[k] = o
 	}
 	if err := rows.Err(); err != nil {
-		b.fail(batch, fmt.Errorf("append %d applications: %w", len(batch), err))
+		failed = fmt.Errorf("append %d applications: %w", len(batch), err)
+		b.fail(batch, failed)
 		return
 	}
 	var conflicted []*waitingReq

@@ -60,14 +60,15 @@ func (c *conn) startFrame(typ string, received time.Time) (context.Context, trac
 	case TypeSend, TypeJoin, TypeLeave, TypeRead, TypeTyping:
 		name = "chat." + typ
 	}
-	opts := []trace.SpanStartOption{
-		trace.WithNewRoot(), trace.WithSpanKind(trace.SpanKindServer), trace.WithTimestamp(received),
-		trace.WithAttributes(attrConn.String(c.id)),
-	}
+	opts := []trace.SpanStartOption{trace.WithNewRoot(), trace.WithSpanKind(trace.SpanKindServer), trace.WithTimestamp(received)}
 	if c.upgrade.IsValid() {
 		opts = append(opts, trace.WithLinks(trace.Link{SpanContext: c.upgrade}))
 	}
-	return telemetry.Tracer.Start(c.ctx, name, opts...)
+	ctx, span := telemetry.Tracer.Start(c.ctx, name, opts...)
+	if span.IsRecording() {
+		span.SetAttributes(attrConn.String(c.id))
+	}
+	return ctx, span
 }
 
 // endFrame ends a frame's span: err is the refusal answered, if any. A refusal is the

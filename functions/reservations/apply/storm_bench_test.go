@@ -23,6 +23,8 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/8949market/market/shared/api"
 	"github.com/8949market/market/shared/auth"
@@ -30,22 +32,49 @@ import (
 	"github.com/8949market/market/shared/fault"
 	"github.com/8949market/market/shared/platform"
 	"github.com/8949market/market/shared/reservations"
+	"github.com/8949market/market/shared/telemetry"
 	"github.com/8949market/market/shared/testenv"
 )
 
 // The storm's shape: every applicant of one deal arrives at its opening, through as many
 // connections as the load balancer would hold open.
 const (
-	stormApplicants = 5000
-	stormDBConns    = 64 // the stack's pool: enough for C=64 in flight without queueing on it
-	lockWait        = 1500 * time.Millisecond
-	lockRetry       = 3 * time.Millisecond
-	lockLease       = 30 * time.Second // Redisson's watchdog lease
-	insertWorkers   = 64
-	insertFor       = 3 * time.Second
+	stormDBConns  = 64 // the stack's pool: enough for C=64 in flight without queueing on it
+	lockWait      = 1500 * time.Millisecond
+	lockRetry     = 3 * time.Millisecond
+	lockLease     = 30 * time.Second // Redisson's watchdog lease
+	insertWorkers = 64
+	insertFor     = 3 * time.Second
 )
 
-var stormConcurrency = []int{64, 256}
+// The storm's size, which the environment may change for a shorter run:
+// STORM_APPLICANTS (5000), STORM_CONCURRENCY (a comma list, "64,256") and
+// STORM_BASELINES=0 to leave out both baselines (the locked path and the raw inserts).
+var (
+	stormApplicants  = envInt("STORM_APPLICANTS", 5000)
+	stormConcurrency = envInts("STORM_CONCURRENCY", []int{64, 256})
+	stormBaselines   = os.Getenv("STORM_BASELINES") != "0"
+)
+
+func envInt(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {
+		return n
+	}
+	return def
+}
+
+func envInts(name string, def []int) []int {
+	var out []int
+	for f := range strings.SplitSeq(os.Getenv(name), ",") {
+		if n, err := strconv.Atoi(strings.TrimSpace(f)); err == nil && n > 0 {
+			out = append(out, n)
+		}
+	}
+	if len(out) == 0 {
+		return def
+	}
+	return out
+}
 
 // BenchmarkStorm fires 5,000 distinct applicants at one open time deal over HTTP (JWT
 // verification included) with C concurrent connections, checks the queue's invariants and
@@ -53,8 +82,19 @@ var stormConcurrency = []int{64, 256}
 // original's lock-per-reservation algorithm behind the same middleware, and the raw
 // single-row INSERT rate of this database. Speed is reported, never asserted; only a
 // broken invariant fails the benchmark.
+//
+// Our path runs twice per round, with telemetry off (the default: spans get ids, nothing
+// is sampled or recorded, no metrics) and on as deployed (one trace in ten sampled, spans
+// batched to an exporter that discards them, every metric recorded by the SDK), in
+// alternating order so that a drift of the machine does not favour either; the table
+// gives the throughput ratio on/off (target >= 0.9) and both p99s.
 func BenchmarkStorm(b *testing.B) {
 	stacktest.Quiet(b)
+	stormTelemetry(false)
+	b.Cleanup(func() { // the tests' telemetry again
+		telemetry.SetTracerProvider(recording)
+		metricsOn.Store(true)
+	})
 	cfg, signer := testenv.Config(b)
 	cfg.DatabaseMaxConns = stormDBConns
 	st := stacktest.StartWith(b, cfg, signer)
@@ -62,45 +102,87 @@ func BenchmarkStorm(b *testing.B) {
 	b.Cleanup(locked.Close)
 
 	var inserts insertRun
-	b.Run("db-inserts", func(b *testing.B) {
-		for range b.N {
-			inserts.add(insertFlood(b, st.Kit.DB))
-		}
-		b.ReportMetric(inserts.rate(), "inserts/s")
-		b.ReportMetric(0, "ns/op")
-	})
+	if stormBaselines {
+		b.Run("db-inserts", func(b *testing.B) {
+			for range b.N {
+				inserts.add(insertFlood(b, st.Kit.DB))
+			}
+			b.ReportMetric(inserts.rate(), "inserts/s")
+			b.ReportMetric(0, "ns/op")
+		})
+	}
+	// storm runs our path once, with telemetry on or off, on a fresh deal and fresh users,
+	// so each request pays for a full signature check (the verifier caches verified
+	// tokens).
+	storm := func(b *testing.B, c int, on bool) stormRun {
+		id := stormDeal(b, st)
+		users, tokens := mintTokens(b, st)
+		warmPools(b, st.Kit)
+		stormTelemetry(on)
+		run := fire(st.URL+"/api/v1/reservations/"+id.String(), tokens, c)
+		stormTelemetry(false)
+		checkQueue(b, st, id, users, run, true)
+		return run
+	}
 	var rows []stormRow
 	for _, c := range stormConcurrency {
 		b.Run(fmt.Sprintf("C=%d", c), func(b *testing.B) {
-			var ours, base stormRun
-			for range b.N {
-				// A fresh deal and fresh users per path, so each request pays for a full
-				// signature check (the verifier caches verified tokens).
+			var ours, traced, base stormRun
+			for i := range b.N {
+				if i%2 == 0 {
+					ours.add(storm(b, c, false))
+					traced.add(storm(b, c, true))
+				} else {
+					traced.add(storm(b, c, true))
+					ours.add(storm(b, c, false))
+				}
+				if !stormBaselines {
+					continue
+				}
 				id := stormDeal(b, st)
 				users, tokens := mintTokens(b, st)
 				warmPools(b, st.Kit)
-				run := fire(st.URL+"/api/v1/reservations/"+id.String(), tokens, c)
-				checkQueue(b, st, id, users, run, true)
-				ours.add(run)
-
-				id = stormDeal(b, st)
-				users, tokens = mintTokens(b, st)
-				warmPools(b, st.Kit)
-				run = fire(locked.URL+"/api/v1/reservations/"+id.String(), tokens, c)
+				run := fire(locked.URL+"/api/v1/reservations/"+id.String(), tokens, c)
 				checkQueue(b, st, id, users, run, false)
 				base.add(run)
 			}
 			ours.report(b, "")
-			base.report(b, "locked-")
-			b.ReportMetric(ours.rate()/base.rate(), "x-locked")
+			traced.report(b, "otel-")
+			b.ReportMetric(traced.rate()/ours.rate(), "x-otel")
+			if stormBaselines {
+				base.report(b, "locked-")
+				b.ReportMetric(ours.rate()/base.rate(), "x-locked")
+			}
 			if inserts.n > 0 {
 				b.ReportMetric(ours.rate()/inserts.rate(), "x-inserts")
 			}
 			b.ReportMetric(0, "ns/op")
-			rows = append(rows, stormRow{c: c, ours: ours, locked: base})
+			// The last call at each C is the measurement (the first calls size b.N).
+			rows = slices.DeleteFunc(rows, func(r stormRow) bool { return r.c == c })
+			rows = append(rows, stormRow{c: c, ours: ours, traced: traced, locked: base})
 		})
 	}
 	printStormTable(rows, inserts)
+}
+
+// The storm's telemetry when on: the deployed sampler (OTEL_TRACES_SAMPLER
+// parentbased_traceidratio, OTEL_TRACES_SAMPLER_ARG 0.1) and batch processor, to an
+// exporter that discards what it is given, and the SDK's metrics (TestMain's provider).
+// Off is what telemetry.Start installs with no exporter: ids, nothing sampled.
+var (
+	stormOn = sdktrace.NewTracerProvider(sdktrace.WithBatcher(tracetest.NewNoopExporter()),
+		sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.TraceIDRatioBased(0.1))))
+	stormOff = sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.NeverSample())))
+)
+
+// stormTelemetry turns the process's telemetry on or off.
+func stormTelemetry(on bool) {
+	metricsOn.Store(on)
+	if on {
+		telemetry.SetTracerProvider(stormOn)
+	} else {
+		telemetry.SetTracerProvider(stormOff)
+	}
 }
 
 // stormDeal inserts a listed product and its reservation, whose window opened a second
@@ -661,8 +743,8 @@ func procCPU(path string) (time.Duration, string) {
 }
 
 type stormRow struct {
-	c            int
-	ours, locked stormRun
+	c                    int
+	ours, traced, locked stormRun
 }
 
 // cpuCols renders CPU use as percent of one core over the wall time: this process,
@@ -691,18 +773,24 @@ func printStormTable(rows []stormRow, ins insertRun) {
 	}
 	for _, r := range rows {
 		line("ours (Redis admission)", r.c, r.ours)
-		line("(a) lock per reservation", r.c, r.locked)
+		line("ours, telemetry on", r.c, r.traced)
+		if len(r.locked.out) > 0 {
+			line("(a) lock per reservation", r.c, r.locked)
+		}
 	}
 	if ins.n > 0 {
 		fmt.Fprintf(&sb, "%-26s %4d %8.0f %7s %7s %7s %6s %6.2f  %s\n", "(b) single-row INSERT", insertWorkers, ins.rate(), "-", "-", "-", "-",
 			ins.wall.Seconds(), cpuCols(ins.cpu, ins.wall))
 	}
 	for _, r := range rows {
-		fmt.Fprintf(&sb, "C=%d: ours/(a) = %.1fx (target >= 5x)", r.c, r.ours.rate()/r.locked.rate())
+		fmt.Fprintf(&sb, "C=%d: telemetry on/off = %.3f (target >= 0.9)", r.c, r.traced.rate()/r.ours.rate())
+		if len(r.locked.out) > 0 {
+			fmt.Fprintf(&sb, ", ours/(a) = %.1fx (target >= 5x)", r.ours.rate()/r.locked.rate())
+		}
 		if ins.n > 0 {
 			fmt.Fprintf(&sb, ", ours/(b) = %.2fx (target >= 0.3x)", r.ours.rate()/ins.rate())
 		}
-		fmt.Fprintf(&sb, ", p99 %.1f ms (target < 100 ms); invariants held\n", r.ours.pct(0.99))
+		fmt.Fprintf(&sb, ", p99 %.1f ms off, %.1f ms on (target < 100 ms); invariants held\n", r.ours.pct(0.99), r.traced.pct(0.99))
 	}
 	fmt.Print(sb.String())
 }

@@ -49,7 +49,7 @@ func (k *Kafka) Run(ctx context.Context) error {
 
 func (k *Kafka) consume(ctx context.Context, sub Subscription) error {
 	cl, err := k.client(
-		bus.KafkaTelemetry(k.groupOf(sub)),
+		bus.KafkaTelemetry(),
 		kgo.ConsumerGroup(k.groupOf(sub)),
 		kgo.ConsumeTopics(sub.Topic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),

@@ -10,8 +10,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
-
-	"github.com/8949market/market/shared/telemetry"
 )
 
 // KafkaPartitions is the partition count of topics the platform creates.
@@ -28,7 +26,7 @@ type Kafka struct {
 func NewKafka(brokers []string, opts ...kgo.Opt) (*Kafka, error) {
 	base := []kgo.Opt{
 		kgo.SeedBrokers(brokers...),
-		KafkaTelemetry(""),
+		KafkaTelemetry(),
 		kgo.RequiredAcks(kgo.AllISRAcks()), // with idempotence, which is franz-go's default
 		kgo.ProducerBatchCompression(kgo.NoCompression()),
 		kgo.RecordDeliveryTimeout(30 * time.Second),
@@ -41,15 +39,13 @@ func NewKafka(brokers []string, opts ...kgo.Opt) (*Kafka, error) {
 	return &Kafka{cl: cl}, nil
 }
 
-// Publish produces msgs and waits for every acknowledgement. A record's span (kotel)
-// continues its message's Traceparent.
+// Publish produces msgs and waits for every acknowledgement.
 func (k *Kafka) Publish(ctx context.Context, msgs []Message) []error {
 	errs := make([]error, len(msgs))
 	records := make([]*kgo.Record, len(msgs))
 	index := make(map[*kgo.Record]int, len(msgs))
 	for i, m := range msgs {
 		records[i] = KafkaRecord(m)
-		records[i].Context = telemetry.WithTraceparent(ctx, m.Traceparent)
 		index[records[i]] = i
 	}
 	for _, res := range k.cl.ProduceSync(ctx, records...) {

@@ -232,3 +232,28 @@ func TestBacklogGauges(t *testing.T) {
 		return ok && n == 0 && age == 0
 	})
 }
+
+// The relay's own traceparent reading and writing agree with the propagator's.
+func TestTraceparentFastPath(t *testing.T) {
+	t.Parallel()
+	for _, tp := range []string{
+		"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+		"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00",
+		"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-03", // flags beyond sampled
+		"01-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", // a later version
+		"00-00000000000000000000000000000000-b7ad6b7169203331-01", // zero trace id
+		"00-0af7651916cd43dd8448eb211c80319c-0000000000000000-01", // zero span id
+		"00-0af7651916cd43dd8448eb211c80319X-b7ad6b7169203331-01",
+		"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-zz",
+		"", "garbage",
+	} {
+		want := spanContextOf(tp)
+		got := parseTraceparent(tp)
+		if got.IsValid() != want.IsValid() || (want.IsValid() && !got.Equal(want)) {
+			t.Errorf("parseTraceparent(%q) = %v, want %v", tp, got, want)
+		}
+		if f, w := formatTraceparent(got), telemetry.Traceparent(trace.ContextWithSpanContext(context.Background(), got)); f != w {
+			t.Errorf("formatTraceparent(%v) = %q, want %q", got, f, w)
+		}
+	}
+}

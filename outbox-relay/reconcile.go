@@ -276,9 +276,9 @@ func (r *Relay) redeliver(ctx context.Context, batch []Undelivered) (int, error)
 	for _, u := range batch {
 		if rw, ok := byID[u.ID]; ok { // pruned meanwhile otherwise
 			m := rw.message(r.opts.TopicPrefix)
-			sctx, span := startRowSpan(ctx, "redeliver", rw, m.Topic, pass)
+			var span trace.Span
+			span, m.Traceparent = startRowSpan(ctx, "redeliver", rw, m.Topic, pass)
 			span.SetAttributes(attribute.StringSlice("market.missing_consumers", u.Missing), attribute.Int("market.publishes", u.Attempts+1))
-			m.Traceparent = telemetry.Traceparent(sctx)
 			msgs, sent, spans = append(msgs, m), append(sent, u), append(spans, span)
 		}
 	}

@@ -269,9 +269,7 @@ func (r *Relay) publish(ctx context.Context, rows []row) (int, error) {
 	spans := make([]trace.Span, len(rows))
 	for i, rw := range rows {
 		msgs[i] = rw.message(r.opts.TopicPrefix)
-		var sctx context.Context
-		sctx, spans[i] = startRowSpan(ctx, "publish", rw, msgs[i].Topic, claim)
-		msgs[i].Traceparent = telemetry.Traceparent(sctx)
+		spans[i], msgs[i].Traceparent = startRowSpan(ctx, "publish", rw, msgs[i].Topic, claim)
 	}
 	errs := r.pub.Publish(ctx, msgs)
 	acked := time.Now()
@@ -382,9 +380,7 @@ func (r *Relay) deadLetter(ctx context.Context, dead []failure) {
 		m := f.row.message(r.opts.TopicPrefix)
 		m.Topic += events.DeadLetterSuffix
 		m.Reason = "publish failed " + fmt.Sprint(f.row.attempts+1) + " times: " + f.err.Error()
-		var sctx context.Context
-		sctx, spans[i] = startRowSpan(ctx, "deadletter", f.row, m.Topic, claim)
-		m.Traceparent = telemetry.Traceparent(sctx)
+		spans[i], m.Traceparent = startRowSpan(ctx, "deadletter", f.row, m.Topic, claim)
 		msgs[i] = m
 		bus.CountDeadLetter(ctx, f.row.topic, bus.DeadLetterRelay)
 	}

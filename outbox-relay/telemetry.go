@@ -2,6 +2,7 @@ package relay
 
 import (
 	"context"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -50,25 +51,67 @@ func topicAttr(topic string) metric.MeasurementOption {
 // startRowSpan starts the producer span of one publish of rw (publish, deadletter or
 // redeliver, on topic): a child of the row's outbox.write span (its traceparent; a new
 // trace without one) that links the relay's pass (claim or reconcile). The message then
-// carries it, so every consumer continues from it.
-func startRowSpan(ctx context.Context, op string, rw row, topic string, pass trace.SpanContext) (context.Context, trace.Span) {
-	parent := trace.ContextWithSpanContext(ctx, trace.SpanContext{}) // not the pass's span
+// carries it (traceparent), so every consumer continues from it. It runs per row: the
+// attributes and the link are only made for a span that is recorded (sampled).
+func startRowSpan(ctx context.Context, op string, rw row, topic string, pass trace.SpanContext) (span trace.Span, traceparent string) {
+	var parent trace.SpanContext // none: a new trace, not the pass's
 	if rw.traceparent != nil {
-		parent = telemetry.WithTraceparent(parent, *rw.traceparent)
+		parent = parseTraceparent(*rw.traceparent)
 	}
-	opts := []trace.SpanStartOption{
-		trace.WithSpanKind(trace.SpanKindProducer),
-		trace.WithAttributes(
+	ctx = trace.ContextWithRemoteSpanContext(ctx, parent)
+	_, span = telemetry.Tracer.Start(ctx, op+" "+topic, trace.WithSpanKind(trace.SpanKindProducer))
+	if span.IsRecording() {
+		span.SetAttributes(
 			attribute.String("messaging.operation.type", "send"),
 			attribute.String("messaging.destination.name", topic),
 			attribute.String("messaging.message.id", rw.id.String()),
-			attribute.String("market.aggregate_id", rw.aggregateID),
-		),
+			attribute.String("market.aggregate_id", rw.aggregateID))
+		if pass.IsValid() {
+			span.AddLink(trace.Link{SpanContext: pass})
+		}
 	}
-	if pass.IsValid() {
-		opts = append(opts, trace.WithLinks(trace.Link{SpanContext: pass}))
+	return span, formatTraceparent(span.SpanContext())
+}
+
+// parseTraceparent reads a W3C traceparent as the outbox stores it (version 00, what
+// telemetry.Traceparent writes) without the propagator's carrier, which costs a
+// microsecond per row; another version goes through the propagator. An invalid value
+// gives an invalid span context (no parent).
+func parseTraceparent(tp string) trace.SpanContext {
+	if len(tp) != 55 || tp[:3] != "00-" || tp[35] != '-' || tp[52] != '-' {
+		return trace.SpanContextFromContext(telemetry.WithTraceparent(context.Background(), tp))
 	}
-	return telemetry.Tracer.Start(parent, op+" "+topic, opts...)
+	tid, err := trace.TraceIDFromHex(tp[3:35])
+	if err != nil {
+		return trace.SpanContext{}
+	}
+	sid, err := trace.SpanIDFromHex(tp[36:52])
+	if err != nil {
+		return trace.SpanContext{}
+	}
+	var flags [1]byte
+	if _, err := hex.Decode(flags[:], []byte(tp[53:55])); err != nil {
+		return trace.SpanContext{}
+	}
+	return trace.NewSpanContext(trace.SpanContextConfig{TraceID: tid, SpanID: sid,
+		TraceFlags: trace.TraceFlags(flags[0]), Remote: true})
+}
+
+// formatTraceparent writes sc as a W3C traceparent, as telemetry.Traceparent does ("" for
+// an invalid one).
+func formatTraceparent(sc trace.SpanContext) string {
+	if !sc.IsValid() {
+		return ""
+	}
+	var b [55]byte
+	copy(b[:3], "00-")
+	tid, sid := sc.TraceID(), sc.SpanID()
+	hex.Encode(b[3:35], tid[:])
+	b[35] = '-'
+	hex.Encode(b[36:52], sid[:])
+	b[52] = '-'
+	hex.Encode(b[53:55], []byte{byte(sc.TraceFlags())})
+	return string(b[:])
 }
 
 // backlogObserver reports the outbox backlog, querying the database at most every

@@ -6,6 +6,7 @@ import (
 	"os"
 	"slices"
 	"sync"
+	"syscall"
 	"testing"
 	"text/tabwriter"
 	"time"
@@ -13,9 +14,12 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/twmb/franz-go/pkg/kfake"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/8949market/market/shared/bus"
 	"github.com/8949market/market/shared/outbox"
+	"github.com/8949market/market/shared/telemetry"
 	"github.com/8949market/market/shared/testenv"
 )
 
@@ -55,21 +59,56 @@ func fill(b *testing.B, tb *testBundle, n int) {
 	}
 }
 
+// telemetryMode is how the process reports while a benchmark runs.
+type telemetryMode struct {
+	name string
+	set  func()
+}
+
+// The two modes of BenchmarkRelayThroughput. off is a process with no exporter (the
+// default): spans get ids and nothing is recorded, metrics record nothing. on is the
+// deployed configuration: spans sampled at parentbased_traceidratio 0.1 into a batch
+// span processor (to an exporter that drops them), metrics recorded by the SDK (a manual
+// reader that nobody collects: the recording is the cost).
+var (
+	telemetryOff = telemetryMode{"off", func() {
+		telemetry.SetTracerProvider(offTP)
+		metricsOn.Store(false)
+	}}
+	telemetryOn = telemetryMode{"on", func() {
+		telemetry.SetTracerProvider(onTP)
+		metricsOn.Store(true)
+	}}
+	offTP = sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.NeverSample())))
+	onTP  = sdktrace.NewTracerProvider(sdktrace.WithBatcher(tracetest.NewNoopExporter()),
+		sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.TraceIDRatioBased(0.1))))
+)
+
 // BenchmarkRelayThroughput measures rows per second from committed outbox rows to
-// acknowledged publishes on kfake, by claim batch size.
+// acknowledged publishes on kfake, by claim batch size, with telemetry off and on. Each
+// iteration drains rounds pairs of fills, one in each mode, alternating which goes first,
+// so both modes see the same database, broker and load; on/off is the median of the
+// pairs' ratios (a shared machine's load moves more than telemetry costs), rows/s the
+// totals. CPU µs/row is the test process's CPU time (relay, kgo and the in-process
+// broker; not PostgreSQL) per row drained: what telemetry adds, whatever else the
+// machine runs.
 func BenchmarkRelayThroughput(b *testing.B) {
 	type result struct {
-		batch      int
-		rowsPerSec float64
+		off, on, ratio float64
+		cpuOff, cpuOn  time.Duration // per row
 	}
+	const rounds = 6
 	var mu sync.Mutex
 	results := map[int]result{}
 	b.Cleanup(func() {
+		telemetry.SetTracerProvider(recordingTP)
+		metricsOn.Store(true)
 		w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(w, "\nrelay throughput (kfake, acks=all, idempotent)\tbatch\trows/s\t")
+		fmt.Fprintln(w, "\nrelay throughput (kfake, acks=all, idempotent)\tbatch\ttelemetry off rows/s\ton rows/s\ton/off (median of pairs)\tCPU µs/row off\ton\t")
 		for _, batch := range []int{1, 100, 500} {
 			if r, ok := results[batch]; ok {
-				fmt.Fprintf(w, "\t%d\t%.0f\t\n", r.batch, r.rowsPerSec)
+				fmt.Fprintf(w, "\t%d\t%.0f\t%.0f\t%.3f\t%.1f\t%.1f\t\n", batch, r.off, r.on, r.ratio,
+					float64(r.cpuOff.Nanoseconds())/1000, float64(r.cpuOn.Nanoseconds())/1000)
 			}
 		}
 		_ = w.Flush()
@@ -78,32 +117,63 @@ func BenchmarkRelayThroughput(b *testing.B) {
 		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
 			tb := benchBundle(b)
 			r := tb.relay(Options{BatchSize: batch})
-			rows := 20_000
+			rows := 10_000
 			if batch == 1 {
 				rows = 1_000
 			}
 			ctx := context.Background()
-			var total int
-			var elapsed time.Duration
-			for b.Loop() {
+			cpu := map[string]time.Duration{}
+			drain := func(mode telemetryMode) time.Duration {
 				b.StopTimer()
+				mode.set()
 				fill(b, tb, rows)
 				b.StartTimer()
+				cpuStart := cpuTime(b)
 				start := time.Now()
 				n, err := r.Drain(ctx)
-				elapsed += time.Since(start)
+				took := time.Since(start)
+				cpu[mode.name] += cpuTime(b) - cpuStart
 				if err != nil || n != rows {
 					b.Fatalf("Drain = %d, %v; want %d", n, err, rows)
 				}
-				total += n
+				return took
 			}
-			rate := float64(total) / elapsed.Seconds()
-			b.ReportMetric(rate, "rows/s")
+			var off, on time.Duration
+			var ratios []float64
+			for b.Loop() {
+				for round := range rounds {
+					var offTook, onTook time.Duration
+					if round%2 == 0 {
+						offTook, onTook = drain(telemetryOff), drain(telemetryOn)
+					} else {
+						onTook, offTook = drain(telemetryOn), drain(telemetryOff)
+					}
+					off, on = off+offTook, on+onTook
+					ratios = append(ratios, offTook.Seconds()/onTook.Seconds()) // rows/s on over off
+				}
+			}
+			slices.Sort(ratios)
+			ratio := (ratios[(len(ratios)-1)/2] + ratios[len(ratios)/2]) / 2
+			drained := rows * len(ratios)
+			res := result{off: float64(drained) / off.Seconds(), on: float64(drained) / on.Seconds(), ratio: ratio,
+				cpuOff: cpu["off"] / time.Duration(drained), cpuOn: cpu["on"] / time.Duration(drained)}
+			b.ReportMetric(res.off, "rows/s-off")
+			b.ReportMetric(res.on, "rows/s-on")
+			b.ReportMetric(res.ratio, "on/off")
 			mu.Lock()
-			results[batch] = result{batch, rate}
+			results[batch] = res
 			mu.Unlock()
 		})
 	}
+}
+
+// cpuTime is the CPU time the process has used so far.
+func cpuTime(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // timedPublisher records when each message was acknowledged.

@@ -128,14 +128,19 @@ func BenchmarkStorm(b *testing.B) {
 	for _, c := range stormConcurrency {
 		b.Run(fmt.Sprintf("C=%d", c), func(b *testing.B) {
 			var ours, traced, base stormRun
+			var ratios []float64
 			for i := range b.N {
+				var off, on stormRun
 				if i%2 == 0 {
-					ours.add(storm(b, c, false))
-					traced.add(storm(b, c, true))
+					off = storm(b, c, false)
+					on = storm(b, c, true)
 				} else {
-					traced.add(storm(b, c, true))
-					ours.add(storm(b, c, false))
+					on = storm(b, c, true)
+					off = storm(b, c, false)
 				}
+				ours.add(off)
+				traced.add(on)
+				ratios = append(ratios, on.rate()/off.rate())
 				if !stormBaselines {
 					continue
 				}
@@ -159,7 +164,7 @@ func BenchmarkStorm(b *testing.B) {
 			b.ReportMetric(0, "ns/op")
 			// The last call at each C is the measurement (the first calls size b.N).
 			rows = slices.DeleteFunc(rows, func(r stormRow) bool { return r.c == c })
-			rows = append(rows, stormRow{c: c, ours: ours, traced: traced, locked: base})
+			rows = append(rows, stormRow{c: c, ours: ours, traced: traced, locked: base, ratios: ratios})
 		})
 	}
 	printStormTable(rows, inserts)
@@ -745,6 +750,7 @@ func procCPU(path string) (time.Duration, string) {
 type stormRow struct {
 	c                    int
 	ours, traced, locked stormRun
+	ratios               []float64 // telemetry on/off, per round
 }
 
 // cpuCols renders CPU use as percent of one core over the wall time: this process,
@@ -783,7 +789,8 @@ func printStormTable(rows []stormRow, ins insertRun) {
 			ins.wall.Seconds(), cpuCols(ins.cpu, ins.wall))
 	}
 	for _, r := range rows {
-		fmt.Fprintf(&sb, "C=%d: telemetry on/off = %.3f (target >= 0.9)", r.c, r.traced.rate()/r.ours.rate())
+		fmt.Fprintf(&sb, "C=%d: telemetry on/off = %.3f (target >= 0.9; median round %.3f, by round %s; this process's CPU per apply %.0f µs off, %.0f µs on)",
+			r.c, r.traced.rate()/r.ours.rate(), median(r.ratios), roundRatios(r.ratios), cpuPerApply(r.ours), cpuPerApply(r.traced))
 		if len(r.locked.out) > 0 {
 			fmt.Fprintf(&sb, ", ours/(a) = %.1fx (target >= 5x)", r.ours.rate()/r.locked.rate())
 		}
@@ -793,4 +800,32 @@ func printStormTable(rows []stormRow, ins insertRun) {
 		fmt.Fprintf(&sb, ", p99 %.1f ms off, %.1f ms on (target < 100 ms); invariants held\n", r.ours.pct(0.99), r.traced.pct(0.99))
 	}
 	fmt.Print(sb.String())
+}
+
+func roundRatios(ratios []float64) string {
+	parts := make([]string, len(ratios))
+	for i, r := range ratios {
+		parts[i] = fmt.Sprintf("%.2f", r)
+	}
+	return strings.Join(parts, " ")
+}
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Sorted(slices.Values(xs))
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// cpuPerApply is this process's CPU time (load generator included) per apply, in µs: what
+// telemetry adds to it is less at the mercy of other processes than the throughput is.
+func cpuPerApply(r stormRun) float64 {
+	if len(r.out) == 0 {
+		return 0
+	}
+	return float64(r.cpu.self.Microseconds()) / float64(len(r.out))
 }

@@ -135,8 +135,8 @@ type Reconciled struct {
 const reconcileSlice = time.Hour
 
 // UndeliveredMessage is the warning logged, once per event, when the relay gives up
-// redelivering an event a consumer never recorded (Terraform's dead-letter metric counts
-// it; the operator's command lists the row, FAILED, and replays it).
+// redelivering an event a consumer never recorded (market.deadletters{source=reconcile}
+// counts it; the operator's command lists the row, FAILED, and replays it).
 const UndeliveredMessage = "event never recorded by its consumers; redelivery given up"
 
 // Reconcile runs one pass over the events sent since since that a consumer of their topic

@@ -276,12 +276,13 @@ func (r *Relay) publish(ctx context.Context, rows []row) (int, error) {
 	var sent []uuid.UUID
 	var failed []failure
 	headFailed := map[string]bool{}
+	sentOf := map[string]int64{} // by topic
 	for i, err := range errs {
 		telemetry.End(spans[i], err)
 		topic := topicAttr(rows[i].topic)
 		if err == nil {
 			sent = append(sent, rows[i].id)
-			published.Add(ctx, 1, topic)
+			sentOf[rows[i].topic]++
 			lag.Record(ctx, max(acked.Sub(rows[i].createdAt).Seconds(), 0), topic)
 			continue
 		}
@@ -292,6 +293,9 @@ func (r *Relay) publish(ctx context.Context, rows []row) (int, error) {
 		agg := rows[i].aggregateID
 		failed = append(failed, failure{row: rows[i], err: err, behind: headFailed[agg]})
 		headFailed[agg] = true
+	}
+	for topic, n := range sentOf {
+		published.Add(ctx, n, topicAttr(topic))
 	}
 	if len(sent) > 0 {
 		_, err := r.db.Exec(ctx, `

@@ -30,10 +30,10 @@ func Connect(ctx context.Context, dsn string, maxConns int32) (*pgxpool.Pool, er
 	// Every session speaks UTC so timestamptz values render the same everywhere.
 	cfg.ConnConfig.RuntimeParams["timezone"] = "UTC"
 	// A span per statement, named by its verb, the text as an attribute, never the
-	// arguments. Not a span per pool acquire nor a histogram per statement: on the apply
-	// path they cost more than the rest of the telemetry together, and the pool's own
-	// metrics (RecordStats: acquire waits and durations) show the waits for a connection.
-	cfg.ConnConfig.Tracer = otelpgx.NewTracer(otelpgx.WithTrimSQLInSpanName(),
+	// arguments. Not a span per pool acquire nor a histogram per statement: the hot paths
+	// paid for them on every statement (docs/benchmarks.md, "Telemetry on and off"), and
+	// the pool's own metrics (RecordStats: acquire waits and durations) show the waits.
+	cfg.ConnConfig.Tracer = otelpgx.NewTracer(
 		otelpgx.WithDisableAcquireTracer(), otelpgx.WithMeterProvider(noop.NewMeterProvider()))
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

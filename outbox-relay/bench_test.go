@@ -14,12 +14,9 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/twmb/franz-go/pkg/kfake"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
-	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/8949market/market/shared/bus"
 	"github.com/8949market/market/shared/outbox"
-	"github.com/8949market/market/shared/telemetry"
 	"github.com/8949market/market/shared/testenv"
 )
 
@@ -65,23 +62,14 @@ type telemetryMode struct {
 	set  func()
 }
 
-// The two modes of BenchmarkRelayThroughput. off is a process with no exporter (the
-// default): spans get ids and nothing is recorded, metrics record nothing. on is the
-// deployed configuration: spans sampled at parentbased_traceidratio 0.1 into a batch
-// span processor (to an exporter that drops them), metrics recorded by the SDK (a manual
-// reader that nobody collects: the recording is the cost).
+// The two modes of BenchmarkRelayThroughput (otelkit.Deployed). off is a process with no
+// exporter (the default): spans get ids and nothing is recorded, metrics record nothing.
+// on is the deployed configuration: spans sampled at parentbased_traceidratio 0.1 into a
+// batch span processor (to an exporter that drops them), metrics recorded by the SDK (a
+// manual reader that nobody collects: the recording is the cost).
 var (
-	telemetryOff = telemetryMode{"off", func() {
-		telemetry.SetTracerProvider(offTP)
-		metricsOn.Store(false)
-	}}
-	telemetryOn = telemetryMode{"on", func() {
-		telemetry.SetTracerProvider(onTP)
-		metricsOn.Store(true)
-	}}
-	offTP = sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.NeverSample())))
-	onTP  = sdktrace.NewTracerProvider(sdktrace.WithBatcher(tracetest.NewNoopExporter()),
-		sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.TraceIDRatioBased(0.1))))
+	telemetryOff = telemetryMode{"off", func() { otelkit.Deployed(false) }}
+	telemetryOn  = telemetryMode{"on", func() { otelkit.Deployed(true) }}
 )
 
 // BenchmarkRelayThroughput measures rows per second from committed outbox rows to
@@ -101,8 +89,7 @@ func BenchmarkRelayThroughput(b *testing.B) {
 	var mu sync.Mutex
 	results := map[int]result{}
 	b.Cleanup(func() {
-		telemetry.SetTracerProvider(recordingTP)
-		metricsOn.Store(true)
+		otelkit.RecordAll() // the tests' telemetry again
 		w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 		fmt.Fprintln(w, "\nrelay throughput (kfake, acks=all, idempotent)\tbatch\ttelemetry off rows/s\ton rows/s\ton/off (median of pairs)\tCPU µs/row off\ton\t")
 		for _, batch := range []int{1, 100, 500} {

@@ -14,11 +14,21 @@ import (
 	"github.com/8949market/market/shared/bus"
 	"github.com/8949market/market/shared/outbox"
 	"github.com/8949market/market/shared/telemetry"
+	"github.com/8949market/market/shared/telemetry/telemetrytest"
 	"github.com/8949market/market/shared/testenv"
 )
 
 // The tests of this file read the process's counters and gauges: they are not parallel
 // (parallel tests start after them), so what moves is theirs.
+
+// otelkit records the process's spans and metrics; the benchmark switches it to the
+// deployed configuration and back.
+var otelkit = telemetrytest.Install()
+
+// spanContextOf parses a traceparent.
+func spanContextOf(traceparent string) trace.SpanContext {
+	return trace.SpanContextFromContext(telemetry.WithTraceparent(context.Background(), traceparent))
+}
 
 // writeTraced commits an event of topic in a trace of the test's own and returns its id
 // and the row's traceparent (its outbox.write span).
@@ -50,8 +60,8 @@ func TestPublishContinuesTheRowsTrace(t *testing.T) {
 	ctx := context.Background()
 	const topic = "product-created"
 	topicAttr := attribute.String("topic", topic)
-	publishedBefore := counterValue(t, "market.relay.published", topicAttr)
-	lagBefore, _ := histogramCount(t, "market.relay.lag", topicAttr)
+	publishedBefore := otelkit.Counter(t, "market.relay.published", topicAttr)
+	lagBefore, _ := otelkit.Histogram(t, "market.relay.lag", topicAttr)
 
 	id, rowTP := b.writeTraced(t, topic, "agg-1")
 	plain := uuid.New() // written by Insert without a trace: its publish starts one
@@ -83,7 +93,7 @@ func TestPublishContinuesTheRowsTrace(t *testing.T) {
 		if !got.IsValid() {
 			t.Fatalf("message %s carries no traceparent (%q)", tc.id, m.Traceparent)
 		}
-		span, ok := endedSpan(got.SpanID())
+		span, ok := otelkit.Span(got.SpanID())
 		if !ok {
 			t.Fatalf("message %s carries span %s, not an ended span of the relay", tc.id, got.SpanID())
 		}
@@ -102,7 +112,7 @@ func TestPublishContinuesTheRowsTrace(t *testing.T) {
 		if len(links) != 1 {
 			t.Fatalf("publish span of %s has %d links, want the claim", tc.id, len(links))
 		}
-		claim, ok := endedSpan(links[0].SpanContext.SpanID())
+		claim, ok := otelkit.Span(links[0].SpanContext.SpanID())
 		if !ok || claim.Name() != "relay.claim" {
 			t.Fatalf("publish span of %s links %v, want the relay.claim span", tc.id, links[0].SpanContext.SpanID())
 		}
@@ -111,10 +121,10 @@ func TestPublishContinuesTheRowsTrace(t *testing.T) {
 		}
 	}
 
-	if n := counterValue(t, "market.relay.published", topicAttr); n != publishedBefore+2 {
+	if n := otelkit.Counter(t, "market.relay.published", topicAttr); n != publishedBefore+2 {
 		t.Errorf("market.relay.published{topic=%s} went from %d to %d, want +2", topic, publishedBefore, n)
 	}
-	count, sum := histogramCount(t, "market.relay.lag", topicAttr)
+	count, sum := otelkit.Histogram(t, "market.relay.lag", topicAttr)
 	if count != lagBefore+2 || sum < 4 {
 		t.Errorf("market.relay.lag{topic=%s}: count %d (before %d), sum %.3fs; want 2 more of 2s or more", topic, count, lagBefore, sum)
 	}
@@ -137,9 +147,9 @@ func TestFailuresAndDeadLetterAreCounted(t *testing.T) {
 	ctx := context.Background()
 	const topic = "trade-created"
 	topicAttr := attribute.String("topic", topic)
-	failuresBefore := counterValue(t, "market.relay.publish.failures", topicAttr)
-	deadBefore := counterValue(t, "market.deadletters", topicAttr, attribute.String("source", bus.DeadLetterRelay))
-	publishedBefore := counterValue(t, "market.relay.published", topicAttr)
+	failuresBefore := otelkit.Counter(t, "market.relay.publish.failures", topicAttr)
+	deadBefore := otelkit.Counter(t, "market.deadletters", topicAttr, attribute.String("source", bus.DeadLetterRelay))
+	publishedBefore := otelkit.Counter(t, "market.relay.published", topicAttr)
 
 	id, rowTP := b.writeTraced(t, topic, "agg-x")
 	b.failWhen(func(tp string) bool { return tp == b.prefix+topic })
@@ -149,19 +159,19 @@ func TestFailuresAndDeadLetterAreCounted(t *testing.T) {
 		return b.row(t, id).status == "FAILED"
 	})
 
-	if n := counterValue(t, "market.relay.publish.failures", topicAttr); n != failuresBefore+3 {
+	if n := otelkit.Counter(t, "market.relay.publish.failures", topicAttr); n != failuresBefore+3 {
 		t.Errorf("market.relay.publish.failures{topic=%s} went from %d to %d, want +3 (MaxAttempts)", topic, failuresBefore, n)
 	}
-	if n := counterValue(t, "market.deadletters", topicAttr, attribute.String("source", bus.DeadLetterRelay)); n != deadBefore+1 {
+	if n := otelkit.Counter(t, "market.deadletters", topicAttr, attribute.String("source", bus.DeadLetterRelay)); n != deadBefore+1 {
 		t.Errorf("market.deadletters{topic=%s,source=relay} went from %d to %d, want +1", topic, deadBefore, n)
 	}
-	if n := counterValue(t, "market.relay.published", topicAttr); n != publishedBefore {
+	if n := otelkit.Counter(t, "market.relay.published", topicAttr); n != publishedBefore {
 		t.Errorf("market.relay.published{topic=%s} went from %d to %d, want unchanged", topic, publishedBefore, n)
 	}
 	// Each refused publish ended its span with an error.
 	failedSpans := 0
-	for _, s := range spans.Ended() {
-		if s.Name() == "publish "+b.prefix+topic && s.SpanContext().TraceID() == spanContextOf(rowTP).TraceID() && s.Status().Code == codes.Error {
+	for _, s := range otelkit.Named("publish " + b.prefix + topic) {
+		if s.SpanContext().TraceID() == spanContextOf(rowTP).TraceID() && s.Status().Code == codes.Error {
 			failedSpans++
 		}
 	}
@@ -173,7 +183,7 @@ func TestFailuresAndDeadLetterAreCounted(t *testing.T) {
 	if err != nil || m.ID != id.String() {
 		t.Fatalf("dead letter %+v, %v", m, err)
 	}
-	span, ok := endedSpan(spanContextOf(m.Traceparent).SpanID())
+	span, ok := otelkit.Span(spanContextOf(m.Traceparent).SpanID())
 	if !ok || span.Name() != "deadletter "+b.prefix+topic+".dlt" || span.Parent().SpanID() != spanContextOf(rowTP).SpanID() {
 		t.Errorf("dead letter carries %q, want its deadletter span, a child of the row's %q", m.Traceparent, rowTP)
 	}
@@ -189,7 +199,7 @@ func TestBacklogGauges(t *testing.T) {
 	if _, err := b.db.Exec(ctx, `UPDATE messaging.outbox SET created_at = now() - interval '90 seconds' WHERE aggregate_id = 'agg-000'`); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := gauge(t, "market.outbox.backlog"); ok {
+	if _, ok := otelkit.Gauge(t, "market.outbox.backlog"); ok {
 		t.Fatal("market.outbox.backlog observed with no relay running")
 	}
 
@@ -203,18 +213,18 @@ func TestBacklogGauges(t *testing.T) {
 	// A count an hour old is still the one reported: the database is not asked again.
 	stop := run(Options{MaxAttempts: 1000, BacklogInterval: time.Hour})
 	testenv.Eventually(t, 10*time.Second, "the gauges observe 6 rows", func() bool {
-		n, _ := gauge(t, "market.outbox.backlog")
+		n, _ := otelkit.Gauge(t, "market.outbox.backlog")
 		return n == 6
 	})
-	if age, _ := gauge(t, "market.outbox.oldest.age"); age < 90 || age > 120 {
+	if age, _ := otelkit.Gauge(t, "market.outbox.oldest.age"); age < 90 || age > 120 {
 		t.Errorf("market.outbox.oldest.age = %.1f, want about 90s", age)
 	}
 	b.write(t, aggregates(1), 1)
-	if n, _ := gauge(t, "market.outbox.backlog"); n != 6 {
+	if n, _ := otelkit.Gauge(t, "market.outbox.backlog"); n != 6 {
 		t.Errorf("market.outbox.backlog = %v within BacklogInterval of the last count, want the cached 6", n)
 	}
 	stop()
-	if _, ok := gauge(t, "market.outbox.backlog"); ok {
+	if _, ok := otelkit.Gauge(t, "market.outbox.backlog"); ok {
 		t.Fatal("market.outbox.backlog still observed after Run returned")
 	}
 
@@ -222,13 +232,13 @@ func TestBacklogGauges(t *testing.T) {
 	stop = run(Options{MaxAttempts: 1000, PollInterval: 20 * time.Millisecond, BacklogInterval: 10 * time.Millisecond})
 	defer stop()
 	testenv.Eventually(t, 10*time.Second, "the gauges observe 7 rows", func() bool {
-		n, _ := gauge(t, "market.outbox.backlog")
+		n, _ := otelkit.Gauge(t, "market.outbox.backlog")
 		return n == 7
 	})
 	b.failWhen(nil)
 	testenv.Eventually(t, 20*time.Second, "the gauges observe an empty outbox", func() bool {
-		n, ok := gauge(t, "market.outbox.backlog")
-		age, _ := gauge(t, "market.outbox.oldest.age")
+		n, ok := otelkit.Gauge(t, "market.outbox.backlog")
+		age, _ := otelkit.Gauge(t, "market.outbox.oldest.age")
 		return ok && n == 0 && age == 0
 	})
 }

@@ -83,7 +83,7 @@ func TestReconcileRedeliversWhatConsumersMiss(t *testing.T) {
 	b.record(t, "c1", partial)
 	topic := b.prefix + "product-created"
 	givenUp := []attribute.KeyValue{attribute.String("topic", "product-created"), attribute.String("source", bus.DeadLetterReconcile)}
-	givenUpBefore := counterValue(t, "market.deadletters", givenUp...)
+	givenUpBefore := otelkit.Counter(t, "market.deadletters", givenUp...)
 
 	// Sent just now: a consumer catching up is not a lost event.
 	if res, _, err := r.Reconcile(ctx, time.Time{}, time.Time{}); err != nil || res != (Reconciled{}) {
@@ -164,7 +164,7 @@ func TestReconcileRedeliversWhatConsumersMiss(t *testing.T) {
 		if err := b.db.QueryRow(ctx, `SELECT traceparent FROM messaging.outbox WHERE id = $1`, m.ID).Scan(&rowTP); err != nil {
 			t.Fatal(err)
 		}
-		span, ok := endedSpan(spanContextOf(m.Traceparent).SpanID())
+		span, ok := otelkit.Span(spanContextOf(m.Traceparent).SpanID())
 		if !ok || span.Parent().SpanID() != spanContextOf(rowTP).SpanID() {
 			t.Fatalf("copy of %s carries %q, not a relay span child of the row's %q", m.ID, m.Traceparent, rowTP)
 		}
@@ -172,7 +172,7 @@ func TestReconcileRedeliversWhatConsumersMiss(t *testing.T) {
 			redelivered++
 			if l := span.Links(); len(l) != 1 {
 				t.Errorf("redeliver span links %v, want the reconciliation pass", l)
-			} else if pass, ok := endedSpan(l[0].SpanContext.SpanID()); !ok || pass.Name() != "relay.reconcile" {
+			} else if pass, ok := otelkit.Span(l[0].SpanContext.SpanID()); !ok || pass.Name() != "relay.reconcile" {
 				t.Errorf("redeliver span links %v, want the relay.reconcile span", l[0].SpanContext.SpanID())
 			}
 		}
@@ -180,7 +180,7 @@ func TestReconcileRedeliversWhatConsumersMiss(t *testing.T) {
 	if redelivered != 3 {
 		t.Errorf("%d copies carry a redeliver span, want 3", redelivered)
 	}
-	if n := counterValue(t, "market.deadletters", givenUp...); n != givenUpBefore+1 {
+	if n := otelkit.Counter(t, "market.deadletters", givenUp...); n != givenUpBefore+1 {
 		t.Errorf("market.deadletters{source=reconcile} went from %d to %d, want +1", givenUpBefore, n)
 	}
 

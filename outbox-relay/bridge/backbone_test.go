@@ -107,7 +107,7 @@ func TestPoisonEventIsParkedAndAggregateMovesOn(t *testing.T) {
 			sub := bridge.Subscription{Name: "reserve-on-product-created", Topic: topic, URL: c.URL()}
 			s.startBridge(t, sub, bridge.Options{MaxAttempts: 3, BackoffBase: 5 * time.Millisecond})
 
-			parkedBefore := counterValue(t, "market.deadletters",
+			parkedBefore := otelkit.Counter(t, "market.deadletters",
 				attribute.String("topic", a.Type), attribute.String("source", bus.DeadLetterBridge))
 			s.publish(t, a, b)
 			testenv.Eventually(t, 20*time.Second, "B delivered", func() bool { return c.succeeded(b.ID) })
@@ -138,11 +138,11 @@ func TestPoisonEventIsParkedAndAggregateMovesOn(t *testing.T) {
 			// The parked message continues from its deadletter span, in A's trace.
 			parent := trace.SpanContextFromContext(telemetry.WithTraceparent(context.Background(), a.Traceparent))
 			parkedAt := trace.SpanContextFromContext(telemetry.WithTraceparent(context.Background(), got.Traceparent))
-			if span, ok := endedSpan(parkedAt.SpanID()); !ok || span.Name() != "deadletter "+dlt || span.Parent().SpanID() != parent.SpanID() {
+			if span, ok := otelkit.Span(parkedAt.SpanID()); !ok || span.Name() != "deadletter "+dlt || span.Parent().SpanID() != parent.SpanID() {
 				t.Errorf("parked with traceparent %q, want its deadletter span's, a child of A's %q", got.Traceparent, a.Traceparent)
 			}
 			// Counted by the bridge (other tests may park product-created events meanwhile).
-			if n := counterValue(t, "market.deadletters", attribute.String("topic", a.Type),
+			if n := otelkit.Counter(t, "market.deadletters", attribute.String("topic", a.Type),
 				attribute.String("source", bus.DeadLetterBridge)); n < parkedBefore+1 {
 				t.Errorf("market.deadletters{source=bridge} went from %d to %d, want one more", parkedBefore, n)
 			}

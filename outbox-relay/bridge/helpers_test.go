@@ -20,8 +20,12 @@ import (
 	"github.com/8949market/market/shared/bus"
 	"github.com/8949market/market/shared/events"
 	"github.com/8949market/market/shared/telemetry"
+	"github.com/8949market/market/shared/telemetry/telemetrytest"
 	"github.com/8949market/market/shared/testenv"
 )
+
+// otelkit records the process's spans and metrics.
+var otelkit = telemetrytest.Install()
 
 // testTraceparent is a valid W3C traceparent carried by the test events.
 const testTraceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
@@ -191,7 +195,7 @@ func checkDeliveryTrace(t *testing.T, d delivery, m bus.Message) {
 	var span sdktrace.ReadOnlySpan
 	testenv.Eventually(t, 5*time.Second, "the delivery span ended", func() bool {
 		var ok bool
-		span, ok = endedSpan(got.SpanID())
+		span, ok = otelkit.Span(got.SpanID())
 		return ok
 	})
 	if !strings.HasPrefix(span.Name(), "deliver ") || span.SpanKind() != trace.SpanKindClient || span.Parent().SpanID() != event.SpanID() {

@@ -23,8 +23,6 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
-	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/8949market/market/shared/api"
 	"github.com/8949market/market/shared/auth"
@@ -32,7 +30,6 @@ import (
 	"github.com/8949market/market/shared/fault"
 	"github.com/8949market/market/shared/platform"
 	"github.com/8949market/market/shared/reservations"
-	"github.com/8949market/market/shared/telemetry"
 	"github.com/8949market/market/shared/testenv"
 )
 
@@ -87,14 +84,12 @@ func envInts(name string, def []int) []int {
 // is sampled or recorded, no metrics) and on as deployed (one trace in ten sampled, spans
 // batched to an exporter that discards them, every metric recorded by the SDK), in
 // alternating order so that a drift of the machine does not favour either; the table
-// gives the throughput ratio on/off (target >= 0.9) and both p99s.
+// gives the throughput ratio on/off (target >= 0.9) and both p99s. otelkit.Deployed
+// switches between the two.
 func BenchmarkStorm(b *testing.B) {
 	stacktest.Quiet(b)
-	stormTelemetry(false)
-	b.Cleanup(func() { // the tests' telemetry again
-		telemetry.SetTracerProvider(recording)
-		metricsOn.Store(true)
-	})
+	otelkit.Deployed(false)
+	b.Cleanup(otelkit.RecordAll) // the tests' telemetry again
 	cfg, signer := testenv.Config(b)
 	cfg.DatabaseMaxConns = stormDBConns
 	st := stacktest.StartWith(b, cfg, signer)
@@ -118,9 +113,9 @@ func BenchmarkStorm(b *testing.B) {
 		id := stormDeal(b, st)
 		users, tokens := mintTokens(b, st)
 		warmPools(b, st.Kit)
-		stormTelemetry(on)
+		otelkit.Deployed(on)
 		run := fire(st.URL+"/api/v1/reservations/"+id.String(), tokens, c)
-		stormTelemetry(false)
+		otelkit.Deployed(false)
 		checkQueue(b, st, id, users, run, true)
 		return run
 	}
@@ -168,26 +163,6 @@ func BenchmarkStorm(b *testing.B) {
 		})
 	}
 	printStormTable(rows, inserts)
-}
-
-// The storm's telemetry when on: the deployed sampler (OTEL_TRACES_SAMPLER
-// parentbased_traceidratio, OTEL_TRACES_SAMPLER_ARG 0.1) and batch processor, to an
-// exporter that discards what it is given, and the SDK's metrics (TestMain's provider).
-// Off is what telemetry.Start installs with no exporter: ids, nothing sampled.
-var (
-	stormOn = sdktrace.NewTracerProvider(sdktrace.WithBatcher(tracetest.NewNoopExporter()),
-		sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.TraceIDRatioBased(0.1))))
-	stormOff = sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.NeverSample())))
-)
-
-// stormTelemetry turns the process's telemetry on or off.
-func stormTelemetry(on bool) {
-	metricsOn.Store(on)
-	if on {
-		telemetry.SetTracerProvider(stormOn)
-	} else {
-		telemetry.SetTracerProvider(stormOff)
-	}
 }
 
 // stormDeal inserts a listed product and its reservation, whose window opened a second

@@ -1,105 +1,38 @@
 package chatserver_test
 
 import (
-	"context"
 	"fmt"
-	"os"
 	"testing"
 
-	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
-	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
-	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
 	chatserver "github.com/8949market/market/chat-server"
 	"github.com/8949market/market/shared/chat/chattest"
 	"github.com/8949market/market/shared/devstack/stacktest"
-	"github.com/8949market/market/shared/telemetry"
+	"github.com/8949market/market/shared/telemetry/telemetrytest"
 	"github.com/8949market/market/shared/testenv"
 )
 
-// The test process records every span (spans) and reads its metrics on demand (metrics):
-// every test of the package runs the chat server with its telemetry on.
-var (
-	spans   = tracetest.NewSpanRecorder()
-	metrics = sdkmetric.NewManualReader()
-)
+// otelkit records the process's spans and metrics: every test of the package runs the
+// chat server with its telemetry on.
+var otelkit = telemetrytest.Install()
 
-func TestMain(m *testing.M) {
-	telemetry.SetTracerProvider(sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans)))
-	otel.SetMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(metrics)))
-	os.Exit(m.Run())
-}
-
-// collect reads the metric called name, nil when nothing recorded it yet.
-func collect(t *testing.T, name string) *metricdata.Metrics {
-	t.Helper()
-	var rm metricdata.ResourceMetrics
-	if err := metrics.Collect(context.Background(), &rm); err != nil {
-		t.Fatal(err)
-	}
-	for _, sm := range rm.ScopeMetrics {
-		for i := range sm.Metrics {
-			if sm.Metrics[i].Name == name {
-				return &sm.Metrics[i]
-			}
-		}
-	}
-	return nil
-}
-
-// sum is the value of the counter or up-down counter name over the points whose
-// attributes include attrs.
-func sum(t *testing.T, name string, attrs ...attribute.KeyValue) int64 {
-	t.Helper()
-	m := collect(t, name)
-	if m == nil {
-		return 0
-	}
-	s, ok := m.Data.(metricdata.Sum[int64])
-	if !ok {
-		t.Fatalf("%s is a %T, want an int64 sum", name, m.Data)
-	}
-	var n int64
-	for _, p := range s.DataPoints {
-		if has(p.Attributes, attrs) {
-			n += p.Value
-		}
-	}
-	return n
-}
-
-// observations is how many values the float64 histogram name holds.
+// observations is how many values the float64 histogram of seconds name holds.
 func observations(t *testing.T, name string) uint64 {
 	t.Helper()
-	m := collect(t, name)
-	if m == nil {
-		return 0
-	}
-	h, ok := m.Data.(metricdata.Histogram[float64])
-	if !ok {
-		t.Fatalf("%s is a %T, want a float64 histogram", name, m.Data)
-	}
-	if m.Unit != "s" {
-		t.Fatalf("%s in %q, want s", name, m.Unit)
-	}
-	var n uint64
-	for _, p := range h.DataPoints {
-		n += p.Count
-	}
-	return n
-}
-
-func has(set attribute.Set, attrs []attribute.KeyValue) bool {
-	for _, a := range attrs {
-		if v, ok := set.Value(a.Key); !ok || v != a.Value {
-			return false
+	if m := otelkit.Metric(t, name); m != nil {
+		if _, ok := m.Data.(metricdata.Histogram[float64]); !ok {
+			t.Fatalf("%s is a %T, want a float64 histogram", name, m.Data)
+		}
+		if m.Unit != "s" {
+			t.Fatalf("%s in %q, want s", name, m.Unit)
 		}
 	}
-	return true
+	n, _ := otelkit.Histogram(t, name)
+	return n
 }
 
 // The chat server reports its connections, messages, delivery time and error frames, and
@@ -113,13 +46,13 @@ func TestTelemetry(t *testing.T) {
 	refused := attribute.String("outcome", "refused")
 	notJoined := attribute.String("code", "CH009")
 	conns, sent, refusals, errs, delivered :=
-		sum(t, "market.chat.connections"), sum(t, "market.chat.messages", stored), sum(t, "market.chat.messages", refused),
-		sum(t, "market.chat.errors", notJoined), observations(t, "market.chat.delivery.duration")
+		otelkit.Counter(t, "market.chat.connections"), otelkit.Counter(t, "market.chat.messages", stored), otelkit.Counter(t, "market.chat.messages", refused),
+		otelkit.Counter(t, "market.chat.errors", notJoined), observations(t, "market.chat.delivery.duration")
 
 	buyer := chattest.Dial(t, st.ChatURL, room.Buyer.Token)
 	seller := chattest.Dial(t, st.ChatURL, room.Seller.Token)
 	testenv.Eventually(t, chattest.Wait, "two more connections counted", func() bool {
-		return sum(t, "market.chat.connections") == conns+2
+		return otelkit.Counter(t, "market.chat.connections") == conns+2
 	})
 	buyer.Join(room.ID, nil)
 	seller.Join(room.ID, nil)
@@ -130,7 +63,7 @@ func TestTelemetry(t *testing.T) {
 	seller.ExpectMessage(room.ID, ack.Message.ID)
 	// The ack and the message go out before the frame's handling ends: the counts follow.
 	testenv.Eventually(t, chattest.Wait, "the message counted stored, with its delivery time", func() bool {
-		return sum(t, "market.chat.messages", stored) == sent+1 && observations(t, "market.chat.delivery.duration") == delivered+1
+		return otelkit.Counter(t, "market.chat.messages", stored) == sent+1 && observations(t, "market.chat.delivery.duration") == delivered+1
 	})
 
 	// A send refused: the seller leaves the room and sends to it.
@@ -138,9 +71,9 @@ func TestTelemetry(t *testing.T) {
 	seller.Write(chatserver.Frame{Type: chatserver.TypeSend, RoomID: &room.ID, ClientID: "otel-2", Content: "not joined"})
 	seller.ExpectError("CH009")
 	testenv.Eventually(t, chattest.Wait, "the send counted refused, and its error code", func() bool {
-		return sum(t, "market.chat.messages", refused) == refusals+1 && sum(t, "market.chat.errors", notJoined) == errs+1
+		return otelkit.Counter(t, "market.chat.messages", refused) == refusals+1 && otelkit.Counter(t, "market.chat.errors", notJoined) == errs+1
 	})
-	if n := sum(t, "market.chat.messages", stored); n != sent+1 {
+	if n := otelkit.Counter(t, "market.chat.messages", stored); n != sent+1 {
 		t.Fatalf("%d messages stored, want %d", n, sent+1)
 	}
 
@@ -154,17 +87,16 @@ func TestTelemetry(t *testing.T) {
 		t.Fatalf("chat.send links %+v, want the upgrade's span", send.Links())
 	}
 	var sql, broadcast int
-	for _, s := range spans.Ended() {
-		if s.Parent().SpanID() != send.SpanContext().SpanID() {
-			continue
-		}
+	for _, s := range otelkit.Children(send.SpanContext().SpanID()) {
+		members, _ := telemetrytest.Attr(s, "market.chat.members")
+		query, _ := telemetrytest.Attr(s, "db.query.text")
 		switch {
 		case s.Name() == "chat.broadcast":
 			broadcast++
-			if v := attrOf(s, "market.chat.members"); v != "2" {
-				t.Fatalf("chat.broadcast to %s members, want 2", v)
+			if members.String() != "2" {
+				t.Fatalf("chat.broadcast to %s members, want 2", members.String())
 			}
-		case attrOf(s, "db.query.text") != "":
+		case query.String() != "":
 			sql++
 		}
 	}
@@ -176,18 +108,14 @@ func TestTelemetry(t *testing.T) {
 	// The upgrade's server span ended with the handshake, before the connection did.
 	upgrade := send.Links()[0].SpanContext.SpanID()
 	testenv.Eventually(t, chattest.Wait, "the upgrade's span ended while its connection is open", func() bool {
-		for _, s := range spans.Ended() {
-			if s.SpanContext().SpanID() == upgrade {
-				return s.SpanKind() == trace.SpanKindServer
-			}
-		}
-		return false
+		s, ok := otelkit.Span(upgrade)
+		return ok && s.SpanKind() == trace.SpanKindServer
 	})
 
 	buyer.Close()
 	seller.Close()
 	testenv.Eventually(t, chattest.Wait, "the connections uncounted", func() bool {
-		return sum(t, "market.chat.connections") == conns
+		return otelkit.Counter(t, "market.chat.connections") == conns
 	})
 }
 
@@ -197,22 +125,11 @@ func findSpan(t *testing.T, name string, attrs ...attribute.KeyValue) sdktrace.R
 	t.Helper()
 	var found sdktrace.ReadOnlySpan
 	testenv.Eventually(t, chattest.Wait, fmt.Sprintf("a %s span with %v", name, attrs), func() bool {
-		for _, s := range spans.Ended() {
-			if s.Name() == name && has(attribute.NewSet(s.Attributes()...), attrs) {
-				found = s
-				return true
-			}
+		if named := otelkit.Named(name, attrs...); len(named) > 0 {
+			found = named[0]
+			return true
 		}
 		return false
 	})
 	return found
-}
-
-func attrOf(s sdktrace.ReadOnlySpan, key string) string {
-	for _, a := range s.Attributes() {
-		if string(a.Key) == key {
-			return a.Value.String()
-		}
-	}
-	return ""
 }

@@ -2,6 +2,6 @@ package telemetry
 
 import "go.opentelemetry.io/otel/trace"
 
-// SetTracerProvider installs tp as the process's tracer provider: Start does, and tests
-// that record spans (tracetest) do from their TestMain.
+// SetTracerProvider installs tp as the process's tracer provider: Start does, and the
+// tests that record spans (telemetrytest.Install, the trace view's).
 func SetTracerProvider(tp trace.TracerProvider) { provider.set(tp) }

@@ -14,11 +14,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.opentelemetry.io/contrib/detectors/gcp"
-	"go.opentelemetry.io/contrib/exporters/autoexport"
 	"go.opentelemetry.io/contrib/instrumentation/runtime"
 	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/exporters/otlp/otlpmetric/otlpmetricgrpc"
+	"go.opentelemetry.io/otel/exporters/otlp/otlpmetric/otlpmetrichttp"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	promexporter "go.opentelemetry.io/otel/exporters/prometheus"
-	"go.opentelemetry.io/otel/metric/noop"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -48,8 +50,9 @@ type Telemetry struct {
 // Start installs the process's tracer and meter providers, the W3C propagators and the Go
 // runtime metrics, as the standard environment asks:
 //
-//   - OTEL_TRACES_EXPORTER and OTEL_METRICS_EXPORTER: otlp, console, none, or gcp (Cloud
-//     Trace and Cloud Monitoring, as deployed). Unset, they are otlp when
+//   - OTEL_TRACES_EXPORTER and OTEL_METRICS_EXPORTER: otlp (over OTEL_EXPORTER_OTLP_PROTOCOL,
+//     http/protobuf or grpc, with the exporters' own OTEL_EXPORTER_OTLP_* settings), none,
+//     or gcp (Cloud Trace and Cloud Monitoring, as deployed). Unset, they are otlp when
 //     OTEL_EXPORTER_OTLP_ENDPOINT is set, else none.
 //   - OTEL_TRACES_SAMPLER and OTEL_TRACES_SAMPLER_ARG (e.g. parentbased_traceidratio,
 //     0.1); unset, every trace is sampled. With no span exporter nothing is recorded.
@@ -65,15 +68,13 @@ func Start(ctx context.Context, opts Options) (*Telemetry, error) {
 
 	tpOpts := []sdktrace.TracerProviderOption{sdktrace.WithResource(res)}
 	recording := false
-	if exporting("OTEL_TRACES_EXPORTER") {
-		exporter, err := autoexport.NewSpanExporter(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("OTEL_TRACES_EXPORTER: %w", err)
-		}
-		if !autoexport.IsNoneSpanExporter(exporter) {
-			tpOpts = append(tpOpts, sdktrace.WithBatcher(exporter))
-			recording = true
-		}
+	exporter, err := spanExporter(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("OTEL_TRACES_EXPORTER: %w", err)
+	}
+	if exporter != nil {
+		tpOpts = append(tpOpts, sdktrace.WithBatcher(exporter))
+		recording = true
 	}
 	if opts.Spans != nil {
 		tpOpts = append(tpOpts, sdktrace.WithSyncer(opts.Spans))
@@ -88,14 +89,12 @@ func Start(ctx context.Context, opts Options) (*Telemetry, error) {
 	t.shutdown = append(t.shutdown, tp.Shutdown)
 
 	var readers []sdkmetric.Option
-	if exporting("OTEL_METRICS_EXPORTER") {
-		reader, err := autoexport.NewMetricReader(ctx)
-		if err != nil {
-			return nil, errors.Join(fmt.Errorf("OTEL_METRICS_EXPORTER: %w", err), t.Shutdown(ctx))
-		}
-		if !autoexport.IsNoneMetricReader(reader) {
-			readers = append(readers, sdkmetric.WithReader(reader))
-		}
+	reader, err := metricReader(ctx)
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("OTEL_METRICS_EXPORTER: %w", err), t.Shutdown(ctx))
+	}
+	if reader != nil {
+		readers = append(readers, sdkmetric.WithReader(reader))
 	}
 	if opts.Prometheus {
 		reg := prometheus.NewRegistry()
@@ -107,8 +106,7 @@ func Start(ctx context.Context, opts Options) (*Telemetry, error) {
 		t.Metrics = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 	}
 	if len(readers) == 0 {
-		otel.SetMeterProvider(noop.NewMeterProvider())
-		return t, nil
+		return t, nil // the global default measures nothing
 	}
 	mp := sdkmetric.NewMeterProvider(append(readers, sdkmetric.WithResource(res))...)
 	otel.SetMeterProvider(mp)
@@ -128,12 +126,86 @@ func (t *Telemetry) Shutdown(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// exporting says whether the signal of variable is exported: it is named, or an OTLP
-// endpoint is set (autoexport's default is then OTLP). Unlike autoexport's own default,
-// nothing set means nothing exported, instead of OTLP to localhost logging a failed
-// export every few seconds on a developer's machine.
-func exporting(variable string) bool {
-	return os.Getenv(variable) != "" || os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT") != ""
+// exporter names the exporter variable asks for: "" for none. Unset, it is otlp when an
+// OTLP endpoint is set, else none (not OTLP to localhost, which would log a failed export
+// every few seconds on a developer's machine).
+func exporter(variable string) string {
+	switch v := os.Getenv(variable); {
+	case v == "" && os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT") != "":
+		return "otlp"
+	case v == "none":
+		return ""
+	default:
+		return v
+	}
+}
+
+// grpc says whether OTLP goes over gRPC rather than HTTP (the specification's default).
+func grpc(signal string) bool {
+	p := os.Getenv("OTEL_EXPORTER_OTLP_" + signal + "_PROTOCOL")
+	if p == "" {
+		p = os.Getenv("OTEL_EXPORTER_OTLP_PROTOCOL")
+	}
+	return p == "grpc"
+}
+
+// spanExporter is the exporter OTEL_TRACES_EXPORTER asks for, nil for none.
+func spanExporter(ctx context.Context) (sdktrace.SpanExporter, error) {
+	switch name := exporter("OTEL_TRACES_EXPORTER"); name {
+	case "":
+		return nil, nil
+	case "otlp":
+		if grpc("TRACES") {
+			return otlptracegrpc.New(ctx)
+		}
+		return otlptracehttp.New(ctx)
+	case "gcp":
+		var opts []texporter.Option
+		if p := os.Getenv("GOOGLE_CLOUD_PROJECT"); p != "" {
+			opts = append(opts, texporter.WithProjectID(p))
+		}
+		e, err := texporter.New(opts...)
+		if err != nil {
+			return nil, fmt.Errorf("cloud trace exporter: %w", err)
+		}
+		return e, nil
+	default:
+		return nil, fmt.Errorf("unknown exporter %q (otlp, gcp or none)", name)
+	}
+}
+
+// metricReader is the reader OTEL_METRICS_EXPORTER asks for, nil for none.
+func metricReader(ctx context.Context) (sdkmetric.Reader, error) {
+	var e sdkmetric.Exporter
+	var err error
+	readerOpts := []sdkmetric.PeriodicReaderOption{} // the SDK reads OTEL_METRIC_EXPORT_INTERVAL, else 60 s
+	switch name := exporter("OTEL_METRICS_EXPORTER"); name {
+	case "":
+		return nil, nil
+	case "otlp":
+		if grpc("METRICS") {
+			e, err = otlpmetricgrpc.New(ctx)
+		} else {
+			e, err = otlpmetrichttp.New(ctx)
+		}
+	case "gcp":
+		var opts []mexporter.Option
+		if p := os.Getenv("GOOGLE_CLOUD_PROJECT"); p != "" {
+			opts = append(opts, mexporter.WithProjectID(p))
+		}
+		if e, err = mexporter.New(opts...); err != nil {
+			err = fmt.Errorf("cloud monitoring exporter: %w", err)
+		}
+		// Cloud Monitoring takes a point per series at most every 5 s; a minute is its
+		// dashboards' resolution and keeps the write cost low.
+		readerOpts = append(readerOpts, sdkmetric.WithInterval(time.Minute))
+	default:
+		return nil, fmt.Errorf("unknown exporter %q (otlp, gcp or none)", name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return sdkmetric.NewPeriodicReader(e, readerOpts...), nil
 }
 
 func newResource(ctx context.Context, service string) (*resource.Resource, error) {
@@ -150,36 +222,6 @@ func newResource(ctx context.Context, service string) (*resource.Resource, error
 		return nil, fmt.Errorf("telemetry resource: %w", err)
 	}
 	return res, nil
-}
-
-// The deployed exporters: Cloud Trace and Cloud Monitoring, to the project of
-// GOOGLE_CLOUD_PROJECT (else the metadata server's), with the service account's
-// credentials.
-func init() {
-	autoexport.RegisterSpanExporter("gcp", func(context.Context) (sdktrace.SpanExporter, error) {
-		var opts []texporter.Option
-		if p := os.Getenv("GOOGLE_CLOUD_PROJECT"); p != "" {
-			opts = append(opts, texporter.WithProjectID(p))
-		}
-		e, err := texporter.New(opts...)
-		if err != nil {
-			return nil, fmt.Errorf("cloud trace exporter: %w", err)
-		}
-		return e, nil
-	})
-	autoexport.RegisterMetricReader("gcp", func(context.Context) (sdkmetric.Reader, error) {
-		var opts []mexporter.Option
-		if p := os.Getenv("GOOGLE_CLOUD_PROJECT"); p != "" {
-			opts = append(opts, mexporter.WithProjectID(p))
-		}
-		e, err := mexporter.New(opts...)
-		if err != nil {
-			return nil, fmt.Errorf("cloud monitoring exporter: %w", err)
-		}
-		// Cloud Monitoring takes a point per series at most every 5 s; a minute is its
-		// dashboards' resolution and keeps the write cost low.
-		return sdkmetric.NewPeriodicReader(e, sdkmetric.WithInterval(time.Minute)), nil
-	})
 }
 
 // Flush is Shutdown with a few seconds to finish, for a deferred call at the end of main

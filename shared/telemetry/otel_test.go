@@ -3,6 +3,7 @@ package telemetry_test
 import (
 	"context"
 	"io"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -51,5 +52,35 @@ func TestStart(t *testing.T) {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("/metrics has no %s:\n%s", want, body)
 		}
+	}
+}
+
+// With an OTLP endpoint and nothing else set, spans go there over OTLP/HTTP: any
+// collector receives them.
+func TestStartExportsOTLP(t *testing.T) {
+	got := make(chan string, 10)
+	collector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got <- r.Method + " " + r.URL.Path
+	}))
+	defer collector.Close()
+	t.Setenv("OTEL_TRACES_EXPORTER", "")
+	t.Setenv("OTEL_METRICS_EXPORTER", "none")
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", collector.URL)
+	tel, err := telemetry.Start(t.Context(), telemetry.Options{Service: "otlp-test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, span := telemetry.Tracer.Start(t.Context(), "exported")
+	span.End()
+	if err := tel.Shutdown(t.Context()); err != nil { // flushes the batch
+		t.Fatal(err)
+	}
+	select {
+	case req := <-got:
+		if req != "POST /v1/traces" {
+			t.Errorf("the collector got %s, want POST /v1/traces", req)
+		}
+	default:
+		t.Fatal("the collector got nothing")
 	}
 }

@@ -3,11 +3,21 @@
 // success envelope or the fault as the error body. Adapters are decode-call-encode and
 // nothing else; the rules and the SQL stay in the domain packages, which know no HTTP.
 //
+//	var spec = endpoint.Spec[endpoint.None, products.View]{
+//		Summary: "Cancel a deal before it opens",
+//		PathID:  "productId",
+//		Errors:  []*fault.Error{products.ErrNotFound, products.ErrNotSeller, products.ErrFrozen},
+//	}
+//
+//	func init() {
+//		registry.HTTP("products-cancel", "PATCH /api/v1/products/{productId}/cancel", New, spec.Doc())
+//	}
+//
 //	func New(kit *platform.Kit) http.Handler {
 //		store := products.NewStore(kit.DB)
-//		return endpoint.Handle(kit, func(ctx context.Context, r endpoint.Request[endpoint.None]) (products.View, error) {
+//		return endpoint.Handle(kit, spec, func(ctx context.Context, r endpoint.Request[endpoint.None]) (products.View, error) {
 //			return products.Cancel(ctx, store, r.ID, r.Who, time.Now())
-//		}, endpoint.PathID("productId"))
+//		})
 //	}
 package endpoint
 
@@ -15,6 +25,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"reflect"
 
 	"github.com/google/uuid"
 
@@ -22,6 +33,7 @@ import (
 	"github.com/8949market/market/shared/auth"
 	"github.com/8949market/market/shared/fault"
 	"github.com/8949market/market/shared/platform"
+	"github.com/8949market/market/shared/registry"
 )
 
 // None is the body type of a route that takes no body; none is read.
@@ -42,48 +54,79 @@ type Request[B any] struct {
 	Client string
 }
 
-// Option adjusts how an endpoint reads and answers.
-type Option func(*route)
-
-type route struct {
-	pathID string
-	status int
-	public bool
+// Spec is a REST route's contract, declared once per function package: Doc registers
+// it for the API reference, Handle serves by it, and Go checks that the function handed
+// to Handle takes B and answers R.
+type Spec[B, R any] struct {
+	Summary     string
+	Description string
+	// PathID names the path wildcard the route's id is read from ("productId"); a value
+	// that is not a UUID is refused with 400 C015 on that field before the body is read.
+	PathID string
+	// Status is the success status: 200 unless set (201 for a creation; 204 drops the
+	// function's answer and sends no body).
+	Status int
+	// Public lets the function run without a caller, for routes registered
+	// registry.Public() (signup, login, reissue). Every other route refuses a request
+	// without a verified caller with 401 C002: the registry already did, so this is the
+	// belt to its braces, with the same code.
+	Public bool
+	// Query lists the query parameters the function reads from Request.Query.
+	Query []registry.Param
+	// Errors are the domain's faults the function can end with; the platform's own
+	// (C002, C008-C011, C015, C016, C014) follow from the fields above.
+	Errors []*fault.Error
+	// Example and Answer are examples for the reference: a body and an answer.
+	Example *B
+	Answer  *R
 }
 
-// PathID names the path wildcard the route's id is read from ("productId"); a value that
-// is not a UUID is refused with 400 C015 on that field before the body is read.
-func PathID(name string) Option { return func(r *route) { r.pathID = name } }
+// Doc registers the contract with the function: registry.HTTP(name, route, New, spec.Doc()).
+func (s Spec[B, R]) Doc() registry.Option {
+	op := registry.Operation{
+		Summary: s.Summary, Description: s.Description, Public: s.Public, PathID: s.PathID,
+		Status: s.status(), Query: s.Query, Errors: s.Errors,
+	}
+	if !isNone[B]() {
+		op.Body = reflect.TypeFor[B]()
+		if s.Example != nil {
+			op.BodyExample = *s.Example
+		}
+	}
+	if op.Status != http.StatusNoContent {
+		op.Answer = reflect.TypeFor[R]()
+		if s.Answer != nil {
+			op.AnswerExample = *s.Answer
+		}
+	}
+	return registry.Describe(op)
+}
 
-// Created answers 201 instead of 200.
-func Created() Option { return func(r *route) { r.status = http.StatusCreated } }
+func (s Spec[B, R]) status() int {
+	if s.Status == 0 {
+		return http.StatusOK
+	}
+	return s.Status
+}
 
-// NoContent answers 204 with no body; the function's answer is dropped.
-func NoContent() Option { return func(r *route) { r.status = http.StatusNoContent } }
-
-// Public lets the function run without a caller, for routes registered
-// registry.Public() (signup, login, reissue). Every other route refuses a request without
-// a verified caller with 401 C002 — the registry already did, so this is the belt to its
-// braces, with the same code.
-func Public() Option { return func(r *route) { r.public = true } }
+func isNone[B any]() bool {
+	_, none := any((*B)(nil)).(*None)
+	return none
+}
 
 // Handle is the adapter: caller, path id, body, then do; its answer or fault is written.
-func Handle[B, R any](kit *platform.Kit, do func(ctx context.Context, r Request[B]) (R, error), opts ...Option) http.Handler {
-	rt := route{status: http.StatusOK}
-	for _, o := range opts {
-		o(&rt)
-	}
-	_, noBody := any((*B)(nil)).(*None)
+func Handle[B, R any](kit *platform.Kit, s Spec[B, R], do func(ctx context.Context, r Request[B]) (R, error)) http.Handler {
+	status, noBody := s.status(), isNone[B]()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var req Request[B]
 		who, ok := auth.FromContext(r.Context())
-		if !ok && !rt.public {
+		if !ok && !s.Public {
 			api.Fail(w, r, fault.ErrUnauthenticated)
 			return
 		}
 		req.Who = who
-		if rt.pathID != "" {
-			id, err := ParseID(rt.pathID, r.PathValue(rt.pathID))
+		if s.PathID != "" {
+			id, err := ParseID(s.PathID, r.PathValue(s.PathID))
 			if err != nil {
 				api.Fail(w, r, err)
 				return
@@ -103,11 +146,11 @@ func Handle[B, R any](kit *platform.Kit, do func(ctx context.Context, r Request[
 			api.Fail(w, r, err)
 			return
 		}
-		if rt.status == http.StatusNoContent {
+		if status == http.StatusNoContent {
 			w.WriteHeader(http.StatusNoContent)
 			return
 		}
-		api.JSON(w, r, rt.status, answer)
+		api.JSON(w, r, status, answer)
 	})
 }
 

@@ -53,6 +53,8 @@ type Function struct {
 	Schedule string  // scheduled: when, in cron syntax (Cloud Scheduler)
 	Host     string  // event: the service that serves it ("" = its own Cloud Run service)
 	Package  string  // import path of the function's package
+	// Operation is an HTTP function's contract, for the API reference (Describe).
+	Operation *Operation
 
 	newHTTP  func(*platform.Kit) http.Handler
 	newEvent func(*platform.Kit) EventHandler

@@ -14,14 +14,18 @@ import (
 	"github.com/8949market/market/shared/users"
 )
 
+var spec = endpoint.Spec[endpoint.None, endpoint.None]{
+	Status: http.StatusNoContent,
+}
+
 func init() {
-	registry.HTTP("auth-logout", "POST /api/v1/auth/logout", New)
+	registry.HTTP("auth-logout", "POST /api/v1/auth/logout", New, spec.Doc())
 }
 
 // New builds the handler.
 func New(kit *platform.Kit) http.Handler {
 	signIn := users.NewSignIn(kit.DB, kit.Redis, kit.Signer, kit.Verifier, kit.Denylist, kit.Config)
-	return endpoint.Handle(kit, func(ctx context.Context, r endpoint.Request[endpoint.None]) (endpoint.None, error) {
+	return endpoint.Handle(kit, spec, func(ctx context.Context, r endpoint.Request[endpoint.None]) (endpoint.None, error) {
 		return endpoint.None{}, signIn.Logout(ctx, r.Who)
-	}, endpoint.NoContent())
+	})
 }

@@ -16,14 +16,18 @@ import (
 	"github.com/8949market/market/shared/users"
 )
 
+var spec = endpoint.Spec[users.RefreshRequest, users.Pair]{
+	Public: true,
+}
+
 func init() {
-	registry.HTTP("auth-reissue", "POST /api/v1/auth/reissue", New, registry.Public(), registry.Signs())
+	registry.HTTP("auth-reissue", "POST /api/v1/auth/reissue", New, registry.Public(), registry.Signs(), spec.Doc())
 }
 
 // New builds the handler.
 func New(kit *platform.Kit) http.Handler {
 	signIn := users.NewSignIn(kit.DB, kit.Redis, kit.Signer, kit.Verifier, kit.Denylist, kit.Config)
-	return endpoint.Handle(kit, func(ctx context.Context, r endpoint.Request[users.RefreshRequest]) (users.Pair, error) {
+	return endpoint.Handle(kit, spec, func(ctx context.Context, r endpoint.Request[users.RefreshRequest]) (users.Pair, error) {
 		return signIn.Reissue(ctx, r.Body.AccessToken, r.Body.RefreshToken)
-	}, endpoint.Public())
+	})
 }

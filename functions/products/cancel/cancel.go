@@ -13,14 +13,18 @@ import (
 	"github.com/8949market/market/shared/registry"
 )
 
+var spec = endpoint.Spec[endpoint.None, products.View]{
+	PathID: "productId",
+}
+
 func init() {
-	registry.HTTP("products-cancel", "PATCH /api/v1/products/{productId}/cancel", New)
+	registry.HTTP("products-cancel", "PATCH /api/v1/products/{productId}/cancel", New, spec.Doc())
 }
 
 // New builds the handler.
 func New(kit *platform.Kit) http.Handler {
 	store := products.NewStore(kit.DB)
-	return endpoint.Handle(kit, func(ctx context.Context, r endpoint.Request[endpoint.None]) (products.View, error) {
+	return endpoint.Handle(kit, spec, func(ctx context.Context, r endpoint.Request[endpoint.None]) (products.View, error) {
 		return store.Cancel(ctx, r.ID, r.Who)
-	}, endpoint.PathID("productId"))
+	})
 }

@@ -12,14 +12,16 @@ import (
 	"github.com/8949market/market/shared/registry"
 )
 
+var spec = endpoint.Spec[endpoint.None, products.Listing]{}
+
 func init() {
-	registry.HTTP("products-my", "GET /api/v1/products/my", New)
+	registry.HTTP("products-my", "GET /api/v1/products/my", New, spec.Doc())
 }
 
 // New builds the handler.
 func New(kit *platform.Kit) http.Handler {
 	store := products.NewStore(kit.DB)
-	return endpoint.Handle(kit, func(ctx context.Context, r endpoint.Request[endpoint.None]) (products.Listing, error) {
+	return endpoint.Handle(kit, spec, func(ctx context.Context, r endpoint.Request[endpoint.None]) (products.Listing, error) {
 		return store.Mine(ctx, r.Who.UserID, r.Query)
 	})
 }

@@ -14,14 +14,18 @@ import (
 	"github.com/8949market/market/shared/registry"
 )
 
+var spec = endpoint.Spec[endpoint.None, products.Removal]{
+	PathID: "productId",
+}
+
 func init() {
-	registry.HTTP("products-delete", "DELETE /api/v1/products/{productId}", New)
+	registry.HTTP("products-delete", "DELETE /api/v1/products/{productId}", New, spec.Doc())
 }
 
 // New builds the handler.
 func New(kit *platform.Kit) http.Handler {
 	store := products.NewStore(kit.DB)
-	return endpoint.Handle(kit, func(ctx context.Context, r endpoint.Request[endpoint.None]) (products.Removal, error) {
+	return endpoint.Handle(kit, spec, func(ctx context.Context, r endpoint.Request[endpoint.None]) (products.Removal, error) {
 		return store.Remove(ctx, r.ID, r.Who)
-	}, endpoint.PathID("productId"))
+	})
 }

@@ -14,14 +14,18 @@ import (
 	"github.com/8949market/market/shared/registry"
 )
 
+var spec = endpoint.Spec[products.Schedule, products.View]{
+	PathID: "productId",
+}
+
 func init() {
-	registry.HTTP("products-schedule", "PATCH /api/v1/products/{productId}/schedule", New)
+	registry.HTTP("products-schedule", "PATCH /api/v1/products/{productId}/schedule", New, spec.Doc())
 }
 
 // New builds the handler.
 func New(kit *platform.Kit) http.Handler {
 	store := products.NewStore(kit.DB)
-	return endpoint.Handle(kit, func(ctx context.Context, r endpoint.Request[products.Schedule]) (products.View, error) {
+	return endpoint.Handle(kit, spec, func(ctx context.Context, r endpoint.Request[products.Schedule]) (products.View, error) {
 		return store.Reschedule(ctx, r.ID, r.Body, r.Who)
-	}, endpoint.PathID("productId"))
+	})
 }

@@ -16,14 +16,16 @@ import (
 	"github.com/8949market/market/shared/registry"
 )
 
+var spec = endpoint.Spec[endpoint.None, products.Listing]{}
+
 func init() {
-	registry.HTTP("products-search", "GET /api/v1/products", New)
+	registry.HTTP("products-search", "GET /api/v1/products", New, spec.Doc())
 }
 
 // New builds the handler.
 func New(kit *platform.Kit) http.Handler {
 	store := products.NewStore(kit.DB)
-	return endpoint.Handle(kit, func(ctx context.Context, r endpoint.Request[endpoint.None]) (products.Listing, error) {
+	return endpoint.Handle(kit, spec, func(ctx context.Context, r endpoint.Request[endpoint.None]) (products.Listing, error) {
 		return store.Browse(ctx, r.Query)
 	})
 }

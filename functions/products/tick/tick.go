@@ -17,6 +17,10 @@ import (
 	"github.com/8949market/market/shared/registry"
 )
 
+var spec = endpoint.Spec[endpoint.None, products.TickResult]{
+	Public: true,
+}
+
 func init() {
 	registry.Scheduled("products-tick", "* * * * *", New)
 }
@@ -28,7 +32,7 @@ const batch = 500
 // the call (registry), so the endpoint is Public to endpoint.Handle.
 func New(kit *platform.Kit) http.Handler {
 	store := products.NewStore(kit.DB)
-	return endpoint.Handle(kit, func(ctx context.Context, _ endpoint.Request[endpoint.None]) (products.TickResult, error) {
+	return endpoint.Handle(kit, spec, func(ctx context.Context, _ endpoint.Request[endpoint.None]) (products.TickResult, error) {
 		return store.Tick(ctx, time.Now(), batch)
-	}, endpoint.Public())
+	})
 }

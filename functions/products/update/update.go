@@ -14,14 +14,18 @@ import (
 	"github.com/8949market/market/shared/registry"
 )
 
+var spec = endpoint.Spec[products.Change, products.View]{
+	PathID: "productId",
+}
+
 func init() {
-	registry.HTTP("products-update", "PATCH /api/v1/products/{productId}", New)
+	registry.HTTP("products-update", "PATCH /api/v1/products/{productId}", New, spec.Doc())
 }
 
 // New builds the handler.
 func New(kit *platform.Kit) http.Handler {
 	store := products.NewStore(kit.DB)
-	return endpoint.Handle(kit, func(ctx context.Context, r endpoint.Request[products.Change]) (products.View, error) {
+	return endpoint.Handle(kit, spec, func(ctx context.Context, r endpoint.Request[products.Change]) (products.View, error) {
 		return store.Edit(ctx, r.ID, r.Body, r.Who)
-	}, endpoint.PathID("productId"))
+	})
 }

@@ -15,14 +15,18 @@ import (
 	"github.com/8949market/market/shared/reservations"
 )
 
+var spec = endpoint.Spec[endpoint.None, reservations.Application]{
+	PathID: "reservationId",
+}
+
 func init() {
-	registry.HTTP("reservations-apply", "PATCH /api/v1/reservations/{reservationId}", New)
+	registry.HTTP("reservations-apply", "PATCH /api/v1/reservations/{reservationId}", New, spec.Doc())
 }
 
 // New builds the handler.
 func New(kit *platform.Kit) http.Handler {
 	svc := reservations.NewService(kit.DB, kit.Redis, kit.Config.PaymentWindow)
-	return endpoint.Handle(kit, func(ctx context.Context, r endpoint.Request[endpoint.None]) (reservations.Application, error) {
+	return endpoint.Handle(kit, spec, func(ctx context.Context, r endpoint.Request[endpoint.None]) (reservations.Application, error) {
 		return svc.Apply(ctx, r.ID, r.Who)
-	}, endpoint.PathID("reservationId"))
+	})
 }

@@ -11,14 +11,18 @@ import (
 	"github.com/8949market/market/shared/reservations"
 )
 
+var spec = endpoint.Spec[reservations.Reason, reservations.Detail]{
+	PathID: "reservationId",
+}
+
 func init() {
-	registry.HTTP("reservations-cancel-buyer", "PATCH /api/v1/reservations/{reservationId}/cancel/buyer", New)
+	registry.HTTP("reservations-cancel-buyer", "PATCH /api/v1/reservations/{reservationId}/cancel/buyer", New, spec.Doc())
 }
 
 // New builds the handler.
 func New(kit *platform.Kit) http.Handler {
 	svc := reservations.NewService(kit.DB, kit.Redis, kit.Config.PaymentWindow)
-	return endpoint.Handle(kit, func(ctx context.Context, r endpoint.Request[reservations.Reason]) (reservations.Detail, error) {
+	return endpoint.Handle(kit, spec, func(ctx context.Context, r endpoint.Request[reservations.Reason]) (reservations.Detail, error) {
 		return svc.CancelByBuyer(ctx, r.ID, r.Who, r.Body)
-	}, endpoint.PathID("reservationId"))
+	})
 }

@@ -11,14 +11,18 @@ import (
 	"github.com/8949market/market/shared/reservations"
 )
 
+var spec = endpoint.Spec[endpoint.None, reservations.Detail]{
+	PathID: "reservationId",
+}
+
 func init() {
-	registry.HTTP("reservations-complete", "PATCH /api/v1/reservations/{reservationId}/complete", New)
+	registry.HTTP("reservations-complete", "PATCH /api/v1/reservations/{reservationId}/complete", New, spec.Doc())
 }
 
 // New builds the handler.
 func New(kit *platform.Kit) http.Handler {
 	svc := reservations.NewService(kit.DB, kit.Redis, kit.Config.PaymentWindow)
-	return endpoint.Handle(kit, func(ctx context.Context, r endpoint.Request[endpoint.None]) (reservations.Detail, error) {
+	return endpoint.Handle(kit, spec, func(ctx context.Context, r endpoint.Request[endpoint.None]) (reservations.Detail, error) {
 		return svc.Complete(ctx, r.ID, r.Who)
-	}, endpoint.PathID("reservationId"))
+	})
 }

@@ -16,14 +16,16 @@ import (
 	"github.com/8949market/market/shared/reservations"
 )
 
+var spec = endpoint.Spec[endpoint.None, any]{}
+
 func init() {
-	registry.HTTP("reservations-list", "GET /api/v1/reservations", New)
+	registry.HTTP("reservations-list", "GET /api/v1/reservations", New, spec.Doc())
 }
 
 // New builds the handler.
 func New(kit *platform.Kit) http.Handler {
 	svc := reservations.NewService(kit.DB, kit.Redis, kit.Config.PaymentWindow)
-	return endpoint.Handle(kit, func(ctx context.Context, r endpoint.Request[endpoint.None]) (any, error) {
+	return endpoint.Handle(kit, spec, func(ctx context.Context, r endpoint.Request[endpoint.None]) (any, error) {
 		return svc.List(ctx, r.Who, r.Query)
 	})
 }

@@ -17,6 +17,10 @@ import (
 	"github.com/8949market/market/shared/reservations"
 )
 
+var spec = endpoint.Spec[endpoint.None, reservations.SweepResult]{
+	Public: true,
+}
+
 func init() {
 	registry.Scheduled("reservations-sweep", "* * * * *", New)
 }
@@ -28,7 +32,7 @@ const batch = 500
 // endpoint, its caller verified by the push credential.
 func New(kit *platform.Kit) http.Handler {
 	lc := reservations.NewLifecycle(kit.DB, kit.Redis, kit.Config.PaymentWindow)
-	return endpoint.Handle(kit, func(ctx context.Context, _ endpoint.Request[endpoint.None]) (reservations.SweepResult, error) {
+	return endpoint.Handle(kit, spec, func(ctx context.Context, _ endpoint.Request[endpoint.None]) (reservations.SweepResult, error) {
 		return lc.Sweep(ctx, batch)
-	}, endpoint.Public())
+	})
 }

@@ -11,14 +11,18 @@ import (
 	"github.com/8949market/market/shared/trades"
 )
 
+var spec = endpoint.Spec[trades.Cancellation, trades.Trade]{
+	PathID: "tradeId",
+}
+
 func init() {
-	registry.HTTP("trades-cancel", "PATCH /api/v1/trades/{tradeId}/cancel", New)
+	registry.HTTP("trades-cancel", "PATCH /api/v1/trades/{tradeId}/cancel", New, spec.Doc())
 }
 
 // New builds the handler.
 func New(kit *platform.Kit) http.Handler {
 	store := trades.NewStore(kit.DB)
-	return endpoint.Handle(kit, func(ctx context.Context, r endpoint.Request[trades.Cancellation]) (trades.Trade, error) {
+	return endpoint.Handle(kit, spec, func(ctx context.Context, r endpoint.Request[trades.Cancellation]) (trades.Trade, error) {
 		return trades.Cancel(ctx, store, r.ID, r.Who, r.Body)
-	}, endpoint.PathID("tradeId"))
+	})
 }

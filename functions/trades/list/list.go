@@ -14,14 +14,16 @@ import (
 	"github.com/8949market/market/shared/trades"
 )
 
+var spec = endpoint.Spec[endpoint.None, page.Page[trades.Trade]]{}
+
 func init() {
-	registry.HTTP("trades-list", "GET /api/v1/trades", New)
+	registry.HTTP("trades-list", "GET /api/v1/trades", New, spec.Doc())
 }
 
 // New builds the handler.
 func New(kit *platform.Kit) http.Handler {
 	store := trades.NewStore(kit.DB)
-	return endpoint.Handle(kit, func(ctx context.Context, r endpoint.Request[endpoint.None]) (page.Page[trades.Trade], error) {
+	return endpoint.Handle(kit, spec, func(ctx context.Context, r endpoint.Request[endpoint.None]) (page.Page[trades.Trade], error) {
 		return trades.List(ctx, store, r.Who, r.Query)
 	})
 }

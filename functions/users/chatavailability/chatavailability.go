@@ -15,14 +15,18 @@ import (
 	"github.com/8949market/market/shared/users"
 )
 
+var spec = endpoint.Spec[endpoint.None, users.Availability]{
+	PathID: "userId",
+}
+
 func init() {
-	registry.HTTP("users-chat-availability", "GET /api/v1/users/{userId}/chat-availability", New)
+	registry.HTTP("users-chat-availability", "GET /api/v1/users/{userId}/chat-availability", New, spec.Doc())
 }
 
 // New builds the handler.
 func New(kit *platform.Kit) http.Handler {
 	store := users.NewStore(kit.DB, kit.Config.AccessTokenTTL)
-	return endpoint.Handle(kit, func(ctx context.Context, r endpoint.Request[endpoint.None]) (users.Availability, error) {
+	return endpoint.Handle(kit, spec, func(ctx context.Context, r endpoint.Request[endpoint.None]) (users.Availability, error) {
 		return users.ChatAvailability(ctx, store, r.ID, r.Query.Get("chatDate"), r.Query.Get("chatTime"))
-	}, endpoint.PathID("userId"))
+	})
 }

@@ -17,14 +17,16 @@ import (
 	"github.com/8949market/market/shared/users"
 )
 
+var spec = endpoint.Spec[endpoint.None, page.Page[users.Summary]]{}
+
 func init() {
-	registry.HTTP("users-list", "GET /api/v1/users", New)
+	registry.HTTP("users-list", "GET /api/v1/users", New, spec.Doc())
 }
 
 // New builds the handler.
 func New(kit *platform.Kit) http.Handler {
 	store := users.NewStore(kit.DB, kit.Config.AccessTokenTTL)
-	return endpoint.Handle(kit, func(ctx context.Context, r endpoint.Request[endpoint.None]) (page.Page[users.Summary], error) {
+	return endpoint.Handle(kit, spec, func(ctx context.Context, r endpoint.Request[endpoint.None]) (page.Page[users.Summary], error) {
 		return users.List(ctx, store, r.Who, r.Query)
 	})
 }

@@ -15,14 +15,18 @@ import (
 	"github.com/8949market/market/shared/users"
 )
 
+var spec = endpoint.Spec[endpoint.None, users.Deleted]{
+	PathID: "userId",
+}
+
 func init() {
-	registry.HTTP("users-delete", "DELETE /api/v1/users/{userId}", New)
+	registry.HTTP("users-delete", "DELETE /api/v1/users/{userId}", New, spec.Doc())
 }
 
 // New builds the handler.
 func New(kit *platform.Kit) http.Handler {
 	store := users.NewStore(kit.DB, kit.Config.AccessTokenTTL)
-	return endpoint.Handle(kit, func(ctx context.Context, r endpoint.Request[endpoint.None]) (users.Deleted, error) {
+	return endpoint.Handle(kit, spec, func(ctx context.Context, r endpoint.Request[endpoint.None]) (users.Deleted, error) {
 		return users.Remove(ctx, store, kit.Denylist, r.Who, r.ID, time.Now())
-	}, endpoint.PathID("userId"))
+	})
 }

@@ -16,14 +16,18 @@ import (
 	"github.com/8949market/market/shared/users"
 )
 
+var spec = endpoint.Spec[users.AdminUpdate, users.Modified]{
+	PathID: "userId",
+}
+
 func init() {
-	registry.HTTP("users-update", "PATCH /api/v1/users/{userId}", New)
+	registry.HTTP("users-update", "PATCH /api/v1/users/{userId}", New, spec.Doc())
 }
 
 // New builds the handler.
 func New(kit *platform.Kit) http.Handler {
 	store := users.NewStore(kit.DB, kit.Config.AccessTokenTTL)
-	return endpoint.Handle(kit, func(ctx context.Context, r endpoint.Request[users.AdminUpdate]) (users.Modified, error) {
+	return endpoint.Handle(kit, spec, func(ctx context.Context, r endpoint.Request[users.AdminUpdate]) (users.Modified, error) {
 		return users.Update(ctx, store, kit.Denylist, r.Who, r.ID, r.Body, time.Now())
-	}, endpoint.PathID("userId"))
+	})
 }

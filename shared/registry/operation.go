@@ -35,6 +35,10 @@ type Operation struct {
 	Errors []*fault.Error
 	// BodyExample and AnswerExample are shown in the reference.
 	BodyExample, AnswerExample any
+	// Frames, for a route that upgrades to a WebSocket (status 101), are the messages
+	// either side sends, and CloseCodes the codes the server closes it with.
+	Frames     []Frame
+	CloseCodes map[int]string
 }
 
 // Param is one query parameter.
@@ -53,3 +57,22 @@ type Param struct {
 
 // Describe attaches a REST function's contract (endpoint.Spec.Doc builds it).
 func Describe(op Operation) Option { return func(f *Function) { f.Operation = &op } }
+
+// External is an operation served outside the registry, described for the same reference:
+// the chat server's REST routes and its WebSocket (chatserver.Reference).
+type External struct {
+	Name   string // the operation's id, as a function name would be ("chat-rooms-list")
+	Method string
+	Path   string
+	Operation
+}
+
+// Frame is one kind of WebSocket message of an operation that upgrades: its type field's
+// value, who sends it and its shape.
+type Frame struct {
+	Type        string       // the frame's "type"
+	From        string       // "client" or "server"
+	Body        reflect.Type // the frame's Go type
+	Description string
+	Example     any
+}

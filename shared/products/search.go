@@ -42,6 +42,9 @@ const (
 	SortNewest Sort = "newest"     // newest listing first
 )
 
+// MaxStartingWithin is the longest startingWithin a search takes.
+const MaxStartingWithin = 366 * 24 * time.Hour
+
 // ErrSort is an unknown sort.
 var ErrSort = fault.ErrBadParameter.WithMessage("sort must be startTime, price, price,desc or newest").OnField("sort")
 
@@ -251,7 +254,7 @@ func ParseQuery(v url.Values) (Query, error) {
 	}
 	if s := v.Get("startingWithin"); s != "" {
 		d, err := time.ParseDuration(s)
-		if err != nil || d <= 0 || d > 366*24*time.Hour {
+		if err != nil || d <= 0 || d > MaxStartingWithin {
 			return Query{}, bad("startingWithin", "startingWithin must be a positive duration such as 30m or 24h")
 		}
 		q.StartingWithin = d

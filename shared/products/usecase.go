@@ -85,6 +85,12 @@ func (s *Store) change(ctx context.Context, id uuid.UUID, now time.Time, fn func
 // Listing is one page of a search's items.
 type Listing = page.Page[Item]
 
+// A search's page: DefaultPageSize items unless size asks for 1 to MaxPageSize.
+const (
+	DefaultPageSize = 20
+	MaxPageSize     = 100
+)
+
 // Browse is the search the query parameters ask for (ParseQuery, size, cursor), now.
 func (s *Store) Browse(ctx context.Context, params url.Values) (Listing, error) {
 	return s.browse(ctx, params, nil, time.Now())
@@ -103,7 +109,7 @@ func (s *Store) browse(ctx context.Context, params url.Values, seller *uuid.UUID
 	if seller != nil {
 		q.SellerID = seller
 	}
-	size, err := page.Size(params, 20, 100)
+	size, err := page.Size(params, DefaultPageSize, MaxPageSize)
 	if err != nil {
 		return Listing{}, err
 	}

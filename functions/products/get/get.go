@@ -5,15 +5,40 @@ package get
 import (
 	"context"
 	"net/http"
+	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/8949market/market/shared/endpoint"
+	"github.com/8949market/market/shared/fault"
 	"github.com/8949market/market/shared/platform"
 	"github.com/8949market/market/shared/products"
 	"github.com/8949market/market/shared/registry"
 )
 
 var spec = endpoint.Spec[endpoint.None, products.View]{
+	Summary: "Get a product",
+	Description: "Shows one product to any signed-in user. `status` is the effective state at the " +
+		"moment of the answer, read from the clock: the deal is `RESERVING` from `startTime` to the " +
+		"microsecond and `EXPIRED` from `endTime` when nobody holds it, whether or not the scheduled " +
+		"tidy-up has stored it yet. A `FAILED` deal, or one whose trade could not be opened, shows " +
+		"`failureReason` and `failedAt`.\n\n" +
+		"A deleted product is 404 `P001`, as an unknown one is.",
 	PathID: "productId",
+	Errors: []*fault.Error{products.ErrNotFound},
+	Answer: &products.View{
+		ProductID:      uuid.MustParse("3f6b2c1d-8e4a-4b7f-9c25-6d1e0a9b8c47"),
+		Name:           "Oak dining chair",
+		Description:    "Solid oak, bought in 2021, a few scratches on the left leg. Pick-up in Mapo-gu.",
+		Price:          45000,
+		Status:         products.Reserving,
+		SellerID:       uuid.MustParse("9a4c7e21-5d3b-4f86-b2a9-1e6d8c3f7a52"),
+		SellerNickname: "bobsdeals",
+		StartTime:      time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC),
+		EndTime:        time.Date(2026, 12, 5, 13, 0, 0, 0, time.UTC),
+		CreatedAt:      time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC),
+		ModifiedAt:     time.Date(2026, 12, 5, 12, 0, 0, 412000, time.UTC),
+	},
 }
 
 func init() {

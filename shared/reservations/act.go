@@ -98,28 +98,50 @@ func (s *Service) answer(ctx context.Context, id uuid.UUID, who auth.Identity, e
 // ErrStatus is a status filter that is not a reservation status.
 var ErrStatus = fault.ErrBadParameter.WithMessage("status must be AVAILABLE, PENDING, PAID, COMPLETED, CANCELLED or CLOSED").OnField("status")
 
+// A list's page: DefaultListSize items unless size asks for 1 to MaxListSize.
+const (
+	DefaultListSize = 20
+	MaxListSize     = 100
+)
+
+// Listing is the answer to GET /api/v1/reservations: a page of Items, or, when the query
+// names a productId, that product's public Summary. Exactly one is set, and the JSON is
+// that one's object alone (the embedded pointers add no key of their own).
+type Listing struct {
+	*Summary
+	*page.Page[Item]
+}
+
 // List answers GET /api/v1/reservations for who: with productId, the product's public
 // Summary; otherwise a page of Items filtered by status, productName, sellerName and
-// buyerName, size at a time (20 by default, at most 100) after cursor.
-func (s *Service) List(ctx context.Context, who auth.Identity, q url.Values) (any, error) {
+// buyerName, size at a time (DefaultListSize by default, at most MaxListSize) after cursor.
+func (s *Service) List(ctx context.Context, who auth.Identity, q url.Values) (Listing, error) {
 	if raw := q.Get("productId"); raw != "" {
 		productID, err := uuid.Parse(raw)
 		if err != nil {
-			return nil, fault.ErrBadParameter.WithMessage("productId must be a UUID").OnField("productId")
+			return Listing{}, fault.ErrBadParameter.WithMessage("productId must be a UUID").OnField("productId")
 		}
-		return s.read.ForProduct(ctx, productID, who)
+		sum, err := s.read.ForProduct(ctx, productID, who)
+		if err != nil {
+			return Listing{}, err
+		}
+		return Listing{Summary: &sum}, nil
 	}
 	f := Filter{ProductName: q.Get("productName"), SellerName: q.Get("sellerName"), BuyerName: q.Get("buyerName")}
 	if raw := q.Get("status"); raw != "" {
 		st, ok := ParseStatus(raw)
 		if !ok {
-			return nil, ErrStatus
+			return Listing{}, ErrStatus
 		}
 		f.Status = st
 	}
-	size, err := page.Size(q, 20, 100)
+	size, err := page.Size(q, DefaultListSize, MaxListSize)
 	if err != nil {
-		return nil, err
+		return Listing{}, err
 	}
-	return s.read.List(ctx, who, f, size, q.Get("cursor"))
+	p, err := s.read.List(ctx, who, f, size, q.Get("cursor"))
+	if err != nil {
+		return Listing{}, err
+	}
+	return Listing{Page: &p}, nil
 }

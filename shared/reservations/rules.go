@@ -139,13 +139,16 @@ func (r *Reservation) close(by *uuid.UUID, why string) error {
 	return nil
 }
 
-// reason checks a step's reason: required, at most 500 characters.
+// MaxReasonLength is the longest reason a step takes, in bytes of UTF-8 once trimmed.
+const MaxReasonLength = 500
+
+// reason checks a step's reason: required, at most MaxReasonLength bytes.
 func reason(r string) (string, error) {
 	r = strings.TrimSpace(r)
 	if r == "" {
 		return "", ErrReasonRequired.OnField("reason")
 	}
-	if len(r) > 500 {
+	if len(r) > MaxReasonLength {
 		return "", fault.ErrValidation.WithMessage("reason must be at most 500 characters").OnField("reason")
 	}
 	return r, nil

@@ -11,6 +11,7 @@ import (
 	_ "github.com/8949market/market/functions/auth/logout"
 	_ "github.com/8949market/market/functions/auth/reissue"
 	_ "github.com/8949market/market/functions/auth/signup"
+	_ "github.com/8949market/market/functions/platform/docs"
 	_ "github.com/8949market/market/functions/platform/info"
 	_ "github.com/8949market/market/functions/products/cancel"
 	_ "github.com/8949market/market/functions/products/create"

@@ -72,7 +72,7 @@ func Fail(w http.ResponseWriter, r *http.Request, err error) {
 	body := ErrorBody{
 		Status:    status,
 		Code:      f.Code,
-		Error:     statusName(status),
+		Error:     StatusName(status),
 		Message:   f.Message,
 		TraceID:   telemetry.TraceID(ctx),
 		Timestamp: time.Now().UTC().Format(time.RFC3339Nano),
@@ -119,9 +119,9 @@ func Status(k fault.Kind) int {
 	}
 }
 
-// statusName is the status as an enum name, as the original's bodies carry it
-// (404 → NOT_FOUND).
-func statusName(status int) string {
+// StatusName is the status as an enum name, as the original's bodies carry it
+// (404 → NOT_FOUND): the error body's "error".
+func StatusName(status int) string {
 	name := strings.ToUpper(http.StatusText(status))
 	return strings.NewReplacer(" ", "_", "-", "_", "'", "").Replace(name)
 }

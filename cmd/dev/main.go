@@ -55,6 +55,7 @@ func run() error {
 			"GET /metrics":       tel.Metrics,
 			"GET /debug/traces":  traces.Handler("/debug/traces"),
 			"GET /debug/traces/": traces.Handler("/debug/traces"),
+			"GET /docs":          http.RedirectHandler("/api/v1/docs/index.html", http.StatusFound), // the API reference (platform-docs)
 		},
 	})
 	if err != nil {

@@ -125,3 +125,106 @@ func undecodable(err error) error {
 	}
 	return chat.ErrFrame.WithMessage("frame is not JSON")
 }
+
+// The shapes of Frame per type, for the API reference (Reference): Frame is what travels,
+// one struct for every type with the fields a type does not use omitted; each of these
+// names the fields one type carries, with the JSON Frame gives them (TestReference holds
+// them to Frame and DecodeFrame).
+
+// JoinFrame is a client's join: start receiving the room's messages, after replaying those
+// after LastID when it is set.
+type JoinFrame struct {
+	Type   string    `json:"type"`
+	RoomID uuid.UUID `json:"roomId"`
+	LastID *int64    `json:"lastId,omitempty"`
+}
+
+// LeaveFrame is a client's leave: stop receiving the room.
+type LeaveFrame struct {
+	Type   string    `json:"type"`
+	RoomID uuid.UUID `json:"roomId"`
+}
+
+// SendFrame is a client's send: store Content in the room, once per ClientID.
+type SendFrame struct {
+	Type     string    `json:"type"`
+	RoomID   uuid.UUID `json:"roomId"`
+	ClientID string    `json:"clientId"`
+	Content  string    `json:"content"`
+}
+
+// ReadFrame is a client's read: move its read mark up to LastID.
+type ReadFrame struct {
+	Type   string    `json:"type"`
+	RoomID uuid.UUID `json:"roomId"`
+	LastID int64     `json:"lastId"`
+}
+
+// TypingFrame is a client's typing: tell the other member.
+type TypingFrame struct {
+	Type   string    `json:"type"`
+	RoomID uuid.UUID `json:"roomId"`
+}
+
+// JoinedFrame answers a join: the room as the member sees it and its last message's id.
+type JoinedFrame struct {
+	Type   string    `json:"type"`
+	RoomID uuid.UUID `json:"roomId"`
+	Room   chat.Room `json:"room"`
+	LastID int64     `json:"lastId"`
+}
+
+// MessageFrame is a stored message of a joined room, live or replayed.
+type MessageFrame struct {
+	Type    string       `json:"type"`
+	RoomID  uuid.UUID    `json:"roomId"`
+	Message chat.Message `json:"message"`
+}
+
+// AckFrame answers a send: the stored message; Duplicate when the send was a retry.
+type AckFrame struct {
+	Type      string       `json:"type"`
+	RoomID    uuid.UUID    `json:"roomId"`
+	ClientID  string       `json:"clientId"`
+	Message   chat.Message `json:"message"`
+	Duplicate bool         `json:"duplicate,omitempty"`
+}
+
+// ReadNoticeFrame relays a member's read mark to the room's connections.
+type ReadNoticeFrame struct {
+	Type   string    `json:"type"`
+	RoomID uuid.UUID `json:"roomId"`
+	UserID uuid.UUID `json:"userId"`
+	LastID int64     `json:"lastId"`
+}
+
+// TypingNoticeFrame relays the other member's typing.
+type TypingNoticeFrame struct {
+	Type   string    `json:"type"`
+	RoomID uuid.UUID `json:"roomId"`
+	UserID uuid.UUID `json:"userId"`
+}
+
+// ClosedFrame says the room's trade ended: the room is read-only.
+type ClosedFrame struct {
+	Type   string      `json:"type"`
+	RoomID uuid.UUID   `json:"roomId"`
+	Status chat.Status `json:"status"`
+}
+
+// ErrorFrame refuses a frame, or says why the session ends (C002): a fault's code, its
+// message and field, and the roomId and clientId of the frame it answers when it had them.
+type ErrorFrame struct {
+	Type     string     `json:"type"`
+	Code     string     `json:"code"`
+	Error    string     `json:"error"`
+	Field    string     `json:"field,omitempty"`
+	RoomID   *uuid.UUID `json:"roomId,omitempty"`
+	ClientID string     `json:"clientId,omitempty"`
+}
+
+// ReconnectFrame says the server is going away: reconnect and join with the last ids seen.
+type ReconnectFrame struct {
+	Type  string `json:"type"`
+	Error string `json:"error"`
+}

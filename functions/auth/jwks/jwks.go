@@ -8,6 +8,7 @@ package jwks
 import (
 	"encoding/json"
 	"net/http"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -16,8 +17,25 @@ import (
 	"github.com/8949market/market/shared/registry"
 )
 
+// doc is the route's contract: a bare key set, not the success envelope.
+var doc = registry.Operation{
+	Summary: "Get the token verification keys",
+	Description: "Publishes the public keys that verify access tokens, as a bare JSON Web Key Set " +
+		"(RFC 7517), not in the success envelope, so JWT libraries read it as is. Anyone may fetch it. " +
+		"Each key is Ed25519 (`kty` `OKP`, `crv` `Ed25519`, `alg` `EdDSA`); pick the one whose `kid` " +
+		"matches the token's header. Several keys are listed while keys rotate, so a new key is known " +
+		"before it signs. The answer may be cached for 5 minutes (`Cache-Control: public, max-age=300`).",
+	Public:      true,
+	Status:      http.StatusOK,
+	ContentType: "application/jwk-set+json",
+	Answer:      reflect.TypeFor[auth.JWKS](),
+	AnswerExample: auth.JWKS{Keys: []auth.JWK{
+		{Kty: "OKP", Crv: "Ed25519", Kid: "2026-11", Alg: "EdDSA", Use: "sig", X: "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"},
+	}},
+}
+
 func init() {
-	registry.HTTP("auth-jwks", "GET /api/v1/auth/jwks", New, registry.Public())
+	registry.HTTP("auth-jwks", "GET /api/v1/auth/jwks", New, registry.Public(), registry.Describe(doc))
 }
 
 // New builds the handler.

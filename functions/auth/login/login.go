@@ -11,13 +11,35 @@ import (
 	"net/http"
 
 	"github.com/8949market/market/shared/endpoint"
+	"github.com/8949market/market/shared/fault"
 	"github.com/8949market/market/shared/platform"
 	"github.com/8949market/market/shared/registry"
 	"github.com/8949market/market/shared/users"
 )
 
 var spec = endpoint.Spec[users.Credentials, users.Pair]{
-	Public: true,
+	Summary: "Log in",
+	Description: "Exchanges a username (any case) and password for an access token and the first refresh " +
+		"token of a new session. No access token is needed.\n\n" +
+		"The access token is an EdDSA-signed JWT sent as `Authorization: Bearer <accessToken>`; it lives " +
+		"`expiresIn` seconds (15 minutes by default). The refresh token is opaque and lives 7 days (by default) from its " +
+		"issue; exchange it, with the access token, at `POST /api/v1/auth/reissue` before it runs out. " +
+		"Each login starts a separate session, ended by `POST /api/v1/auth/logout`.\n\n" +
+		"A wrong password and an unknown username get the same 401 `U020`, after the same work. Attempts " +
+		"are limited per client address, and failed attempts per username, within a window (15 minutes " +
+		"by default); over either limit the answer is 429 `C013` with `Retry-After` in seconds. A " +
+		"successful login clears the username's failures.",
+	Public:  true,
+	Example: &users.Credentials{Username: "alice2024", Password: "Sunny!day42"},
+	Errors: []*fault.Error{
+		users.ErrUsernameRequired, users.ErrPasswordRequired, fault.ErrRateLimited, users.ErrBadCredentials,
+	},
+	Answer: &users.Pair{
+		AccessToken:  "eyJhbGciOiJFZERTQSIsImtpZCI6IjIwMjYtMTEiLCJ0eXAiOiJKV1QifQ.EXAMPLE-ACCESS-TOKEN-PAYLOAD.EXAMPLE-SIGNATURE",
+		RefreshToken: "5f0c2a9e7b3d4e81a6f2c9d0b1e4a7c3.EXAMPLE-REFRESH-SECRET-1",
+		TokenType:    "Bearer",
+		ExpiresIn:    900,
+	},
 }
 
 func init() {

@@ -15,6 +15,10 @@ import (
 )
 
 var spec = endpoint.Spec[endpoint.None, endpoint.None]{
+	Summary: "Log out",
+	Description: "Ends the caller's session: none of its refresh tokens can be reissued any more, and the " +
+		"access token this request carries is revoked until it would have expired. Other sessions of " +
+		"the account (other logins, other devices) go on. Answers 204 with no body.",
 	Status: http.StatusNoContent,
 }
 

@@ -7,18 +7,44 @@ package info
 
 import (
 	"net/http"
+	"reflect"
 	"runtime"
 	"runtime/debug"
 	"time"
 
 	"github.com/8949market/market/shared/api"
 	"github.com/8949market/market/shared/auth"
+	"github.com/8949market/market/shared/fault"
 	"github.com/8949market/market/shared/platform"
 	"github.com/8949market/market/shared/registry"
 )
 
+// doc is the route's contract (the handler is not endpoint.Handle: its answer depends on an
+// optional token).
+var doc = registry.Operation{
+	Summary: "Get the service's name and clock",
+	Description: "Tells anyone the service's name and its current time (UTC), by which a client times " +
+		"its deal countdowns. No access token is needed; one that is sent must be valid and unrevoked " +
+		"(401 `C002`).\n\n" +
+		"The build part (`revision`, `goVersion`, `backbone`, `topicPrefix`, `functions`: which build " +
+		"answers and how it is wired) is included only when the token is an administrator's (MANAGER or " +
+		"MASTER); for anyone else those fields are absent.",
+	Public: true,
+	Status: http.StatusOK,
+	Answer: reflect.TypeFor[Response](),
+	AnswerExample: Response{
+		Service: "8949-market",
+		Time:    time.Date(2026, 12, 5, 11, 59, 57, 250_000_000, time.UTC),
+		Build: &Build{
+			Revision: "6b9d27a4c1e85f3d2b7a90e6c4d18f5b3a2e7c90", GoVersion: "go1.26.8",
+			Backbone: "pubsub", TopicPrefix: "prod-", Functions: 73,
+		},
+	},
+	Errors: []*fault.Error{auth.ErrTokenInvalid},
+}
+
 func init() {
-	registry.HTTP("platform-info", "GET /api/v1/platform/info", New, registry.Public())
+	registry.HTTP("platform-info", "GET /api/v1/platform/info", New, registry.Public(), registry.Describe(doc))
 }
 
 // Response is what anyone sees, plus Build for an administrator.

@@ -3,7 +3,7 @@ SHELL := /usr/bin/env bash
 GO    ?= go
 PKGS  ?= ./...
 
-.PHONY: help dev up test test-short faults fuzz bench migrate migrate-status migrate-reset manifest deadletters deadletters-replay fmt vet lint build services infra-check images
+.PHONY: help dev up test test-short faults fuzz bench migrate migrate-status migrate-reset manifest openapi deadletters deadletters-replay fmt vet lint build services infra-check images
 
 ## dev: make sure PostgreSQL and Redis run, build bin/dev (the first build compiles everything: several minutes, packages listed as they compile; later ones seconds), then run every function, chat and the backbone on http://localhost:8080
 dev: services
@@ -61,6 +61,10 @@ migrate-reset:
 ## manifest: regenerate infra/terraform/functions.json (Terraform) and infra/compose/bridge-targets.json (docker compose) from the function registry
 manifest:
 	$(GO) run ./cmd/manifest -o infra/terraform/functions.json -compose infra/compose/bridge-targets.json -dashboards infra/terraform/dashboards -grafana infra/compose/observability/grafana/dashboards
+
+## openapi: regenerate the API reference (shared/apidocs/openapi.json, OpenAPI 3.1, served at /api/v1/docs/) and API Gateway's Swagger 2.0 config (infra/terraform/gateway.json) from the function registry, the Go types of each route's endpoint.Spec and the chat server's reference; a test fails when either is stale
+openapi:
+	$(GO) run ./cmd/openapi
 
 ## deadletters: list FAILED outbox rows, events a consumer has not recorded, and dead-lettered messages, with their errors (TOPIC_PREFIX dev- unless set; ARGS='-topic product-created -json')
 deadletters:

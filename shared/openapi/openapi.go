@@ -95,26 +95,24 @@ func Build(fns []registry.Function, extra []registry.External) (*openapi3.T, err
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("openapi: %w", joinErrs(errs))
 	}
-	if err := Validate(context.Background(), doc); err != nil {
-		return nil, err
-	}
-	return doc, nil
+	return load(context.Background(), doc)
 }
 
-// Validate checks doc as kin-openapi reads OpenAPI 3.1, examples included.
-func Validate(ctx context.Context, doc *openapi3.T) error {
+// load reads doc back as kin-openapi reads OpenAPI 3.1 (so its references resolve, as a
+// router and the validators need) and validates it, examples included.
+func load(ctx context.Context, doc *openapi3.T) (*openapi3.T, error) {
 	raw, err := JSON(doc)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	loaded, err := openapi3.NewLoader().LoadFromData(raw)
 	if err != nil {
-		return fmt.Errorf("openapi: load the generated document: %w", err)
+		return nil, fmt.Errorf("openapi: load the generated document: %w", err)
 	}
 	if err := loaded.Validate(ctx, openapi3.EnableExamplesValidation()); err != nil {
-		return fmt.Errorf("openapi: the generated document is not valid: %w", err)
+		return nil, fmt.Errorf("openapi: the generated document is not valid: %w", err)
 	}
-	return nil
+	return loaded, nil
 }
 
 // JSON is the document as committed: indented, keys sorted, a final newline.
@@ -171,7 +169,7 @@ func (g generator) operation(name, method, path string, op registry.Operation) (
 		o.Parameters = append(o.Parameters, &openapi3.ParameterRef{Value: query(q)})
 	}
 	if op.Body != nil {
-		media := openapi3.NewMediaType().WithSchemaRef(g.schemas.of(op.Body))
+		media := openapi3.NewMediaType().WithSchemaRef(g.schemas.body(op.Body))
 		media.Example = op.BodyExample
 		o.RequestBody = &openapi3.RequestBodyRef{Value: openapi3.NewRequestBody().WithRequired(true).
 			WithContent(openapi3.Content{"application/json": media})}

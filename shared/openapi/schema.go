@@ -19,6 +19,11 @@ import (
 // rather than kin-openapi's openapi3gen, which writes OpenAPI 3.0's nullable and leaves
 // required and component names to post-processing.
 type schemas struct {
+	// request is set while a request body's schema is made: there a pointer or omitempty
+	// field is optional and every other is required; in an answer a field is required
+	// unless omitempty. A pointer may be null either way.
+	request    bool
+	used       map[reflect.Type]bool // struct → its direction (request), once made
 	components openapi3.Schemas
 	names      map[reflect.Type]string // named struct → its component
 	owners     map[string]reflect.Type // component → the type that took the name
@@ -27,7 +32,8 @@ type schemas struct {
 }
 
 func newSchemas(enums map[reflect.Type][]string) *schemas {
-	return &schemas{components: openapi3.Schemas{}, names: map[reflect.Type]string{}, owners: map[string]reflect.Type{}, enums: enums}
+	return &schemas{components: openapi3.Schemas{}, names: map[reflect.Type]string{}, owners: map[string]reflect.Type{},
+		enums: enums, used: map[reflect.Type]bool{}}
 }
 
 var (
@@ -88,9 +94,20 @@ func (s *schemas) of(t reflect.Type) *openapi3.SchemaRef {
 	}
 }
 
+// body is the schema of a request body of type t.
+func (s *schemas) body(t reflect.Type) *openapi3.SchemaRef {
+	s.request = true
+	defer func() { s.request = false }()
+	return s.of(t)
+}
+
 func (s *schemas) component(t reflect.Type) *openapi3.SchemaRef {
 	name, ok := s.names[t]
+	if ok && s.used[t] != s.request {
+		s.fail(fmt.Errorf("type %s is both a request body and part of an answer: give each its own type", t))
+	}
 	if !ok {
+		s.used[t] = s.request
 		name = componentName(t)
 		if other, taken := s.owners[name]; taken {
 			s.fail(fmt.Errorf("types %s and %s both want the schema name %s", other, t, name))
@@ -140,7 +157,9 @@ func (s *schemas) fields(o *openapi3.Schema, t reflect.Type, required bool) {
 			ref = describe(ref, doc)
 		}
 		o.Properties[name] = ref
-		if required && !strings.Contains(opts, "omitempty") && !strings.Contains(opts, "omitzero") {
+		optional := strings.Contains(opts, "omitempty") || strings.Contains(opts, "omitzero") ||
+			(s.request && f.Type.Kind() == reflect.Pointer)
+		if required && !optional {
 			o.Required = append(o.Required, name)
 		}
 	}

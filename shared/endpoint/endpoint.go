@@ -6,7 +6,7 @@
 //	var spec = endpoint.Spec[endpoint.None, products.View]{
 //		Summary: "Cancel a deal before it opens",
 //		PathID:  "productId",
-//		Errors:  []*fault.Error{products.ErrNotFound, products.ErrNotSeller, products.ErrFrozen},
+//		Errors:  []*fault.Error{products.ErrNotFound, products.ErrForbidden, products.ErrStateChange},
 //	}
 //
 //	func init() {

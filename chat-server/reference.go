@@ -95,15 +95,17 @@ func listOperation() registry.Operation {
 			"user is refused with 403 `C003` (field `userId`); naming oneself is the same as naming no one.\n\n" +
 			"Keyset pagination: `size` rooms per page (1 to 100, default 20), then pass the answer's `nextCursor` " +
 			"as `cursor` with the same `q`, `status` and `userId`; `hasNext` is false and `nextCursor` absent " +
-			"on the last page. A cursor made for another list is 400 `C015`.",
+			"on the last page. A cursor made for another list is 400 `C015`. Query text that is not UTF-8 or holds " +
+			"a NUL is 400 `C016`.",
 		Query: []registry.Param{
 			{Name: "q", Type: "string", Example: "lens",
 				Description: "A part of the product name or of either member's nickname, in any case; trimmed, " +
 					"at most 100 characters (400 `C015`)."},
-			{Name: "status", Type: "string", Enum: []string{string(chat.Trading), string(chat.Completed), string(chat.Cancelled)},
-				Example: string(chat.Trading),
-				Description: "Only rooms in this state (any case). `TRADING` rooms take messages; `COMPLETED` and " +
-					"`CANCELLED` ones, whose trade ended, are read-only. Anything else is 400 `C015`."},
+			// No enum: any case is accepted ("trading" too), which an enum would deny.
+			{Name: "status", Type: "string", Example: string(chat.Trading),
+				Description: "Only rooms in this state: `TRADING`, `COMPLETED` or `CANCELLED`, in any case. `TRADING` " +
+					"rooms take messages; `COMPLETED` and `CANCELLED` ones, whose trade ended, are read-only. Anything " +
+					"else is 400 `C015`."},
 			{Name: "userId", Type: "string", Format: "uuid", Example: exBuyerID.String(),
 				Description: "Administrators only: list this user's rooms instead of their own. Not a UUID: 400 " +
 					"`C015`; another user's id from a non-administrator: 403 `C003`."},
@@ -113,7 +115,7 @@ func listOperation() registry.Operation {
 				Description: "The `nextCursor` of the previous page, with the same `q`, `status` and `userId`; absent " +
 					"for the first page."},
 		},
-		Errors: []*fault.Error{fault.ErrBadParameter, fault.ErrForbidden},
+		Errors: []*fault.Error{fault.ErrBadParameter, fault.ErrText, fault.ErrForbidden},
 		Answer: reflect.TypeFor[page.Page[chat.Room]](),
 		Status: http.StatusOK,
 		AnswerExample: page.Page[chat.Room]{

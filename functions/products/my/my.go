@@ -5,6 +5,7 @@ package my
 import (
 	"context"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -27,8 +28,8 @@ var spec = endpoint.Spec[endpoint.None, products.Listing]{
 		"false and `nextCursor` absent on the last page. A cursor made for other filters or another " +
 		"order, and any malformed parameter, is 400 `C015` naming the parameter.",
 	Query: []registry.Param{
-		{Name: "status", Type: "string", Enum: statuses, Example: string(products.PendingReservation),
-			Description: "Only products in this effective state (any case)."},
+		{Name: "status", Type: "string", Example: string(products.PendingReservation),
+			Description: "Only products in this effective state, in any case: " + strings.Join(statuses, ", ") + "."},
 		{Name: "sellerId", Type: "string", Format: "uuid",
 			Description: "Ignored: the list is always the caller's. A value that is not a UUID is still refused."},
 		{Name: "q", Type: "string", Example: "chair",

@@ -9,6 +9,7 @@ package search
 import (
 	"context"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -33,8 +34,8 @@ var spec = endpoint.Spec[endpoint.None, products.Listing]{
 		"and a cursor stays good for them. A cursor made for other filters or another order, and any " +
 		"malformed parameter, is 400 `C015` naming the parameter.",
 	Query: []registry.Param{
-		{Name: "status", Type: "string", Enum: statuses, Example: string(products.Reserving),
-			Description: "Only products in this effective state (any case)."},
+		{Name: "status", Type: "string", Example: string(products.Reserving),
+			Description: "Only products in this effective state, in any case: " + strings.Join(statuses, ", ") + "."},
 		{Name: "sellerId", Type: "string", Format: "uuid", Example: "9a4c7e21-5d3b-4f86-b2a9-1e6d8c3f7a52",
 			Description: "Only this seller's products."},
 		{Name: "q", Type: "string", Example: "oak chair",

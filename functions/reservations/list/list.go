@@ -9,6 +9,7 @@ package list
 import (
 	"context"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -40,8 +41,8 @@ var spec = endpoint.Spec[endpoint.None, reservations.Listing]{
 	Query: []registry.Param{
 		{Name: "productId", Type: "string", Format: "uuid", Example: "3f6b2c1d-8e4a-4b7f-9c25-6d1e0a9b8c47",
 			Description: "Answer this product's public reservation summary instead of a page; the other parameters are then ignored."},
-		{Name: "status", Type: "string", Enum: statuses, Example: string(reservations.Pending),
-			Description: "Only reservations in this state (any case)."},
+		{Name: "status", Type: "string", Example: string(reservations.Pending),
+			Description: "Only reservations in this state, in any case: " + strings.Join(statuses, ", ") + "."},
 		{Name: "productName", Type: "string", Example: "chair",
 			Description: "A part of the product's name, in any case."},
 		{Name: "sellerName", Type: "string", Example: "bob",

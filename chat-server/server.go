@@ -10,7 +10,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -23,6 +22,7 @@ import (
 	"github.com/8949market/market/shared/api"
 	"github.com/8949market/market/shared/auth"
 	"github.com/8949market/market/shared/chat"
+	"github.com/8949market/market/shared/cors"
 	"github.com/8949market/market/shared/fault"
 	"github.com/8949market/market/shared/platform"
 	"github.com/8949market/market/shared/registry"
@@ -36,6 +36,9 @@ type Server struct {
 	hub      *hub
 	presence *presence
 	mux      *http.ServeMux
+	// origins are the allowed browser origins besides the server's own host, as
+	// coder/websocket's patterns.
+	origins []string
 	// handler is mux, instrumented, beside the hosted event functions (instrumented by
 	// their own names), so each request is logged once.
 	handler http.Handler
@@ -59,10 +62,11 @@ func New(kit *platform.Kit) *Server {
 		hub:   newHub(kit.Redis),
 		presence: &presence{rdb: kit.Redis, max: kit.Config.ChatMaxConnsPerUser,
 			ttl: 3 * kit.Config.ChatPingInterval},
-		mux:    http.NewServeMux(),
-		ctx:    ctx,
-		cancel: cancel,
-		conns:  map[*conn]struct{}{},
+		mux:     http.NewServeMux(),
+		ctx:     ctx,
+		cancel:  cancel,
+		conns:   map[*conn]struct{}{},
+		origins: originPatterns(kit.Config.CORSAllowedOrigins),
 	}
 	go s.hub.run(ctx)
 	go s.followTokens(ctx)
@@ -83,7 +87,9 @@ func New(kit *platform.Kit) *Server {
 	for _, f := range Hosted() {
 		outer.Handle("POST /internal/functions/"+f.Name, f.Handler(kit))
 	}
-	outer.Handle("/", api.Instrument("chat-server", s.mux))
+	// Browsers on the allowed origins may call the REST routes (CORS) and open the
+	// WebSocket (its origin check, in upgrade): one list for both, the REST functions'.
+	outer.Handle("/", api.Instrument("chat-server", cors.Handler(kit.Config.CORSAllowedOrigins, s.mux)))
 	s.handler = outer
 	return s
 }
@@ -214,13 +220,7 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request) {
 			slog.Warn("chat: presence remove", "conn", c.id, "error", err.Error())
 		}
 	}
-	opts := &websocket.AcceptOptions{Subprotocols: []string{Subprotocol}}
-	if slices.Contains(s.kit.Config.ChatOrigins, "*") {
-		opts.InsecureSkipVerify = true // tokens, not cookies: a foreign page gains nothing
-	} else {
-		opts.OriginPatterns = s.kit.Config.ChatOrigins
-	}
-	ws, err := websocket.Accept(w, r, opts)
+	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: []string{Subprotocol}, OriginPatterns: s.origins})
 	if err != nil {
 		forget(context.WithoutCancel(r.Context()))
 		return // Accept has answered
@@ -252,6 +252,25 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request) {
 		c.serve()
 		slog.InfoContext(logCtx, "chat: disconnected", "conn", c.id, "user", who.UserID, "cause", context.Cause(c.ctx))
 	}()
+}
+
+// originPatterns turns exact origins into coder/websocket's OriginPatterns: a pattern
+// with "://" is matched (path.Match) against the Origin's scheme and host, so the
+// characters path.Match reads are escaped and an origin matches only itself. With none,
+// the WebSocket accepts only its own host's pages and clients that send no Origin.
+func originPatterns(origins []string) []string {
+	out := make([]string, 0, len(origins))
+	for _, o := range origins {
+		var b strings.Builder
+		for _, c := range o {
+			if strings.ContainsRune(`*?[]\`, c) {
+				b.WriteByte('\\')
+			}
+			b.WriteRune(c)
+		}
+		out = append(out, b.String())
+	}
+	return out
 }
 
 func subprotocolToken(r *http.Request) (string, bool) {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/caarlos0/env/v11"
@@ -122,10 +123,12 @@ type Config struct {
 	// ChatSendBuffer is how many frames may wait for a slow client before it is cut off
 	// (it reconnects with its last id and misses nothing).
 	ChatSendBuffer int `env:"CHAT_SEND_BUFFER" envDefault:"256"`
-	// ChatOrigins lists the browser origins (host patterns) allowed to open a WebSocket
-	// from another host. Tokens, not cookies, authenticate, so a foreign page gains
-	// nothing; "*" allows every origin.
-	ChatOrigins []string `env:"CHAT_ALLOWED_ORIGINS" envSeparator:"," envDefault:"*"`
+	// CORSAllowedOrigins are the browser origins (exact, "https://app.example.com") whose
+	// pages may call the API and open the chat WebSocket from another origin: the REST
+	// functions' and the chat server's CORS and the WebSocket's origin check read this
+	// one list, so they agree. None by default: a deployment opts in to cross-origin
+	// browser access; make dev allows its local front-end servers.
+	CORSAllowedOrigins []string `env:"CORS_ALLOWED_ORIGINS" envSeparator:","`
 	// PushAuth is how internal endpoints (event and scheduled functions, wherever they are
 	// served) check their callers: "oidc" on GCP (a Google ID token for ServiceURL from one
 	// of PushInvokers), "token" locally (PushToken in the endpoint URL). Unset, a process
@@ -161,7 +164,8 @@ func Parse(environ map[string]string) (Config, error) {
 	if environ != nil {
 		opts.Environment = environ
 	}
-	if err := env.ParseWithOptions(&c, opts); err != nil {
+	err := env.ParseWithOptions(&c, opts)
+	if err != nil {
 		return Config{}, fmt.Errorf("read configuration: %w", err)
 	}
 	if c.Backbone != "kafka" && c.Backbone != "pubsub" {
@@ -173,10 +177,43 @@ func Parse(environ map[string]string) (Config, error) {
 	if err := c.checkPushAuth(); err != nil {
 		return Config{}, fmt.Errorf("read configuration: %w", err)
 	}
+	if c.CORSAllowedOrigins, err = origins(c.CORSAllowedOrigins); err != nil {
+		return Config{}, fmt.Errorf("read configuration: %w", err)
+	}
 	if c.BcryptCost < 10 || c.BcryptCost > 31 {
 		return Config{}, fmt.Errorf("read configuration: BCRYPT_COST must be 10 to 31, got %d", c.BcryptCost)
 	}
 	return c, nil
+}
+
+// origins trims the CORS_ALLOWED_ORIGINS entries and refuses one a browser would never
+// send: the check is an exact match against the Origin header, which is the serialized
+// origin (lowercase scheme and host, no path, the default port left out), so anything
+// else, a wildcard included, would silently allow nothing.
+func origins(raw []string) ([]string, error) {
+	var out []string
+	for _, o := range raw {
+		o = strings.TrimSpace(o)
+		if o == "" {
+			continue
+		}
+		if strings.ContainsAny(o, "*?") {
+			return nil, fmt.Errorf("CORS_ALLOWED_ORIGINS: %q: list exact origins, no wildcards", o)
+		}
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("CORS_ALLOWED_ORIGINS: %q is not an origin (scheme://host[:port])", o)
+		}
+		canonical := u.Scheme + "://" + strings.ToLower(u.Host)
+		if port := u.Port(); (u.Scheme == "http" && port == "80") || (u.Scheme == "https" && port == "443") {
+			canonical = u.Scheme + "://" + strings.ToLower(u.Hostname())
+		}
+		if o != canonical {
+			return nil, fmt.Errorf("CORS_ALLOWED_ORIGINS: %q is not an origin as browsers send it; write %q", o, canonical)
+		}
+		out = append(out, o)
+	}
+	return out, nil
 }
 
 // MinPushTokenLength is the shortest PUSH_TOKEN accepted: guessing it must be hopeless.

@@ -1,6 +1,7 @@
 package config_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -86,6 +87,53 @@ func TestPushAuth(t *testing.T) {
 			}
 			if tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
 				t.Fatalf("Parse(%v) error = %v, want one containing %q", tc.env, err, tc.wantErr)
+			}
+		})
+	}
+}
+
+// CORS_ALLOWED_ORIGINS lists exact origins as browsers send them; none by default. An
+// entry that no Origin header could equal is refused rather than silently matching nothing.
+func TestCORSAllowedOrigins(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name    string
+		value   string // "" leaves the variable unset
+		want    []string
+		wantErr string
+	}{
+		{name: "none by default"},
+		{name: "one", value: "https://app.example.com", want: []string{"https://app.example.com"}},
+		{name: "several, spaces and empties dropped", value: "http://localhost:5173, https://app.example.com:8443,,",
+			want: []string{"http://localhost:5173", "https://app.example.com:8443"}},
+		{name: "wildcard", value: "*", wantErr: "no wildcards"},
+		{name: "wildcard host", value: "https://*.example.com", wantErr: "no wildcards"},
+		{name: "no scheme", value: "app.example.com", wantErr: "is not an origin"},
+		{name: "other scheme", value: "ftp://app.example.com", wantErr: "is not an origin"},
+		{name: "trailing slash", value: "https://app.example.com/", wantErr: `write "https://app.example.com"`},
+		{name: "path", value: "https://app.example.com/app", wantErr: `write "https://app.example.com"`},
+		{name: "uppercase host", value: "https://App.example.com", wantErr: `write "https://app.example.com"`},
+		{name: "default port", value: "https://app.example.com:443", wantErr: `write "https://app.example.com"`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			env := map[string]string{}
+			if tc.value != "" {
+				env["CORS_ALLOWED_ORIGINS"] = tc.value
+			}
+			cfg, err := config.Parse(env)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("Parse(%q) error = %v, want one containing %q", tc.value, err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Parse(%q): %v", tc.value, err)
+			}
+			if !slices.Equal(cfg.CORSAllowedOrigins, tc.want) {
+				t.Errorf("CORSAllowedOrigins = %q, want %q", cfg.CORSAllowedOrigins, tc.want)
 			}
 		})
 	}

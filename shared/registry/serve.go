@@ -17,6 +17,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/8949market/market/shared/api"
+	"github.com/8949market/market/shared/cors"
 	"github.com/8949market/market/shared/fault"
 	"github.com/8949market/market/shared/platform"
 )
@@ -26,8 +27,10 @@ import (
 // method, reads its path parameters from the request path by its own pattern (so
 // r.PathValue works whatever router, if any, sent the request) and, unless public,
 // requires an access token; behind API Gateway (GATEWAY_INVOKER) it first requires the
-// gateway's own token. Event and scheduled functions serve only callers kit.Push verifies,
-// in every mode.
+// gateway's own token. Before all of these it answers a browser's CORS preflight, which
+// carries no token, for the origins of CORS_ALLOWED_ORIGINS (shared/cors), and marks its
+// responses, errors included, for them. Event and scheduled functions serve only callers
+// kit.Push verifies, in every mode, and no browser.
 func (f Function) Handler(kit *platform.Kit) http.Handler {
 	switch f.Kind {
 	case KindHTTP:
@@ -47,7 +50,7 @@ func (f Function) Handler(kit *platform.Kit) http.Handler {
 		if kit.Gateway != nil {
 			h = kit.Gateway.Require(h)
 		}
-		return api.Instrument(f.Name, h)
+		return api.Instrument(f.Name, cors.Handler(kit.Config.CORSAllowedOrigins, h))
 	case KindScheduled:
 		return api.Instrument(f.Name, kit.Push.Require(postOnly(f.newHTTP(kit))))
 	case KindEvent:
@@ -210,8 +213,11 @@ func eventFault(e *cloudevents.Event, err error) error {
 
 // Mux routes requests by method and path: the most specific pattern wins
 // (/products/my before /products/{productId}); a path that exists under another method
-// answers 405 with Allow; anything else 404. Both in the error body. The dev router serves
-// the HTTP functions with one; the deployed shape's API Gateway stand-in its backends.
+// answers 405 with Allow; anything else 404. Both in the error body. A CORS preflight goes
+// to the most specific route of its path, whatever the method it asks for: every function
+// answers preflights alike, and API Gateway is configured to route OPTIONS so. The dev
+// router serves the HTTP functions with one; the deployed shape's API Gateway stand-in
+// its backends.
 type Mux struct {
 	routes []Route
 }
@@ -245,7 +251,7 @@ func (m *Mux) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if _, ok := rt.Pattern.Match(r.URL.Path); !ok {
 			continue
 		}
-		if rt.Method != r.Method {
+		if rt.Method != r.Method && !cors.Preflight(r) {
 			allow = append(allow, rt.Method)
 			continue
 		}

@@ -3,6 +3,7 @@ package devstack
 import (
 	"log/slog"
 	"os"
+	"strconv"
 
 	"github.com/8949market/market/shared/config"
 	"github.com/8949market/market/shared/telemetry"
@@ -10,8 +11,9 @@ import (
 
 // LocalConfig is the configuration make dev and make up run with: the environment, and
 // where it says nothing, text logs for people, topics under prefix, servers on
-// 127.0.0.1 only, and the JWT keys and first administrator kept in .dev (made on first
-// use). It also sets up logging.
+// 127.0.0.1 only, browser pages from the local front-end servers allowed (DevOrigins),
+// and the JWT keys and first administrator kept in .dev (made on first use). It also sets
+// up logging.
 func LocalConfig(prefix, backbone string) (config.Config, error) {
 	cfg, err := config.Load()
 	if err != nil {
@@ -26,6 +28,9 @@ func LocalConfig(prefix, backbone string) (config.Config, error) {
 	}
 	if unset("LISTEN_HOST") {
 		cfg.ListenHost = "127.0.0.1" // this machine only, unless asked
+	}
+	if unset("CORS_ALLOWED_ORIGINS") {
+		cfg.CORSAllowedOrigins = DevOrigins(cfg.Port)
 	}
 	if unset("BACKBONE") && backbone != "" {
 		cfg.Backbone = backbone
@@ -43,4 +48,13 @@ func LocalConfig(prefix, backbone string) (config.Config, error) {
 		}
 	}
 	return cfg, nil
+}
+
+// DevOrigins are the browser origins a local stack on port allows when
+// CORS_ALLOWED_ORIGINS is unset: its own (harmless: same-origin calls need no CORS, but a
+// page may name either host) and the usual front-end dev servers (Vite's 5173, and 3000 of
+// Create React App and Next.js). Deployments allow none unless configured.
+func DevOrigins(port int) []string {
+	self := strconv.Itoa(port)
+	return []string{"http://localhost:" + self, "http://127.0.0.1:" + self, "http://localhost:5173", "http://localhost:3000"}
 }

@@ -344,6 +344,8 @@ func (s *Shape) env(extra map[string]string) []string {
 		"LOG_FORMAT":        "json",
 		"LOG_LEVEL":         c.LogLevel,
 		"SHUTDOWN_TIMEOUT":  "5s",
+		// The functions' CORS and the chat server's, as Terraform's var.cors_allowed_origins.
+		"CORS_ALLOWED_ORIGINS": strings.Join(c.CORSAllowedOrigins, ","),
 	}
 	if c.Backbone == "pubsub" {
 		vars["PUBSUB_EMULATOR_HOST"] = c.PubSubEmulatorHost

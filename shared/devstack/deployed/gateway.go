@@ -12,8 +12,10 @@ import (
 
 // routes is API Gateway's stand-in, built from the manifest as Terraform builds the
 // gateway's config: each REST function's method and path to its own service, the full
-// path appended (APPEND_PATH_TO_ADDRESS), the most specific path winning as in ESPv2,
-// the chat server's REST routes to the chat server, and no WebSocket (API Gateway carries
+// path appended (APPEND_PATH_TO_ADDRESS), the most specific path winning as in ESPv2, a
+// browser's CORS preflight (OPTIONS) to a function of its path, as the gateway's config
+// declares an OPTIONS operation per path (registry.Mux), the chat server's REST routes,
+// preflights included, to the chat server, and no WebSocket (API Gateway carries
 // none: clients reach the chat server on its own URL). The proxy appends the client's
 // address to X-Forwarded-For, as the gateway does.
 func (s *Shape) routes() http.Handler {

@@ -24,6 +24,7 @@ import (
 	"github.com/8949market/market/shared/auth"
 	"github.com/8949market/market/shared/config"
 	"github.com/8949market/market/shared/devstack"
+	"github.com/8949market/market/shared/openapi/openapitest"
 	"github.com/8949market/market/shared/testenv"
 )
 
@@ -117,22 +118,38 @@ func (s *Stack) Do(t testing.TB, method, path string, body any, token string) Re
 	return Do(t, s.client, method, s.URL+path, body, token)
 }
 
+// DoWith is Do with extra request headers (a browser's Origin, a preflight's
+// Access-Control-Request-*), set after the body's Content-Type and the token.
+func (s *Stack) DoWith(t testing.TB, method, path string, header http.Header, body any, token string) Response {
+	t.Helper()
+	return do(t, s.client, method, s.URL+path, header, body, token)
+}
+
 // Do sends one request with client; Stack.Do is the usual way in.
 func Do(t testing.TB, client *http.Client, method, url string, body any, token string) Response {
 	t.Helper()
+	return do(t, client, method, url, nil, body, token)
+}
+
+func do(t testing.TB, client *http.Client, method, url string, header http.Header, body any, token string) Response {
+	t.Helper()
 	var rd io.Reader
+	var sent []byte
 	switch b := body.(type) {
 	case nil:
 	case string:
-		rd = bytes.NewReader([]byte(b))
+		sent = []byte(b)
 	case []byte:
-		rd = bytes.NewReader(b)
+		sent = b
 	default:
 		raw, err := json.Marshal(b)
 		if err != nil {
 			t.Fatalf("stacktest: marshal body: %v", err)
 		}
-		rd = bytes.NewReader(raw)
+		sent = raw
+	}
+	if body != nil {
+		rd = bytes.NewReader(sent)
 	}
 	req, err := http.NewRequest(method, url, rd)
 	if err != nil {
@@ -144,6 +161,9 @@ func Do(t testing.TB, client *http.Client, method, url string, body any, token s
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
+	for k, v := range header {
+		req.Header[http.CanonicalHeaderKey(k)] = v
+	}
 	res, err := client.Do(req)
 	if err != nil {
 		t.Fatalf("stacktest: %s %s: %v", method, url, err)
@@ -152,6 +172,10 @@ func Do(t testing.TB, client *http.Client, method, url string, body any, token s
 	raw, err := io.ReadAll(res.Body)
 	if err != nil {
 		t.Fatalf("stacktest: read body: %v", err)
+	}
+	// Every exchange is held to the API reference (the contract tests).
+	if err := openapitest.Check(req, sent, res.StatusCode, res.Header, raw); err != nil {
+		t.Error(err)
 	}
 	return Response{Status: res.StatusCode, Header: res.Header, Body: raw}
 }

@@ -143,7 +143,6 @@ func getOperation() registry.Operation {
 			"MASTER); anyone else is refused with 403 `CH002`. A member also gets their read mark `lastReadId` " +
 			"and `unreadCount`, the messages from the other member after it; an administrator gets neither. " +
 			"`closedAt` is set once the trade ended (`roomStatus` `COMPLETED` or `CANCELLED`)." + roomIDNote,
-		PathID:        "roomId",
 		Errors:        []*fault.Error{chat.ErrRoomID, chat.ErrRoomNotFound, chat.ErrNotMember},
 		Answer:        reflect.TypeFor[chat.Room](),
 		Status:        http.StatusOK,
@@ -163,7 +162,6 @@ func messagesOperation() registry.Operation {
 			"messages remain, `hasMore` is true and `nextBefore` (the first id of this page) is the `before` of " +
 			"the older page; otherwise `nextBefore` is absent. A `before` or `limit` out of its range is 400 `C015`." +
 			roomIDNote,
-		PathID: "roomId",
 		Query: []registry.Param{
 			{Name: "before", Type: "integer", Minimum: ptr(1.0), Maximum: ptr(float64(int64(1) << 62)), Example: 44,
 				Description: "Only messages with ids below this one: the previous page's `nextBefore`; absent for the " +
@@ -192,7 +190,6 @@ func readOperation() registry.Operation {
 			"(both members', on every replica) receive a `read` frame with the mark. Answers the room with the " +
 			"caller's `lastReadId` and `unreadCount` after the move; marking a closed room read is allowed." +
 			roomIDNote,
-		PathID:        "roomId",
 		Body:          reflect.TypeFor[ReadRequest](),
 		BodyExample:   ReadRequest{LastID: ptr[int64](43)},
 		Errors:        []*fault.Error{chat.ErrRoomID, fault.ErrValidation, fault.ErrBadParameter, chat.ErrRoomNotFound, chat.ErrNotMember},
@@ -291,10 +288,11 @@ func wsOperation() registry.Operation {
 		Summary:     "Open the chat WebSocket",
 		Description: wsDescription(),
 		Status:      http.StatusSwitchingProtocols,
-		// The handshake's faults, then the codes of the error frame; C002, C006 and C014,
-		// which both can carry, the generator adds.
-		Errors: []*fault.Error{
-			fault.ErrBadParameter, chat.ErrTooManyConns,
+		// The handshake's faults (C002, C006 and C014 the generator adds), then the codes of
+		// the error frame.
+		Errors: []*fault.Error{fault.ErrBadParameter, chat.ErrTooManyConns},
+		FrameErrors: []*fault.Error{
+			fault.ErrUnauthenticated, fault.ErrInternal, fault.ErrUnavailable, fault.ErrBadParameter,
 			fault.ErrText, chat.ErrRoomNotFound, chat.ErrNotMember, chat.ErrRoomClosed, chat.ErrEmptyMessage,
 			chat.ErrMessageTooLong, chat.ErrFlood, chat.ErrClientID, chat.ErrFrame, chat.ErrNotJoined, chat.ErrRoomID,
 		},

@@ -198,16 +198,19 @@ func TestDeployablesServeWhatInfraRoutes(t *testing.T) {
 			for name, job := range e.instances(t, "google_cloud_scheduler_job.function") {
 				lands("scheduler job "+name, job.str(t, "http_target", "uri"), name)
 			}
-			for route, op := range e.local(t, "gateway_operations").AsValueMap() {
-				backend := op.GetAttr("backend").AsString()
-				if backend == chat {
-					continue // the chat server's REST routes (TestGatewayChatRoutes)
+			for path, ops := range e.local(t, "openapi").GetAttr("paths").AsValueMap() {
+				for method, op := range ops.AsValueMap() {
+					backend := op.GetAttr("x-google-backend").GetAttr("address").AsString()
+					route := strings.ToUpper(method) + " " + path
+					if backend == chat || method == "options" {
+						continue // the chat server's REST routes (TestGatewayChatRoutes); a preflight (TestGatewayOpenAPI)
+					}
+					name := strings.TrimPrefix(strings.TrimSuffix(backend, "-"+testProjectNo+"."+testRegion+".run.app"), "https://")
+					if f := tr.fns[name]; f.Route() != route {
+						t.Errorf("gateway route %s goes to %s, whose route is %q", route, name, f.Route())
+					}
+					lands("gateway route "+route, backend, name)
 				}
-				name := strings.TrimPrefix(strings.TrimSuffix(backend, "-"+testProjectNo+"."+testRegion+".run.app"), "https://")
-				if f := tr.fns[name]; f.Route() != route {
-					t.Errorf("gateway route %s goes to %s, whose route is %q", route, name, f.Route())
-				}
-				lands("gateway route "+route, backend, name)
 			}
 			consumers := tr.events
 			if backbone == "pubsub" {

@@ -697,6 +697,7 @@ func TestGatewayOpenAPI(t *testing.T) {
 				Name     string `json:"name"`
 				In       string `json:"in"`
 				Required bool   `json:"required"`
+				Schema   any    `json:"schema"`
 			} `json:"parameters"`
 			Backend struct {
 				Address         string `json:"address"`
@@ -734,7 +735,7 @@ func TestGatewayOpenAPI(t *testing.T) {
 	}
 	chat := e.local(t, "chat_url").AsString()
 	ids := map[string]bool{}
-	operations := 0
+	operations, preflights, chatOps, bodies := 0, 0, 0, 0
 	for path, ops := range doc.Paths {
 		pattern, err := registry.ParsePattern(path)
 		if err != nil {
@@ -745,6 +746,17 @@ func TestGatewayOpenAPI(t *testing.T) {
 			operations++
 			fn, isFunction := routes[strings.ToUpper(method)+" "+pattern.Shape()]
 			switch {
+			case method == "options":
+				// A CORS preflight: to a service of one of the path's operations, which answers
+				// it for every method.
+				preflights++
+				served := false
+				for m, other := range ops {
+					served = served || (m != "options" && other.Backend == op.Backend)
+				}
+				if !served {
+					t.Errorf("OPTIONS %s: to %s, which serves no other operation of the path", path, op.Backend.Address)
+				}
 			case isFunction && tr.fns[fn].Pattern.String() != path:
 				t.Errorf("%s %s: shadows %s's route %s", method, path, fn, tr.fns[fn].Pattern)
 			case !isFunction && !strings.HasPrefix(path, "/api/v1/chat/"):
@@ -754,6 +766,8 @@ func TestGatewayOpenAPI(t *testing.T) {
 			case !isFunction && (!op.Backend.DisableAuth || op.Backend.JWTAudience != ""):
 				// The chat server checks the client's access token itself.
 				t.Errorf("%s %s: a chat route with disable_auth %v, jwt_audience %q", method, path, op.Backend.DisableAuth, op.Backend.JWTAudience)
+			case !isFunction:
+				chatOps++
 			}
 			if op.Backend.PathTranslation != "APPEND_PATH_TO_ADDRESS" {
 				t.Errorf("%s %s: path_translation %q", method, path, op.Backend.PathTranslation)
@@ -764,6 +778,12 @@ func TestGatewayOpenAPI(t *testing.T) {
 			ids[op.OperationID] = true
 			var params []string
 			for _, p := range op.Parameters {
+				if p.In == "body" && p.Schema != nil {
+					bodies++ // the gateway knows the body's schema
+				}
+				if p.In == "query" || p.In == "body" {
+					continue
+				}
 				if p.In != "path" || !p.Required {
 					t.Errorf("%s %s: parameter %s in %s, required %v", method, path, p.Name, p.In, p.Required)
 				}
@@ -774,8 +794,12 @@ func TestGatewayOpenAPI(t *testing.T) {
 			}
 		}
 	}
-	if want := len(tr.http) + len(keysOf(t, e.local(t, "chat_routes"))); operations != want {
-		t.Errorf("%d operations, want %d (REST functions and chat routes)", operations, want)
+	if bodies == 0 {
+		t.Error("no operation gives its body's schema")
+	}
+	if want := len(tr.http) + chatOps + preflights; operations != want || preflights != len(doc.Paths) || chatOps == 0 {
+		t.Errorf("%d operations, want %d (REST functions, %d chat routes and a preflight for each of %d paths, %d)",
+			operations, want, chatOps, len(doc.Paths), preflights)
 	}
 	// The gateway mints its tokens as the account the functions admit (GATEWAY_INVOKER).
 	config, ok := e.instances(t, "google_api_gateway_api_config.api")["0"]
@@ -1080,5 +1104,14 @@ func TestGatewayChatRoutes(t *testing.T) {
 	if len(served) == 0 {
 		t.Fatal("found no chat-server routes: the pattern no longer matches chat-server/")
 	}
-	assertSet(t, "chat routes in the gateway", keysOf(t, e.local(t, "chat_routes")), served)
+	chat := e.local(t, "chat_url").AsString()
+	var routed []string
+	for path, ops := range e.local(t, "openapi").GetAttr("paths").AsValueMap() {
+		for method, op := range ops.AsValueMap() {
+			if method != "options" && op.GetAttr("x-google-backend").GetAttr("address").AsString() == chat {
+				routed = append(routed, strings.ToUpper(method)+" "+path)
+			}
+		}
+	}
+	assertSet(t, "chat routes in the gateway", routed, served)
 }

@@ -1,8 +1,9 @@
-# API Gateway: one host for all of /api/v1/... . Its OpenAPI 2.0 config is built here
-# from the manifest, one operation per REST function with an x-google-backend naming that
-# function's service, because several functions share a path and differ by method, which
-# a load balancer URL map cannot route. The chat server's REST routes go to the chat
-# server; its WebSocket does not go through the gateway (API Gateway carries none).
+# API Gateway: one host for all of /api/v1/... . Its OpenAPI 2.0 config is generated from
+# the API reference (gateway.json, below), one operation per REST function with an
+# x-google-backend naming that function's service, because several functions share a path
+# and differ by method, which a load balancer URL map cannot route. The chat server's REST
+# routes go to the chat server; its WebSocket does not go through the gateway (API Gateway
+# carries none).
 #
 # The gateway calls a REST function with its own Google ID token (jwt_audience = the
 # function's URL, its SERVICE_URL), as the api-gateway account, the only invoker of REST
@@ -11,62 +12,44 @@
 # (GATEWAY_INVOKER). The chat server stays public for its WebSocket and checks access
 # tokens itself, so its routes keep the client's header (disable_auth).
 locals {
-  # The chat server's REST routes (chat-server/, not functions of the registry).
-  chat_routes = {
-    "GET /api/v1/chat/rooms"                   = "chat_rooms_list"
-    "GET /api/v1/chat/rooms/{roomId}"          = "chat_rooms_get"
-    "GET /api/v1/chat/rooms/{roomId}/messages" = "chat_messages_list"
-    "POST /api/v1/chat/rooms/{roomId}/read"    = "chat_rooms_read"
-  }
+  # The gateway's config is the API reference brought down to Swagger 2.0 by `make openapi`
+  # (gateway.json: every REST operation with its parameters and schemas, and an OPTIONS
+  # operation per path for CORS preflights). Each operation names the service it goes to
+  # (x-function, or x-service for the chat server); here that becomes its x-google-backend.
+  gateway_doc = jsondecode(file("${path.module}/gateway.json"))
 
-  gateway_operations = merge(
+  gateway_backends = merge(
     {
-      for name, f in local.http_functions : "${f.method} ${f.path}" => {
-        method       = f.method
-        path         = f.path
-        operation    = replace(name, "-", "_")
-        backend      = local.function_urls[name]
-        backend_auth = { jwt_audience = local.function_urls[name] }
+      for name, f in local.http_functions : name => {
+        address = local.function_urls[name]
+        auth    = { jwt_audience = local.function_urls[name] }
       }
     },
     {
-      for route, operation in local.chat_routes : route => {
-        method       = split(" ", route)[0]
-        path         = split(" ", route)[1]
-        operation    = operation
-        backend      = local.chat_url
-        backend_auth = { disable_auth = true }
-      }
+      "chat-server" = { address = local.chat_url, auth = { disable_auth = true } }
     },
   )
-  gateway_paths = distinct([for route, op in local.gateway_operations : op.path])
 
-  openapi = {
-    swagger  = "2.0"
-    info     = { title = "8949 market ${var.environment}", version = "1.0.0" }
-    schemes  = ["https"]
-    consumes = ["application/json"]
-    produces = ["application/json"]
+  openapi = merge(local.gateway_doc, {
+    info = merge(local.gateway_doc.info, { title = "8949 market ${var.environment}" })
     paths = {
-      for path in local.gateway_paths : path => {
-        for route, op in local.gateway_operations : lower(op.method) => {
-          operationId = op.operation
-          parameters = [
-            for m in regexall("{([A-Za-z0-9_]+)}", path) : { name = m[0], in = "path", required = true, type = "string" }
-          ]
-          # The backend sees the full /api/v1 path (APPEND_PATH_TO_ADDRESS), as on its own
-          # URL, and the gateway's ID token for it (jwt_audience), or for the chat server
-          # the client's own Authorization (disable_auth).
-          x-google-backend = merge({
-            address          = op.backend
-            path_translation = "APPEND_PATH_TO_ADDRESS"
-            deadline         = 30
-          }, op.backend_auth)
-          responses = { default = { description = "The platform's JSON envelope." } }
-        } if op.path == path
+      for path, ops in local.gateway_doc.paths : path => {
+        for method, op in ops : method => merge(
+          { for k, v in op : k => v if k != "x-function" && k != "x-service" },
+          {
+            # The backend sees the full /api/v1 path (APPEND_PATH_TO_ADDRESS), as on its own
+            # URL, and the gateway's ID token for it (jwt_audience), or for the chat server
+            # the client's own Authorization (disable_auth).
+            x-google-backend = merge({
+              address          = local.gateway_backends[try(op["x-function"], op["x-service"])].address
+              path_translation = "APPEND_PATH_TO_ADDRESS"
+              deadline         = 30
+            }, local.gateway_backends[try(op["x-function"], op["x-service"])].auth)
+          },
+        )
       }
     }
-  }
+  })
 }
 
 resource "google_api_gateway_api" "api" {

@@ -330,7 +330,12 @@ func (g generator) websocket(op registry.Operation) map[string]any {
 	for code, why := range op.CloseCodes {
 		closes[strconv.Itoa(code)] = why
 	}
-	return map[string]any{"clientFrames": frames["client"], "serverFrames": frames["server"], "closeCodes": closes}
+	codes := map[string]string{}
+	for _, f := range op.FrameErrors {
+		codes[f.Code] = f.Message
+	}
+	return map[string]any{"clientFrames": frames["client"], "serverFrames": frames["server"], "closeCodes": closes,
+		"errorCodes": codes}
 }
 
 // operationID is the function's name in camel case (products-create → productsCreate).

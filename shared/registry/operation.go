@@ -36,9 +36,11 @@ type Operation struct {
 	// BodyExample and AnswerExample are shown in the reference.
 	BodyExample, AnswerExample any
 	// Frames, for a route that upgrades to a WebSocket (status 101), are the messages
-	// either side sends, and CloseCodes the codes the server closes it with.
-	Frames     []Frame
-	CloseCodes map[int]string
+	// either side sends, FrameErrors the codes its error frame carries, and CloseCodes the
+	// codes the server closes it with.
+	Frames      []Frame
+	FrameErrors []*fault.Error
+	CloseCodes  map[int]string
 }
 
 // Param is one query parameter.

@@ -49,7 +49,7 @@ resource "google_cloud_run_v2_service" "chat" {
       }
 
       dynamic "env" {
-        for_each = merge(local.common_env, {
+        for_each = merge(local.common_env, local.cors_env, {
           TRUSTED_PROXY_HOPS = tostring(local.trusted_proxy_hops)
           DATABASE_MAX_CONNS = tostring(var.chat.database_max_conns)
           SERVICE_URL        = local.chat_url

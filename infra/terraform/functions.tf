@@ -25,6 +25,7 @@ locals {
         SERVICE_URL        = local.function_urls[name]
       },
       local.caller_env[f.kind],
+      f.kind == "http" ? local.cors_env : {},
     )
   }
 }

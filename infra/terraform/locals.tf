@@ -96,4 +96,8 @@ locals {
     OTEL_TRACES_SAMPLER     = "parentbased_traceidratio"
     OTEL_TRACES_SAMPLER_ARG = tostring(var.trace_sample_ratio)
   }
+
+  # The browser origins allowed to call the REST functions and the chat server, and to
+  # open the chat WebSocket (shared/cors); only those serve browsers. Unset, none is.
+  cors_env = length(var.cors_allowed_origins) == 0 ? {} : { CORS_ALLOWED_ORIGINS = join(",", var.cors_allowed_origins) }
 }

@@ -294,6 +294,16 @@ variable "trusted_proxy_hops" {
   default     = null
 }
 
+variable "cors_allowed_origins" {
+  description = "Browser origins (exact, \"https://app.example.com\") whose pages may call the API and open the chat WebSocket: CORS_ALLOWED_ORIGINS of the REST functions and the chat server. Empty (default): no cross-origin browser access."
+  type        = list(string)
+  default     = []
+  validation {
+    condition     = alltrue([for o in var.cors_allowed_origins : can(regex("^https?://[a-z0-9.-]+(:[0-9]+)?$", o)) && !can(regex("^(http://.*:80|https://.*:443)$", o))])
+    error_message = "cors_allowed_origins must be origins as browsers send them: scheme://host[:port], lowercase, no default port, path, trailing slash or wildcard."
+  }
+}
+
 variable "log_level" {
   description = "LOG_LEVEL of every service."
   type        = string

@@ -66,6 +66,7 @@ func shape(t *testing.T, backbone string) (*deployed.Shape, config.Config, regis
 		"TOPIC_PREFIX": "test-", "PUBSUB_PROJECT_ID": "market-8949-test", "LOG_LEVEL": "info",
 		"JWT_SIGNING_KEY": string(priv), "JWT_PUBLIC_KEYS": string(pub),
 		"BOOTSTRAP_ADMIN_USERNAME": "rootadmin1", "BOOTSTRAP_ADMIN_PASSWORD": "Root!" + uuid.NewString()[:12],
+		"CORS_ALLOWED_ORIGINS": pageOrigin,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -178,11 +179,50 @@ func TestDeployedShape(t *testing.T) {
 			s, cfg, manifest := shape(t, backbone)
 			c := client{t: t, s: s, http: &http.Client{Timeout: 30 * time.Second}, cfg: cfg, manifest: manifest}
 			c.admin = c.login(cfg.BootstrapAdminUsername, cfg.BootstrapAdminPassword)
+			preflights(t, c)
 			d := deal(t, c)
 			talk(t, c, d)
 			finish(t, c, d)
 			forgeries(t, c, d)
 		})
+	}
+}
+
+// pageOrigin is the browser origin the shape allows (CORS_ALLOWED_ORIGINS).
+const pageOrigin = "http://localhost:5173"
+
+// preflights: a browser's preflight passes the gateway stand-in to a function of its path
+// (or to the chat server), which answers it without any token; another origin is refused.
+func preflights(t *testing.T, c client) {
+	for _, p := range []struct {
+		origin, method, path string
+		status               int
+	}{
+		{pageOrigin, "PATCH", "/api/v1/reservations/" + uuid.NewString(), 204},
+		{pageOrigin, "POST", "/api/v1/products", 204},
+		{pageOrigin, "GET", "/api/v1/chat/rooms", 204},
+		{"https://evil.example.com", "POST", "/api/v1/auth/login", 403},
+	} {
+		req, err := http.NewRequestWithContext(t.Context(), "OPTIONS", c.s.URL+p.path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Origin", p.origin)
+		req.Header.Set("Access-Control-Request-Method", p.method)
+		req.Header.Set("Access-Control-Request-Headers", "authorization,content-type")
+		res, err := c.http.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = res.Body.Close()
+		want := ""
+		if p.status == 204 {
+			want = p.origin
+		}
+		if got := res.Header.Get("Access-Control-Allow-Origin"); res.StatusCode != p.status || got != want {
+			t.Errorf("preflight %s %s from %s: status %d, Access-Control-Allow-Origin %q; want %d, %q",
+				p.method, p.path, p.origin, res.StatusCode, got, p.status, want)
+		}
 	}
 }
 

@@ -56,6 +56,7 @@ var textInputs = map[string][]textInput{
 		body("username", `{"username":%s}`), body("password", `{"password":%s}`), body("userRole", `{"userRole":%s}`),
 		body("name", `{"name":%s}`), body("nickname", `{"nickname":%s}`),
 	}, ranges...),
+	"platform-docs":                nil,
 	"platform-info":                nil,
 	"products-cancel":              nil,
 	"products-create":              {body("name", `{"name":%s,"description":"d","price":1000}`), body("description", `{"name":"n","description":%s}`)},

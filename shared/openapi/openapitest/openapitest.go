@@ -30,6 +30,17 @@ import (
 	"github.com/8949market/market/shared/registry"
 )
 
+// exactly says whether path has the template's segments, each parameter one non-empty
+// segment (the router is lenient with an empty one).
+func exactly(template, path string) bool {
+	p, err := registry.ParsePattern(template)
+	if err != nil {
+		return false
+	}
+	_, ok := p.Match(path)
+	return ok
+}
+
 var (
 	once   sync.Once
 	router routers.Router
@@ -61,7 +72,7 @@ func Check(req *http.Request, body []byte, status int, header http.Header, answe
 		return fmt.Errorf("contract: the reference does not build: %w", err)
 	}
 	route, params, err := r.FindRoute(req)
-	if err != nil {
+	if err != nil || !exactly(route.Path, req.URL.Path) {
 		return nil //nolint:nilerr // not a documented route: a 404 or 405 probe
 	}
 	in := &openapi3filter.RequestValidationInput{

@@ -16,7 +16,13 @@ const docsPath = "/api/v1/docs/"
 // get sends a GET to the stack with headers and returns the answer as sent: the client
 // neither follows redirects nor decompresses (a Go client asks for gzip by itself and
 // hides it otherwise).
-func get(t *testing.T, st *stacktest.Stack, path string, header map[string]string) (*http.Response, []byte) {
+// reply is what get read: the status and headers (the body is returned apart, read whole).
+type reply struct {
+	StatusCode int
+	Header     http.Header
+}
+
+func get(t *testing.T, st *stacktest.Stack, path string, header map[string]string) (reply, []byte) {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodGet, st.URL+path, nil)
 	if err != nil {
@@ -38,7 +44,7 @@ func get(t *testing.T, st *stacktest.Stack, path string, header map[string]strin
 	if err != nil {
 		t.Fatal(err)
 	}
-	return res, body
+	return reply{StatusCode: res.StatusCode, Header: res.Header}, body
 }
 
 // Anyone, without a token, reads the API reference: the page, with a policy that runs

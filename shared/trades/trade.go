@@ -217,10 +217,11 @@ func (t *Trade) Complete(caller auth.Identity) error {
 	return nil
 }
 
-// Cancellation is a request to cancel: a reason and, for ETC, a detail.
+// Cancellation is a request to cancel: a reason and, for ETC, a detail (omitempty: the
+// reference shows it optional, as it is for every other reason).
 type Cancellation struct {
 	ReasonType string `json:"cancelReasonType"`
-	Detail     string `json:"cancelReasonDetail"`
+	Detail     string `json:"cancelReasonDetail,omitempty"`
 }
 
 // Check normalises the reason (trimmed, upper case) and the detail (trimmed) and checks

@@ -5,11 +5,12 @@ package my
 import (
 	"context"
 	"net/http"
-	"strings"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
 
+	"github.com/8949market/market/functions/products/search"
 	"github.com/8949market/market/shared/endpoint"
 	"github.com/8949market/market/shared/fault"
 	"github.com/8949market/market/shared/platform"
@@ -27,31 +28,8 @@ var spec = endpoint.Spec[endpoint.None, products.Listing]{
 		"`nextCursor` as `cursor` for the next page with the same filters and `sort`; `hasNext` is " +
 		"false and `nextCursor` absent on the last page. A cursor made for other filters or another " +
 		"order, and any malformed parameter, is 400 `C015` naming the parameter.",
-	Query: []registry.Param{
-		{Name: "status", Type: "string", Example: string(products.PendingReservation),
-			Description: "Only products in this effective state, in any case: " + strings.Join(statuses, ", ") + "."},
-		{Name: "sellerId", Type: "string", Format: "uuid",
-			Description: "Ignored: the list is always the caller's. A value that is not a UUID is still refused."},
-		{Name: "q", Type: "string", Example: "chair",
-			Description: "A part of the name or description, in any case; at most 100 characters once trimmed."},
-		{Name: "minPrice", Type: "integer", Minimum: new(0.0), Maximum: new(float64(products.MaxPrice)), Example: 10000,
-			Description: "Only products priced at least this much; 0 means no lower bound."},
-		{Name: "maxPrice", Type: "integer", Minimum: new(0.0), Maximum: new(float64(products.MaxPrice)), Example: 50000,
-			Description: "Only products priced at most this much; 0 means no upper bound. It must not be below `minPrice`."},
-		{Name: "openNow", Type: "boolean", Default: false, Example: true,
-			Description: "`true`: only deals whose window is open now (`startTime` ≤ now < `endTime`)."},
-		{Name: "startingWithin", Type: "string", Example: "24h",
-			Description: "Only deals that open between now and now plus this duration: a positive Go " +
-				"duration such as `30m`, `2h` or `1h30m`, at most `8784h` (366 days)."},
-		{Name: "sort", Type: "string", Enum: sorts, Default: string(products.SortNewest), Example: string(products.SortStart),
-			Description: "`newest` (newest listing first), `startTime` (soonest start first), `price` " +
-				"(cheapest first) or `price,desc` (dearest first); `startTime,asc` and `price,asc` are " +
-				"accepted for the ascending orders."},
-		{Name: "size", Type: "integer", Minimum: new(1.0), Maximum: new(float64(products.MaxPageSize)),
-			Default: products.DefaultPageSize, Description: "Items per page, 1 to 100."},
-		{Name: "cursor", Type: "string",
-			Description: "The `nextCursor` of the previous page, with the same filters and sort; absent for the first page."},
-	},
+	Query: query,
+
 	Errors: []*fault.Error{fault.ErrBadParameter},
 	Answer: &products.Listing{
 		Content: []products.Item{
@@ -73,17 +51,18 @@ var spec = endpoint.Spec[endpoint.None, products.Listing]{
 	},
 }
 
-// statuses and sorts are the values the query takes.
-var (
-	statuses = []string{
-		string(products.PendingReservation), string(products.Reserving), string(products.InTrade),
-		string(products.Completed), string(products.SaleCanceled), string(products.Expired), string(products.Failed),
+// query is the search's (the same parser reads it), but for sellerId: the list is always the
+// caller's.
+var query = func() []registry.Param {
+	q := slices.Clone(search.Query)
+	for i := range q {
+		if q[i].Name == "sellerId" {
+			q[i].Description = "Ignored: the list is always the caller's. A value that is not a UUID is still refused."
+			q[i].Example = nil
+		}
 	}
-	sorts = []string{
-		string(products.SortNewest), string(products.SortStart), "startTime,asc",
-		string(products.SortPrice), "price,asc", string(products.SortPriceD),
-	}
-)
+	return q
+}()
 
 func init() {
 	registry.HTTP("products-my", "GET /api/v1/products/my", New, spec.Doc())

@@ -33,31 +33,7 @@ var spec = endpoint.Spec[endpoint.None, products.Listing]{
 		"pages neither repeat nor skip. `openNow` and `startingWithin` are judged at each request, " +
 		"and a cursor stays good for them. A cursor made for other filters or another order, and any " +
 		"malformed parameter, is 400 `C015` naming the parameter.",
-	Query: []registry.Param{
-		{Name: "status", Type: "string", Example: string(products.Reserving),
-			Description: "Only products in this effective state, in any case: " + strings.Join(statuses, ", ") + "."},
-		{Name: "sellerId", Type: "string", Format: "uuid", Example: "9a4c7e21-5d3b-4f86-b2a9-1e6d8c3f7a52",
-			Description: "Only this seller's products."},
-		{Name: "q", Type: "string", Example: "oak chair",
-			Description: "A part of the name or description, in any case; at most 100 characters once trimmed."},
-		{Name: "minPrice", Type: "integer", Minimum: new(0.0), Maximum: new(float64(products.MaxPrice)), Example: 10000,
-			Description: "Only products priced at least this much; 0 means no lower bound."},
-		{Name: "maxPrice", Type: "integer", Minimum: new(0.0), Maximum: new(float64(products.MaxPrice)), Example: 50000,
-			Description: "Only products priced at most this much; 0 means no upper bound. It must not be below `minPrice`."},
-		{Name: "openNow", Type: "boolean", Default: false, Example: true,
-			Description: "`true`: only deals whose window is open now (`startTime` ≤ now < `endTime`)."},
-		{Name: "startingWithin", Type: "string", Example: "2h",
-			Description: "Only deals that open between now and now plus this duration: a positive Go " +
-				"duration such as `30m`, `2h` or `1h30m`, at most `8784h` (366 days)."},
-		{Name: "sort", Type: "string", Enum: sorts, Default: string(products.SortNewest), Example: string(products.SortStart),
-			Description: "`newest` (newest listing first), `startTime` (soonest start first), `price` " +
-				"(cheapest first) or `price,desc` (dearest first); `startTime,asc` and `price,asc` are " +
-				"accepted for the ascending orders."},
-		{Name: "size", Type: "integer", Minimum: new(1.0), Maximum: new(float64(products.MaxPageSize)),
-			Default: products.DefaultPageSize, Description: "Items per page, 1 to 100."},
-		{Name: "cursor", Type: "string",
-			Description: "The `nextCursor` of the previous page, with the same filters and sort; absent for the first page."},
-	},
+	Query:  Query,
 	Errors: []*fault.Error{fault.ErrBadParameter},
 	Answer: &products.Listing{
 		Content: []products.Item{
@@ -78,6 +54,34 @@ var spec = endpoint.Spec[endpoint.None, products.Listing]{
 		NextCursor: "eyJxIjoicHJvZHVjdHM6ZXhhbXBsZSIsImsiOnsiaWQiOiI1ZDhhMWUzYyJ9fQ",
 		HasNext:    true,
 	},
+}
+
+// Query is the search's query parameters; products-my reads the same ones
+// (products.Store.Mine shares the search's parser).
+var Query = []registry.Param{
+	{Name: "status", Type: "string", Example: string(products.Reserving),
+		Description: "Only products in this effective state, in any case: " + strings.Join(statuses, ", ") + "."},
+	{Name: "sellerId", Type: "string", Format: "uuid", Example: "9a4c7e21-5d3b-4f86-b2a9-1e6d8c3f7a52",
+		Description: "Only this seller's products."},
+	{Name: "q", Type: "string", Example: "oak chair",
+		Description: "A part of the name or description, in any case; at most 100 characters once trimmed."},
+	{Name: "minPrice", Type: "integer", Minimum: new(0.0), Maximum: new(float64(products.MaxPrice)), Example: 10000,
+		Description: "Only products priced at least this much; 0 means no lower bound."},
+	{Name: "maxPrice", Type: "integer", Minimum: new(0.0), Maximum: new(float64(products.MaxPrice)), Example: 50000,
+		Description: "Only products priced at most this much; 0 means no upper bound. It must not be below `minPrice`."},
+	{Name: "openNow", Type: "boolean", Default: false, Example: true,
+		Description: "`true`: only deals whose window is open now (`startTime` ≤ now < `endTime`)."},
+	{Name: "startingWithin", Type: "string", Example: "2h",
+		Description: "Only deals that open between now and now plus this duration: a positive Go " +
+			"duration such as `30m`, `2h` or `1h30m`, at most `8784h` (366 days)."},
+	{Name: "sort", Type: "string", Enum: sorts, Default: string(products.SortNewest), Example: string(products.SortStart),
+		Description: "`newest` (newest listing first), `startTime` (soonest start first), `price` " +
+			"(cheapest first) or `price,desc` (dearest first); `startTime,asc` and `price,asc` are " +
+			"accepted for the ascending orders."},
+	{Name: "size", Type: "integer", Minimum: new(1.0), Maximum: new(float64(products.MaxPageSize)),
+		Default: products.DefaultPageSize, Description: "Items per page, 1 to 100."},
+	{Name: "cursor", Type: "string",
+		Description: "The `nextCursor` of the previous page, with the same filters and sort; absent for the first page."},
 }
 
 // statuses and sorts are the values the query takes.

@@ -162,10 +162,23 @@ func cloudEventHandler(fn EventHandler) http.Handler {
 
 // wellFormed refuses an event no consumer of the platform can take: one the CloudEvents
 // spec refuses, an id that is not a UUID (the id is the outbox row's, and the inbox key),
-// or JSON data that is not JSON.
+// an attribute with surrounding spaces (a binary-mode redelivery carries attributes as
+// HTTP headers, which lose them, so the event would not come back the same), or JSON data
+// that is not JSON.
 func wellFormed(e *cloudevents.Event) error {
 	if err := e.Validate(); err != nil {
 		return fault.ErrMalformedEvent.WithMessage("not a valid CloudEvent: %v", err).Wrap(err)
+	}
+	attrs := map[string]string{"type": e.Type(), "source": e.Source(), "subject": e.Subject(), "datacontenttype": e.DataContentType()}
+	for name, v := range e.Extensions() {
+		if s, ok := v.(string); ok {
+			attrs[name] = s
+		}
+	}
+	for name, v := range attrs {
+		if strings.TrimSpace(v) != v {
+			return fault.ErrMalformedEvent.WithMessage("event attribute %s has surrounding spaces", name).OnField(name)
+		}
 	}
 	if _, err := uuid.Parse(e.ID()); err != nil {
 		return fault.ErrMalformedEvent.WithMessage("event id %q is not a UUID", e.ID()).OnField("id").Wrap(err)

@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"crypto/hmac"
+	"crypto/md5"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -60,6 +61,8 @@ type ObjectAttrs struct {
 	Size         int64     `json:"size"`
 	Generation   int64     `json:"generation"`
 	Created      time.Time `json:"created"`
+	// MD5 is the bytes' MD5, hex: the ETag Cloud Storage gives an object uploaded whole.
+	MD5 string `json:"md5,omitempty"`
 }
 
 // MinKeyLen is the shortest signing key NewLocal takes, in bytes: HMAC-SHA256's own size.
@@ -269,6 +272,7 @@ func (l *Local) put(object string, data []byte, meta Meta, create bool) (ObjectA
 		Size:         int64(len(data)),
 		Generation:   now.UnixMicro(),
 		Created:      now,
+		MD5:          fmt.Sprintf("%x", md5.Sum(data)),
 	}
 	metaJSON, err := json.Marshal(attrs)
 	if err != nil {

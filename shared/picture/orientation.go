@@ -103,37 +103,45 @@ func exifOrientation(t []byte) orientation {
 	return 1
 }
 
-// apply returns src turned upright; src is returned as is for 1.
-func (o orientation) apply(src *image.RGBA) *image.RGBA {
-	if o < 2 || o > 8 {
-		return src
-	}
+// flatten returns src composited over white, fully opaque, and turned
+// upright, in one pass. src is premultiplied, so over white each channel is
+// c + 255 - alpha. src is not modified: it may feed a smaller size.
+func (o orientation) flatten(src *image.RGBA) *image.RGBA {
 	sw, sh := src.Rect.Dx(), src.Rect.Dy()
 	w, h := o.upright(sw, sh)
 	dst := image.NewRGBA(image.Rect(0, 0, w, h))
 	for y := range h {
 		row := dst.Pix[y*dst.Stride:]
 		for x := range w {
-			var sx, sy int
-			switch o {
-			case 2: // mirrored
-				sx, sy = sw-1-x, y
-			case 3: // turned 180°
-				sx, sy = sw-1-x, sh-1-y
-			case 4: // flipped
-				sx, sy = x, sh-1-y
-			case 5: // transposed
-				sx, sy = y, x
-			case 6: // turn 90° clockwise
-				sx, sy = y, sh-1-x
-			case 7: // transversed
-				sx, sy = sw-1-y, sh-1-x
-			case 8: // turn 90° counter-clockwise
-				sx, sy = sw-1-y, x
+			sx, sy := o.source(x, y, sw, sh)
+			p := src.Pix[src.PixOffset(src.Rect.Min.X+sx, src.Rect.Min.Y+sy):]
+			white := 255 - int(p[3])
+			for c := range 3 {
+				row[4*x+c] = byte(min(int(p[c])+white, 255))
 			}
-			s := src.PixOffset(src.Rect.Min.X+sx, src.Rect.Min.Y+sy)
-			copy(row[4*x:4*x+4], src.Pix[s:s+4])
+			row[4*x+3] = 255
 		}
 	}
 	return dst
+}
+
+// source maps upright pixel (x, y) to the stored pixel of a sw×sh image.
+func (o orientation) source(x, y, sw, sh int) (int, int) {
+	switch o {
+	case 2: // mirrored
+		return sw - 1 - x, y
+	case 3: // turned 180°
+		return sw - 1 - x, sh - 1 - y
+	case 4: // flipped
+		return x, sh - 1 - y
+	case 5: // transposed
+		return y, x
+	case 6: // turn 90° clockwise
+		return y, sh - 1 - x
+	case 7: // transversed
+		return sw - 1 - y, sh - 1 - x
+	case 8: // turn 90° counter-clockwise
+		return sw - 1 - y, x
+	}
+	return x, y
 }

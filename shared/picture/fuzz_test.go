@@ -6,18 +6,20 @@ import (
 	"errors"
 	"image/jpeg"
 	"testing"
+
+	"github.com/8949market/market/shared/picture/picturetest"
 )
 
 func FuzzProcess(f *testing.F) {
-	small := encodeJPEG(f, marked(120, 90))
+	small := picturetest.EncodeJPEG(f, picturetest.Marked(120, 90))
 	f.Add(small)
-	f.Add(withSegments(small, exifAPP1(binary.BigEndian, 6)))
-	f.Add(withSegments(small, exifAPP1(binary.LittleEndian, 8)))
-	f.Add(encodePNG(f, marked(100, 60)))
+	f.Add(picturetest.WithSegments(small, picturetest.EXIF(binary.BigEndian, 6)))
+	f.Add(picturetest.WithSegments(small, picturetest.EXIF(binary.LittleEndian, 8)))
+	f.Add(picturetest.EncodePNG(f, picturetest.Marked(100, 60)))
 	f.Add(readTestdata(f, "blue-purple-pink.lossy.webp"))
 	f.Add(readTestdata(f, "blue-purple-pink.lossless.webp"))
-	f.Add(pngHeader(60000, 60000))
-	f.Add(jpegHeader(65000, 65000))
+	f.Add(picturetest.PNGHeader(60000, 60000))
+	f.Add(picturetest.JPEGHeader(65000, 65000))
 	f.Add([]byte("hello, this is not a photo"))
 
 	lim := Limits{MaxBytes: 1 << 20, MinSide: 1, MaxSide: 512, MaxPixels: 256 * 256}
@@ -49,8 +51,8 @@ func FuzzProcess(f *testing.F) {
 }
 
 func FuzzJPEGOrientation(f *testing.F) {
-	f.Add(append([]byte{0xFF, 0xD8}, exifAPP1(binary.BigEndian, 6)...))
-	f.Add(append([]byte{0xFF, 0xD8}, exifAPP1(binary.LittleEndian, 3)...))
+	f.Add(append([]byte{0xFF, 0xD8}, picturetest.EXIF(binary.BigEndian, 6)...))
+	f.Add(append([]byte{0xFF, 0xD8}, picturetest.EXIF(binary.LittleEndian, 3)...))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if o := jpegOrientation(data); o < 1 || o > 8 {
 			t.Fatalf("orientation %d", o)

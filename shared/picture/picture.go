@@ -15,6 +15,7 @@ package picture
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"image"
 	"image/jpeg"
@@ -183,7 +184,7 @@ func (f format) decode(data []byte) (image.Image, error) {
 
 // errPanic stands for a decoder panic, which a crafted file must not turn
 // into a crash.
-var errPanic = fmt.Errorf("picture: decoder panicked")
+var errPanic = errors.New("picture: decoder panicked")
 
 func guard(fn func() error) (err error) {
 	defer func() {

@@ -16,6 +16,8 @@ import (
 
 	"golang.org/x/image/bmp"
 	"golang.org/x/image/tiff"
+
+	"github.com/8949market/market/shared/picture/picturetest"
 )
 
 func TestProcessAccepts(t *testing.T) {
@@ -29,21 +31,22 @@ func TestProcessAccepts(t *testing.T) {
 		size   dims // upright source
 		thumb  dims // 400 max
 		large  dims // 1600 max
+		marked bool // picturetest.Marked: red top-left, green top-right, blue elsewhere
 	}{
-		{"jpeg landscape 12 MP", func(tb testing.TB) []byte { return encodeJPEG(tb, marked(4000, 3000)) },
-			"jpeg", dims{4000, 3000}, dims{400, 300}, dims{1600, 1200}},
-		{"jpeg portrait", func(tb testing.TB) []byte { return encodeJPEG(tb, marked(1500, 2000)) },
-			"jpeg", dims{1500, 2000}, dims{300, 400}, dims{1200, 1600}},
-		{"jpeg small not upscaled", func(tb testing.TB) []byte { return encodeJPEG(tb, marked(300, 200)) },
-			"jpeg", dims{300, 200}, dims{300, 200}, dims{300, 200}},
-		{"png", func(tb testing.TB) []byte { return encodePNG(tb, marked(800, 450)) },
-			"png", dims{800, 450}, dims{400, 225}, dims{800, 450}},
+		{"jpeg landscape 12 MP", func(tb testing.TB) []byte { return picturetest.EncodeJPEG(tb, picturetest.Marked(4000, 3000)) },
+			"jpeg", dims{4000, 3000}, dims{400, 300}, dims{1600, 1200}, true},
+		{"jpeg portrait", func(tb testing.TB) []byte { return picturetest.EncodeJPEG(tb, picturetest.Marked(1500, 2000)) },
+			"jpeg", dims{1500, 2000}, dims{300, 400}, dims{1200, 1600}, true},
+		{"jpeg small not upscaled", func(tb testing.TB) []byte { return picturetest.EncodeJPEG(tb, picturetest.Marked(300, 200)) },
+			"jpeg", dims{300, 200}, dims{300, 200}, dims{300, 200}, true},
+		{"png", func(tb testing.TB) []byte { return picturetest.EncodePNG(tb, picturetest.Marked(800, 450)) },
+			"png", dims{800, 450}, dims{400, 225}, dims{800, 450}, true},
 		{"webp lossy", func(tb testing.TB) []byte { return readTestdata(tb, "blue-purple-pink.lossy.webp") },
-			"webp", dims{150, 100}, dims{150, 100}, dims{150, 100}},
+			"webp", dims{150, 100}, dims{150, 100}, dims{150, 100}, false},
 		{"webp lossless", func(tb testing.TB) []byte { return readTestdata(tb, "blue-purple-pink.lossless.webp") },
-			"webp", dims{150, 100}, dims{150, 100}, dims{150, 100}},
+			"webp", dims{150, 100}, dims{150, 100}, dims{150, 100}, false},
 		{"webp lossy with alpha", func(tb testing.TB) []byte { return readTestdata(tb, "yellow_rose.lossy-with-alpha.webp") },
-			"webp", dims{400, 301}, dims{400, 301}, dims{400, 301}},
+			"webp", dims{400, 301}, dims{400, 301}, dims{400, 301}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -75,6 +78,9 @@ func TestProcessAccepts(t *testing.T) {
 					t.Errorf("%s decodes as %d×%d, says %d×%d", r.Name, cfg.Width, cfg.Height, r.Width, r.Height)
 				}
 				assertClean(t, r.Data)
+				if tt.marked {
+					assertCorners(t, r.Data, red, green, blue, blue)
+				}
 			}
 		})
 	}
@@ -90,7 +96,7 @@ func TestProcessFlattensAlphaOntoWhite(t *testing.T) {
 			m.SetNRGBA(x, y, color.NRGBA{R: 255, A: 255})
 		}
 	}
-	res, err := Process(encodePNG(t, m), DefaultLimits, DisplaySizes[:1])
+	res, err := Process(picturetest.EncodePNG(t, m), DefaultLimits, DisplaySizes[:1])
 	if err != nil {
 		t.Fatalf("Process: %v", err)
 	}
@@ -109,14 +115,14 @@ func TestProcessFlattensAlphaOntoWhite(t *testing.T) {
 func TestProcessStripsMetadata(t *testing.T) {
 	t.Parallel()
 
-	xmp := segment(0xE1, []byte("http://ns.adobe.com/xap/1.0/\x00<x:xmpmeta><exif:GPSLatitude>48,51.49N</exif:GPSLatitude></x:xmpmeta>"))
-	iptc := segment(0xED, []byte("Photoshop 3.0\x008BIM\x04\x04\x00\x00\x00\x00\x00\x00"))
-	comment := segment(0xFE, []byte("shot at 12 rue des Martyrs"))
-	for _, bo := range []byteOrder{binary.BigEndian, binary.LittleEndian} {
+	xmp := picturetest.Segment(0xE1, []byte("http://ns.adobe.com/xap/1.0/\x00<x:xmpmeta><exif:GPSLatitude>48,51.49N</exif:GPSLatitude></x:xmpmeta>"))
+	iptc := picturetest.Segment(0xED, []byte("Photoshop 3.0\x008BIM\x04\x04\x00\x00\x00\x00\x00\x00"))
+	comment := picturetest.Segment(0xFE, []byte("shot at 12 rue des Martyrs"))
+	for _, bo := range []picturetest.ByteOrder{binary.BigEndian, binary.LittleEndian} {
 		t.Run(bo.String(), func(t *testing.T) {
 			t.Parallel()
 
-			src := withSegments(encodeJPEG(t, marked(800, 600)), exifAPP1(bo, 1), xmp, iptc, comment)
+			src := picturetest.WithSegments(picturetest.EncodeJPEG(t, picturetest.Marked(800, 600)), picturetest.EXIF(bo, 1), xmp, iptc, comment)
 			if !bytes.Contains(src, []byte("Exif")) {
 				t.Fatal("fixture carries no EXIF")
 			}
@@ -155,13 +161,13 @@ func TestProcessOrientation(t *testing.T) {
 		{7, bottomRight, topRight},
 		{8, bottomLeft, topLeft},
 	}
-	src := encodeJPEG(t, marked(400, 200))
+	src := picturetest.EncodeJPEG(t, picturetest.Marked(400, 200))
 	for _, tt := range tests {
-		for _, bo := range []byteOrder{binary.BigEndian, binary.LittleEndian} {
+		for _, bo := range []picturetest.ByteOrder{binary.BigEndian, binary.LittleEndian} {
 			t.Run(string(rune('0'+tt.orient))+" "+bo.String(), func(t *testing.T) {
 				t.Parallel()
 
-				res, err := Process(withSegments(src, exifAPP1(bo, tt.orient)), DefaultLimits, DisplaySizes)
+				res, err := Process(picturetest.WithSegments(src, picturetest.EXIF(bo, tt.orient)), DefaultLimits, DisplaySizes)
 				if err != nil {
 					t.Fatalf("Process: %v", err)
 				}
@@ -210,7 +216,7 @@ func TestProcessOrientation(t *testing.T) {
 func TestProcessRejects(t *testing.T) {
 	t.Parallel()
 
-	valid := encodeJPEG(t, marked(400, 300))
+	valid := picturetest.EncodeJPEG(t, picturetest.Marked(400, 300))
 	tests := []struct {
 		name    string
 		data    func(testing.TB) []byte
@@ -225,21 +231,21 @@ func TestProcessRejects(t *testing.T) {
 		{name: "empty", data: bytesOf(""), want: []Reason{NotImage}},
 		{name: "gif", data: func(tb testing.TB) []byte {
 			var buf bytes.Buffer
-			if err := gif.Encode(&buf, marked(200, 200), nil); err != nil {
+			if err := gif.Encode(&buf, picturetest.Marked(200, 200), nil); err != nil {
 				tb.Fatal(err)
 			}
 			return buf.Bytes()
 		}, want: []Reason{Unsupported}},
 		{name: "bmp", data: func(tb testing.TB) []byte {
 			var buf bytes.Buffer
-			if err := bmp.Encode(&buf, marked(200, 200)); err != nil {
+			if err := bmp.Encode(&buf, picturetest.Marked(200, 200)); err != nil {
 				tb.Fatal(err)
 			}
 			return buf.Bytes()
 		}, want: []Reason{Unsupported}},
 		{name: "tiff", data: func(tb testing.TB) []byte {
 			var buf bytes.Buffer
-			if err := tiff.Encode(&buf, marked(200, 200), nil); err != nil {
+			if err := tiff.Encode(&buf, picturetest.Marked(200, 200), nil); err != nil {
 				tb.Fatal(err)
 			}
 			return buf.Bytes()
@@ -251,24 +257,24 @@ func TestProcessRejects(t *testing.T) {
 		{name: "truncated jpeg", data: func(testing.TB) []byte { return valid[:len(valid)/2] }, want: []Reason{Corrupt}},
 		{name: "jpeg without image data", data: func(testing.TB) []byte { return valid[:200] }, want: []Reason{Corrupt}},
 		{name: "truncated png", data: func(tb testing.TB) []byte {
-			p := encodePNG(tb, marked(400, 300))
+			p := picturetest.EncodePNG(tb, picturetest.Marked(400, 300))
 			return p[:len(p)/2]
 		}, want: []Reason{Corrupt}},
 		{name: "truncated webp", data: func(tb testing.TB) []byte {
 			w := readTestdata(tb, "blue-purple-pink.lossless.webp")
 			return w[:len(w)/2]
 		}, want: []Reason{Corrupt}},
-		{name: "png bomb 60000×60000", data: func(testing.TB) []byte { return pngHeader(60000, 60000) }, want: []Reason{TooManyPixels},
+		{name: "png bomb 60000×60000", data: func(testing.TB) []byte { return picturetest.PNGHeader(60000, 60000) }, want: []Reason{TooManyPixels},
 			message: "the image is 60000×60000 pixels; at most 10000 pixels on a side and 50 megapixels"},
-		{name: "png 12000×9000", data: func(testing.TB) []byte { return pngHeader(12000, 9000) }, want: []Reason{TooManyPixels},
+		{name: "png 12000×9000", data: func(testing.TB) []byte { return picturetest.PNGHeader(12000, 9000) }, want: []Reason{TooManyPixels},
 			message: "the image is 12000×9000 pixels; at most 10000 pixels on a side and 50 megapixels"},
-		{name: "png 9000×9000 over megapixels", data: func(testing.TB) []byte { return pngHeader(9000, 9000) }, want: []Reason{TooManyPixels}},
-		{name: "jpeg bomb 65000×65000", data: func(testing.TB) []byte { return jpegHeader(65000, 65000) }, want: []Reason{TooManyPixels}},
-		{name: "too small", data: func(tb testing.TB) []byte { return encodeJPEG(tb, marked(50, 50)) }, want: []Reason{TooSmall},
+		{name: "png 9000×9000 over megapixels", data: func(testing.TB) []byte { return picturetest.PNGHeader(9000, 9000) }, want: []Reason{TooManyPixels}},
+		{name: "jpeg bomb 65000×65000", data: func(testing.TB) []byte { return picturetest.JPEGHeader(65000, 65000) }, want: []Reason{TooManyPixels}},
+		{name: "too small", data: func(tb testing.TB) []byte { return picturetest.EncodeJPEG(tb, picturetest.Marked(50, 50)) }, want: []Reason{TooSmall},
 			message: "the image is 50×50 pixels; it must be at least 100 pixels on each side"},
-		{name: "too narrow", data: func(tb testing.TB) []byte { return encodePNG(tb, marked(2000, 99)) }, want: []Reason{TooSmall}},
+		{name: "too narrow", data: func(tb testing.TB) []byte { return picturetest.EncodePNG(tb, picturetest.Marked(2000, 99)) }, want: []Reason{TooSmall}},
 		{name: "too many bytes", data: func(testing.TB) []byte { return valid }, want: []Reason{TooLarge},
-			lim: Limits{MaxBytes: 1 << 10}, message: "the file is " + megabytes(len(valid)) + "; at most 0 MB"},
+			lim: Limits{MaxBytes: 1 << 10}, message: "the file is " + megabytes(len(valid)) + "; at most 1 KB"},
 		{name: "too many bytes default", data: func(testing.TB) []byte { return append(slices.Clone(valid), make([]byte, 11<<20)...) },
 			want: []Reason{TooLarge}, message: "the file is " + megabytes(len(valid)+11<<20) + "; at most 10 MB"},
 	}
@@ -315,7 +321,7 @@ func TestProcessRandomAfterSOI(t *testing.T) {
 // TestProcessBombAllocation is not parallel: allocation counters are
 // process-wide, so other tests must not run meanwhile.
 func TestProcessBombAllocation(t *testing.T) {
-	for _, data := range [][]byte{pngHeader(60000, 60000), jpegHeader(65000, 65000)} {
+	for _, data := range [][]byte{picturetest.PNGHeader(60000, 60000), picturetest.JPEGHeader(65000, 65000)} {
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
 		start := time.Now()
@@ -339,7 +345,7 @@ func TestProcessBombAllocation(t *testing.T) {
 func TestProcessInvalidSize(t *testing.T) {
 	t.Parallel()
 
-	_, err := Process(encodeJPEG(t, marked(200, 200)), DefaultLimits, []Size{{Name: "zero", Quality: 80}})
+	_, err := Process(picturetest.EncodeJPEG(t, picturetest.Marked(200, 200)), DefaultLimits, []Size{{Name: "zero", Quality: 80}})
 	var rej *Rejection
 	if err == nil || errors.As(err, &rej) {
 		t.Fatalf("got %v, want a plain error for MaxSide 0", err)
@@ -349,7 +355,7 @@ func TestProcessInvalidSize(t *testing.T) {
 func TestJPEGOrientationMalformed(t *testing.T) {
 	t.Parallel()
 
-	good := exifAPP1(binary.BigEndian, 6)
+	good := picturetest.EXIF(binary.BigEndian, 6)
 	tests := []struct {
 		name string
 		data []byte
@@ -359,10 +365,10 @@ func TestJPEGOrientationMalformed(t *testing.T) {
 		{"valid", append([]byte{0xFF, 0xD8}, good...), 6},
 		{"after fill bytes", append([]byte{0xFF, 0xD8, 0xFF, 0xFF}, good[1:]...), 6},
 		{"segment past end", append([]byte{0xFF, 0xD8}, good[:len(good)-1]...), 1},
-		{"IFD offset past end", append([]byte{0xFF, 0xD8}, segment(0xE1, []byte("Exif\x00\x00MM\x00\x2a\xff\xff\xff\xf0"))...), 1},
-		{"entry count past end", append([]byte{0xFF, 0xD8}, segment(0xE1, []byte("Exif\x00\x00II\x2a\x00\x08\x00\x00\x00\xff\xff"))...), 1},
-		{"bad byte order", append([]byte{0xFF, 0xD8}, segment(0xE1, []byte("Exif\x00\x00XX\x00\x2a\x00\x00\x00\x08"))...), 1},
-		{"value out of range", append([]byte{0xFF, 0xD8}, exifAPP1(binary.LittleEndian, 9)...), 1},
+		{"IFD offset past end", append([]byte{0xFF, 0xD8}, picturetest.Segment(0xE1, []byte("Exif\x00\x00MM\x00\x2a\xff\xff\xff\xf0"))...), 1},
+		{"entry count past end", append([]byte{0xFF, 0xD8}, picturetest.Segment(0xE1, []byte("Exif\x00\x00II\x2a\x00\x08\x00\x00\x00\xff\xff"))...), 1},
+		{"bad byte order", append([]byte{0xFF, 0xD8}, picturetest.Segment(0xE1, []byte("Exif\x00\x00XX\x00\x2a\x00\x00\x00\x08"))...), 1},
+		{"value out of range", append([]byte{0xFF, 0xD8}, picturetest.EXIF(binary.LittleEndian, 9)...), 1},
 		{"after start of scan", append([]byte{0xFF, 0xD8, 0xFF, 0xDA, 0x00, 0x02}, good...), 1},
 	}
 	for _, tt := range tests {
@@ -386,7 +392,7 @@ func BenchmarkProcess(b *testing.B) {
 			m.SetRGBA(x, y, color.RGBA{uint8(x * 255 / 4032), uint8(y * 255 / 3024), uint8(x^y) + n, 255})
 		}
 	}
-	data := withSegments(encodeJPEG(b, m), exifAPP1(binary.LittleEndian, 6))
+	data := picturetest.WithSegments(picturetest.EncodeJPEG(b, m), picturetest.EXIF(binary.LittleEndian, 6))
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	for b.Loop() {

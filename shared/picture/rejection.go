@@ -33,9 +33,12 @@ func reject(reason Reason, format string, args ...any) *Rejection {
 	return &Rejection{Reason: reason, Message: fmt.Sprintf(format, args...)}
 }
 
-// megabytes renders n bytes as "10 MB" or "12.3 MB" (binary megabytes, as the
-// limit is written).
+// megabytes renders n bytes as "10 MB", "12.3 MB" or, under a megabyte,
+// "850 KB" (binary units, as the limit is written).
 func megabytes(n int) string {
+	if n < 1<<20 {
+		return decimal(float64(n)/(1<<10)) + " KB"
+	}
 	return decimal(float64(n)/(1<<20)) + " MB"
 }
 

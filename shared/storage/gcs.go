@@ -21,9 +21,11 @@ import (
 // account named in the URL (GoogleAccessID) is the signer when one is configured; without
 // one the library takes client_email from the credentials' JSON when there is one, and
 // on Cloud Run (OnGCE: the metadata server answers) the metadata server's default
-// service account email. Either way the runtime account needs
-// roles/iam.serviceAccountTokenCreator on the signing account, itself included, and the
-// signing account needs to be allowed to create objects in the bucket.
+// service account email. Either way the project needs the IAM Service Account
+// Credentials API (iamcredentials.googleapis.com), the runtime account needs
+// roles/iam.serviceAccountTokenCreator on the signing account (itself included), and the
+// signing account needs to be allowed to create objects in the bucket: a signed URL acts
+// with its signer's permissions.
 type GCS struct {
 	bucket *gcs.BucketHandle
 	name   string

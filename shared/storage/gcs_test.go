@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -198,6 +199,14 @@ func TestGCSSignUpload(t *testing.T) {
 	if u.Host != "storage.googleapis.com" || u.Path != "/market-uploads/p1/ph1" || !strings.HasPrefix(q.Get("X-Goog-Credential"), signer+"/") ||
 		q.Get("X-Goog-SignedHeaders") != "content-type;host;x-goog-content-length-range" || (q.Get("X-Goog-Expires") != "900" && q.Get("X-Goog-Expires") != "899") {
 		t.Errorf("URL %s", up.URL)
+	}
+
+	date, err := time.Parse("20060102T150405Z", q.Get("X-Goog-Date"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if seconds, _ := strconv.Atoi(q.Get("X-Goog-Expires")); !up.ExpiresAt.Equal(date.Add(time.Duration(seconds) * time.Second)) {
+		t.Errorf("ExpiresAt %v, the URL's deadline %v + %ss", up.ExpiresAt, date, q.Get("X-Goog-Expires"))
 	}
 
 	good := signedRequest{method: "PUT", path: "/market-uploads/p1/ph1", contentType: "image/jpeg", sizeRange: "1,10485760"}

@@ -282,12 +282,13 @@ func (l *Local) put(object string, data []byte, meta Meta, create bool) (ObjectA
 	if err != nil {
 		return ObjectAttrs{}, fmt.Errorf("write %s/%s: %w", l.name, object, err)
 	}
-	defer l.root.Remove(dataTmp)
+	// Gone once moved into place; still there after a failure.
+	defer func() { _ = l.root.Remove(dataTmp) }()
 	metaTmp, err := l.temp(metaJSON)
 	if err != nil {
 		return ObjectAttrs{}, fmt.Errorf("write %s/%s: %w", l.name, object, err)
 	}
-	defer l.root.Remove(metaTmp)
+	defer func() { _ = l.root.Remove(metaTmp) }()
 
 	dataFile, metaFile := path.Join("objects", object), metaPath(object)
 	for _, p := range []string{dataFile, metaFile} {
@@ -307,7 +308,7 @@ func (l *Local) put(object string, data []byte, meta Meta, create bool) (ObjectA
 			return ObjectAttrs{}, fmt.Errorf("create %s/%s: %w", l.name, object, err)
 		}
 		if err := l.root.Rename(dataTmp, dataFile); err != nil {
-			l.root.Remove(metaFile)
+			_ = l.root.Remove(metaFile)
 			return ObjectAttrs{}, fmt.Errorf("create %s/%s: %w", l.name, object, err)
 		}
 		return attrs, nil
@@ -330,12 +331,12 @@ func (l *Local) temp(data []byte) (string, error) {
 		return "", err
 	}
 	if _, err := f.Write(data); err != nil {
-		f.Close()
-		l.root.Remove(p)
+		_ = f.Close()
+		_ = l.root.Remove(p)
 		return "", err
 	}
 	if err := f.Close(); err != nil {
-		l.root.Remove(p)
+		_ = l.root.Remove(p)
 		return "", err
 	}
 	return p, nil

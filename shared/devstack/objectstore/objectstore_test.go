@@ -420,3 +420,53 @@ func TestCORS(t *testing.T) {
 		}
 	})
 }
+
+// TestOverHTTP uploads with the signed URL as a client does, over a connection: the URL
+// works as given, and a chunked body over the limit is refused.
+func TestOverHTTP(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		body   io.Reader
+		status int
+	}{
+		{name: "upload", body: strings.NewReader("photo"), status: http.StatusOK},
+		{name: "chunked, over the limit", body: io.MultiReader(bytes.NewReader(make([]byte, 1<<20))), status: http.StatusBadRequest},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var handler http.Handler
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
+			t.Cleanup(srv.Close)
+			uploads, err := storage.NewLocal(t.TempDir(), "uploads", srv.URL+"/storage", key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			handler = http.StripPrefix("/storage", objectstore.New(objectstore.Options{Buckets: []*storage.Local{uploads}}))
+			up, err := uploads.SignUpload(context.Background(), object, "image/jpeg", maxLen, time.Minute)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := http.NewRequestWithContext(context.Background(), up.Method, up.URL, tc.body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for k, v := range up.Headers {
+				r.Header.Set(k, v)
+			}
+			resp, err := srv.Client().Do(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			if resp.StatusCode != tc.status {
+				body, _ := io.ReadAll(resp.Body)
+				t.Fatalf("PUT: %d %s, want %d", resp.StatusCode, body, tc.status)
+			}
+			_, err = uploads.Read(context.Background(), object, 1<<30)
+			if (err == nil) != (tc.status == http.StatusOK) {
+				t.Errorf("Read after the PUT: %v", err)
+			}
+		})
+	}
+}

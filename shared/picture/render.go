@@ -76,7 +76,7 @@ func scale(src image.Image, w, h int) *image.RGBA {
 		if r, ok := src.(*image.RGBA); ok {
 			return r
 		}
-		return resample(draw.NearestNeighbor, src, w, h)
+		return resample(nil, src, w, h)
 	}
 	for sb.Dx() >= 4*w && sb.Dy() >= 4*h {
 		src = resample(draw.ApproxBiLinear, src, sb.Dx()/2, sb.Dy()/2)
@@ -89,6 +89,8 @@ func scale(src image.Image, w, h int) *image.RGBA {
 	return halve(mid)
 }
 
+// resample scales src to w×h with s, or converts it when the size is
+// unchanged.
 func resample(s draw.Scaler, src image.Image, w, h int) *image.RGBA {
 	dst := image.NewRGBA(image.Rect(0, 0, w, h))
 	if src.Bounds().Size() == dst.Rect.Size() {

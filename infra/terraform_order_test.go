@@ -43,6 +43,8 @@ var resourceAPIs = []struct{ prefix, api string }{
 	{"google_service_account", "iam.googleapis.com"},
 	{"google_service_networking_", "servicenetworking.googleapis.com"},
 	{"google_sql_", "sqladmin.googleapis.com"},
+	{"data.google_storage_", "storage.googleapis.com"},
+	{"google_storage_", "storage.googleapis.com"},
 	{"terraform_data.migrate", "run.googleapis.com"}, // gcloud run jobs execute
 }
 

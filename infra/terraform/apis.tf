@@ -5,6 +5,7 @@ resource "google_project_service" "enabled" {
     "cloudscheduler.googleapis.com",
     "compute.googleapis.com",
     "iam.googleapis.com",
+    "iamcredentials.googleapis.com",
     "logging.googleapis.com",
     "managedkafka.googleapis.com",
     "monitoring.googleapis.com",
@@ -16,6 +17,7 @@ resource "google_project_service" "enabled" {
     "servicemanagement.googleapis.com",
     "servicenetworking.googleapis.com",
     "sqladmin.googleapis.com",
+    "storage.googleapis.com",
     "cloudtrace.googleapis.com",
   ])
 

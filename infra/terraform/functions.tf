@@ -4,14 +4,15 @@
 locals {
   # The trust boundary (shared/pushauth): who may call each kind of function, checked in
   # code on top of IAM's run.invoker. Every caller presents a Google ID token whose
-  # audience is the service's own URL (SERVICE_URL). Event functions accept only the
-  # deliverer (the push subscriptions' account, or the relay's push bridge on Kafka),
-  # scheduled functions only Cloud Scheduler. Behind API Gateway a REST function accepts
+  # audience is the service's own URL (SERVICE_URL). Event functions accept only their
+  # deliverer (local.consumer_deliverers: the push subscriptions' account, or the relay's
+  # push bridge on Kafka but for storage topics' consumers), scheduled functions only
+  # Cloud Scheduler. Behind API Gateway a REST function accepts
   # only the gateway's token and reads the client's access token from
   # X-Forwarded-Authorization, where the gateway moves it; without the gateway it takes
   # clients directly and checks their access tokens only.
   caller_env = {
-    event     = { PUSH_AUTH = "oidc", PUSH_INVOKERS = local.deliverer_email }
+    event     = { PUSH_AUTH = "oidc" } # and PUSH_INVOKERS, the consumer's deliverer
     scheduled = { PUSH_AUTH = "oidc", PUSH_INVOKERS = google_service_account.scheduler.email }
     http      = local.gateway_enabled ? { GATEWAY_INVOKER = google_service_account.gateway.email } : {}
   }
@@ -25,8 +26,21 @@ locals {
         SERVICE_URL        = local.function_urls[name]
       },
       local.caller_env[f.kind],
+      f.kind == "event" ? { PUSH_INVOKERS = local.consumer_deliverers[name].email } : {},
       f.kind == "http" ? local.cors_env : {},
+      local.storage_env,
+      contains(local.function_buckets[name], "uploads:sign") ? { STORAGE_SIGNER = google_service_account.function[name].email } : {},
     )
+  }
+
+  # The buckets (storage.tf), for every function: PHOTOS_URL is the base of the photos'
+  # public URLs in every answer, a CDN's when var.photos_url names one. A function that
+  # signs upload URLs signs as its own account (STORAGE_SIGNER, iam.tf).
+  storage_env = {
+    STORAGE_BACKEND = "gcs"
+    UPLOADS_BUCKET  = local.bucket_names.uploads
+    PHOTOS_BUCKET   = local.bucket_names.photos
+    PHOTOS_URL      = local.photos_url
   }
 }
 
@@ -119,6 +133,8 @@ resource "google_cloud_run_v2_service" "function" {
   depends_on = [
     terraform_data.migrate,
     google_secret_manager_secret_iam_member.function,
+    google_storage_bucket_iam_member.function,
+    google_service_account_iam_member.url_signer,
     google_secret_manager_secret_version.database_url,
     google_secret_manager_secret_version.redis_url,
   ]
@@ -148,14 +164,14 @@ resource "google_cloud_run_v2_service_iam_member" "gateway" {
   member   = google_service_account.gateway.member
 }
 
-# Consumers: only whoever delivers events may invoke them.
+# Consumers: only whoever delivers their events may invoke them.
 resource "google_cloud_run_v2_service_iam_member" "deliverer" {
   for_each = local.private_consumers
 
   name     = google_cloud_run_v2_service.function[each.key].name
   location = var.region
   role     = "roles/run.invoker"
-  member   = local.deliverer
+  member   = local.consumer_deliverers[each.key].member
 }
 
 # Scheduled functions: only Cloud Scheduler.

@@ -71,14 +71,24 @@ resource "google_service_account" "gateway" {
 locals {
   pubsub_agent = "serviceAccount:service-${data.google_project.this.number}@gcp-sa-pubsub.iam.gserviceaccount.com"
   # Who delivers events to consumers: the push subscriptions' identity on Pub/Sub, the
-  # relay's push bridge on Kafka.
+  # relay's push bridge on Kafka. The chat server's hosted consumers are the backbone's.
   deliverer_email = var.backbone == "pubsub" ? google_service_account.push.email : google_service_account.relay.email
-  deliverer       = var.backbone == "pubsub" ? google_service_account.push.member : google_service_account.relay.member
+  # Who delivers each consumer's events, and so may invoke it (PUSH_INVOKERS and
+  # run.invoker): the push account for a consumer of a Pub/Sub topic (every consumer on
+  # the Pub/Sub backbone; on Kafka, a storage topic's: pubsub.tf), the relay's bridge for
+  # the others.
+  push_deliverer  = { email = google_service_account.push.email, member = google_service_account.push.member }
+  relay_deliverer = { email = google_service_account.relay.email, member = google_service_account.relay.member }
+  consumer_deliverers = {
+    for name, f in local.event_functions : name =>
+    contains(keys(local.pubsub_consumers), name) ? local.push_deliverer : local.relay_deliverer
+  }
 }
 
-# Pub/Sub mints the push OIDC tokens as the push account.
+# Pub/Sub mints the push OIDC tokens as the push account: on the Pub/Sub backbone, and on
+# Kafka when a storage topic has consumers.
 resource "google_service_account_iam_member" "pubsub_agent_token_creator" {
-  count = var.backbone == "pubsub" ? 1 : 0
+  count = length(keys(local.pubsub_consumers)) > 0 ? 1 : 0
 
   service_account_id = google_service_account.push.name
   role               = "roles/iam.serviceAccountTokenCreator"
@@ -144,4 +154,44 @@ resource "google_project_iam_member" "telemetry" {
   project = var.project_id
   role    = each.value.role
   member  = each.value.member
+}
+
+# The buckets (storage.tf), by what each function does with them: the role each use needs
+# on its bucket, and nothing at the project level.
+#   uploads:sign  signs upload URLs: create only (objectCreator), so a signed URL cannot
+#                 overwrite an object; and signBlob as its own account (below).
+#   uploads       reads and deletes what clients uploaded (objectUser).
+#   photos        writes and deletes the processed photos (objectUser).
+locals {
+  bucket_use_roles = {
+    "uploads:sign" = { bucket = "uploads", role = "roles/storage.objectCreator" }
+    "uploads"      = { bucket = "uploads", role = "roles/storage.objectUser" }
+    "photos"       = { bucket = "photos", role = "roles/storage.objectUser" }
+  }
+  bucket_grants = merge([
+    for name, uses in local.function_buckets : {
+      for use in uses : "${name}/${use}" => merge(local.bucket_use_roles[use], { function = name })
+    }
+  ]...)
+  # The functions that sign upload URLs: each signs as its own account (STORAGE_SIGNER).
+  url_signers = { for name, uses in local.function_buckets : name => uses if contains(uses, "uploads:sign") }
+}
+
+resource "google_storage_bucket_iam_member" "function" {
+  for_each = local.bucket_grants
+
+  bucket = each.value.bucket == "uploads" ? google_storage_bucket.uploads.name : google_storage_bucket.photos.name
+  role   = each.value.role
+  member = google_service_account.function[each.value.function].member
+}
+
+# A V4 signed URL is signed through the IAM Credentials API's signBlob, as the function's
+# own account: it may mint signatures for itself and for no other account, and there is
+# no key file.
+resource "google_service_account_iam_member" "url_signer" {
+  for_each = local.url_signers
+
+  service_account_id = google_service_account.function[each.key].name
+  role               = "roles/iam.serviceAccountTokenCreator"
+  member             = google_service_account.function[each.key].member
 }

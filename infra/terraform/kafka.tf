@@ -17,13 +17,14 @@ locals {
 
   # The push bridge's BRIDGE_TARGETS (outbox-relay/bridge): every consumer, hosted or not,
   # with the topic it consumes (without prefix), where it is called and the audience of the
-  # ID token its server checks, the same as a push subscription's.
+  # ID token its server checks, the same as a push subscription's. Not the storage topics'
+  # consumers: Cloud Storage notifies Pub/Sub, which pushes to them (pubsub.tf).
   bridge_targets = {
     for name, f in local.event_functions : name => {
       topic    = f.topic
       url      = local.consumer_endpoints[name]
       audience = local.consumer_audiences[name]
-    }
+    } if !contains(keys(local.storage_consumers), name)
   }
 }
 

@@ -17,6 +17,19 @@ locals {
   # Every consumer, hosted or not: one push subscription (or bridge target) each.
   event_functions = { for name, f in local.functions : name => f if f.kind == "event" }
 
+  # The topics Cloud Storage publishes to (the uploads bucket's notification, storage.tf).
+  # Cloud Storage notifies only Pub/Sub, so these are Pub/Sub topics on either backbone,
+  # and their consumers are pushed by Pub/Sub subscriptions (pubsub.tf), never by the
+  # Kafka bridge.
+  storage_topics    = toset(try(local.manifest.storageTopics, []))
+  storage_consumers = { for name, f in local.event_functions : name => f if contains(local.storage_topics, f.topic) }
+
+  # What each function does with the buckets (registry.UsesBuckets): "uploads:sign" signs
+  # upload URLs, "uploads" reads and deletes uploads, "photos" writes and deletes photos.
+  # iam.tf grants each function's account exactly these (storage.tf says which role each
+  # use is).
+  function_buckets = { for name, f in local.service_functions : name => toset(try(f.buckets, [])) }
+
   topics             = toset(local.manifest.topics)
   dead_letter_suffix = local.manifest.deadLetterSuffix
   topic_prefix       = "${var.environment}-"
@@ -53,13 +66,17 @@ locals {
   }
   hosted_consumers = { for name, f in local.event_functions : name => f if try(f.host, "") != "" }
 
-  # Sizes: the defaults with each function's overrides on top.
+  # Sizes: the defaults, then the image processors' size for the functions that read
+  # uploads (they decode and resize photos: memory and CPU per request, few at once, and
+  # time for a large original), then each function's overrides on top.
   function_sizes = {
     for name, f in local.service_functions : name => merge(
       var.function_defaults,
+      { for k, v in local.image_function_size : k => v if contains(local.function_buckets[name], "uploads") },
       { for k, v in try(var.function_overrides[name], {}) : k => v if v != null },
     )
   }
+  image_function_size = { cpu = "1", memory = "1Gi", concurrency = 2, timeout = "120s" }
 
   images = {
     functions = "${local.registry_host}/functions:${var.image_tag}"

@@ -42,3 +42,18 @@ output "kafka_bootstrap" {
   description = "Managed Kafka bootstrap address (kafka backbone only)."
   value       = local.kafka_enabled ? local.kafka_bootstrap : null
 }
+
+output "uploads_bucket" {
+  description = "The private bucket clients upload photos' originals to (signed URLs)."
+  value       = google_storage_bucket.uploads.name
+}
+
+output "photos_bucket" {
+  description = "The bucket of the processed photos."
+  value       = google_storage_bucket.photos.name
+}
+
+output "photos_url" {
+  description = "Base URL of the photos (PHOTOS_URL): var.photos_url, or the photos bucket's public URL."
+  value       = local.photos_url
+}

@@ -1,11 +1,21 @@
-# Pub/Sub backbone: a topic per event type of the catalogue and its dead-letter topic
-# ("<topic>.dlt", shared by the relay's and the consumers' dead letters), a push
-# subscription per consumer function, and a pull subscription on every dead-letter topic
-# so parked events are kept (a topic without subscriptions drops what it is sent).
+# Pub/Sub: on the Pub/Sub backbone, a topic per event type of the catalogue and its
+# dead-letter topic ("<topic>.dlt", shared by the relay's and the consumers' dead letters),
+# a push subscription per consumer function, and a pull subscription on every dead-letter
+# topic so parked events are kept (a topic without subscriptions drops what it is sent).
+# On the Kafka backbone, the same for the storage topics only: Cloud Storage notifies
+# nothing but Pub/Sub (storage.tf), so their consumers are pushed by Pub/Sub on either
+# backbone and are not the bridge's (kafka.tf).
 locals {
-  pubsub_topics       = { for t, name in local.topic_names : t => name if var.backbone == "pubsub" }
-  pubsub_dead_letters = { for t, name in local.dead_letter_names : t => name if var.backbone == "pubsub" }
-  pubsub_consumers    = { for name, f in local.event_functions : name => f if var.backbone == "pubsub" }
+  # The topics that are Pub/Sub topics: every one on the Pub/Sub backbone, the storage
+  # topics on Kafka.
+  pubsub_topic_keys   = var.backbone == "pubsub" ? local.topics : local.storage_topics
+  pubsub_topics       = { for t, name in local.topic_names : t => name if contains(local.pubsub_topic_keys, t) }
+  pubsub_dead_letters = { for t, name in local.dead_letter_names : t => name if contains(local.pubsub_topic_keys, t) }
+  # Every consumer of a Pub/Sub topic: one push subscription each.
+  pubsub_consumers = { for name, f in local.event_functions : name => f if contains(local.pubsub_topic_keys, f.topic) }
+  # The topics the relay publishes (and parks failed rows on): the outbox's, on the Pub/Sub
+  # backbone. Cloud Storage publishes the storage topics itself.
+  relay_topics = { for t, name in local.pubsub_topics : t => name if var.backbone == "pubsub" && !contains(local.storage_topics, t) }
 }
 
 resource "google_pubsub_topic" "event" {
@@ -89,11 +99,12 @@ resource "google_pubsub_subscription" "push" {
   ]
 }
 
-# The relay publishes every topic and parks failed rows on the dead-letter topics.
+# The relay publishes every topic of the outbox and parks failed rows on their dead-letter
+# topics.
 resource "google_pubsub_topic_iam_member" "relay" {
   for_each = merge(
-    { for t, name in local.pubsub_topics : name => google_pubsub_topic.event[t].name },
-    { for t, name in local.pubsub_dead_letters : name => google_pubsub_topic.dead_letter[t].name },
+    { for t, name in local.relay_topics : name => google_pubsub_topic.event[t].name },
+    { for t, name in local.relay_topics : local.dead_letter_names[t] => google_pubsub_topic.dead_letter[t].name },
   )
 
   topic  = each.value

@@ -304,6 +304,32 @@ variable "cors_allowed_origins" {
   }
 }
 
+variable "photos_public" {
+  description = "Anyone may read the photos bucket (allUsers, roles/storage.objectViewer): listings are public and their photo URLs cacheable. False: no public access (prevented), and photos_url must name a CDN that reads the bucket with its own access."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
+variable "photos_url" {
+  description = "Base URL of the photos (PHOTOS_URL), e.g. a Cloud CDN host in front of the photos bucket: https://photos.example.com, no trailing slash. Empty (default): the bucket's own https://storage.googleapis.com/<photos bucket>."
+  type        = string
+  default     = ""
+  nullable    = false
+
+  validation {
+    condition     = var.photos_url == "" || can(regex("^https://[^[:space:]/]+(/[^[:space:]]*[^/[:space:]])?$", var.photos_url))
+    error_message = "photos_url must be empty or an https:// URL without a trailing slash."
+  }
+}
+
+variable "storage_force_destroy" {
+  description = "Let terraform destroy the uploads and photos buckets with their objects in them (for a throwaway environment). False (default): a bucket that holds objects is never destroyed."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
 variable "log_level" {
   description = "LOG_LEVEL of every service."
   type        = string

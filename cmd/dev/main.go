@@ -62,8 +62,8 @@ func run() error {
 		return err
 	}
 	base := st.URL
-	fmt.Printf("\n8949 market is up\n  API         %s/api/v1/...\n  reference   %s/docs\n  health      %s/healthz\n  platform    %s/api/v1/platform/info\n  chat        %s/api/v1/chat/ (chat-server on :%d)\n  traces      %s/debug/traces\n  metrics     %s/metrics\n\n",
-		base, base, base, base, base, cfg.ChatPort, base, base)
+	fmt.Printf("\n8949 market is up\n  API         %s/api/v1/...\n  reference   %s/docs\n  health      %s/healthz\n  platform    %s/api/v1/platform/info\n  chat        %s/api/v1/chat/ (chat-server on :%d)\n  files       %s/storage/ (Cloud Storage stand-in, in %s)\n  traces      %s/debug/traces\n  metrics     %s/metrics\n\n",
+		base, base, base, base, base, cfg.ChatPort, base, cfg.StorageDir, base, base)
 	for _, f := range registry.All() {
 		if f.Kind == registry.KindHTTP {
 			fmt.Printf("  %-26s %s\n", f.Name, f.Route())

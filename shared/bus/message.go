@@ -100,3 +100,12 @@ func fromAttributes(topic string, a map[string]string, data []byte) (Message, er
 	}
 	return m, nil
 }
+
+// FromEvent is the message carrying e on topic.
+func FromEvent(topic string, e cloudevents.Event) Message {
+	m := Message{ID: e.ID(), Type: e.Type(), Source: e.Source(), Subject: e.Subject(), Time: e.Time(), Data: e.Data(), Topic: topic}
+	if tp, ok := e.Extensions()["traceparent"].(string); ok {
+		m.Traceparent = tp
+	}
+	return m
+}

@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
+	"github.com/8949market/market/shared/objectevent"
 	"github.com/8949market/market/shared/telemetry"
 )
 
@@ -100,8 +101,15 @@ func PubSubMessage(m Message) *pubsub.Message {
 	return &pubsub.Message{Data: m.Data, Attributes: attrs, OrderingKey: m.Subject}
 }
 
-// FromPubSub decodes a message written by PubSubMessage.
+// FromPubSub decodes a message written by PubSubMessage, or a Cloud Storage notification
+// (shared/objectevent) as the CloudEvent it stands for.
 func FromPubSub(topic string, msg *pubsub.Message) (Message, error) {
+	if e, ok, err := objectevent.Event(func(name string) string { return msg.Attributes[name] }, msg.Data); ok {
+		if err != nil {
+			return Message{}, fmt.Errorf("storage notification: %w", err)
+		}
+		return FromEvent(topic, e), nil
+	}
 	a := make(map[string]string, len(msg.Attributes))
 	for k, v := range msg.Attributes {
 		if name, ok := strings.CutPrefix(k, "ce-"); ok {
@@ -154,4 +162,15 @@ func (p *PubSub) Close() error {
 	}
 	p.mu.Unlock()
 	return errors.Join(p.client.Close())
+}
+
+// PublishNotice publishes a Cloud Storage notification as Cloud Storage does: its
+// attributes and data as they are, no CloudEvents binding (the local storage stand-in).
+func (p *PubSub) PublishNotice(ctx context.Context, topic string, attrs map[string]string, data []byte) error {
+	pub := p.client.Publisher(topic)
+	defer pub.Stop()
+	if _, err := pub.Publish(ctx, &pubsub.Message{Data: data, Attributes: attrs}).Get(ctx); err != nil {
+		return fmt.Errorf("publish notice to %s: %w", topic, err)
+	}
+	return nil
 }

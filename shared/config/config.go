@@ -146,9 +146,44 @@ type Config struct {
 	// gateway and its X-Forwarded-For can be trusted) and reads the client's access token
 	// from X-Forwarded-Authorization, where the gateway moves it.
 	GatewayInvoker string `env:"GATEWAY_INVOKER"`
+	// StorageBackend is where files live: "gcs" (Cloud Storage, on GCP) or "local" (a
+	// directory, with upload URLs the dev stack's stand-in serves and checks).
+	StorageBackend string `env:"STORAGE_BACKEND" envDefault:"local"`
+	// UploadsBucket receives the clients' uploads (private; a lifecycle rule deletes what
+	// is left); PhotosBucket holds the processed photos (public read).
+	UploadsBucket string `env:"UPLOADS_BUCKET" envDefault:"uploads"`
+	PhotosBucket  string `env:"PHOTOS_BUCKET" envDefault:"photos"`
+	// PhotosURL is the public base URL of PhotosBucket's objects: a CDN's host when one is
+	// in front; by default https://storage.googleapis.com/<PHOTOS_BUCKET> on GCS and the
+	// stand-in's STORAGE_URL/<PHOTOS_BUCKET> locally.
+	PhotosURL string `env:"PHOTOS_URL"`
+	// StorageSigner is the service account that signs upload URLs (through the IAM
+	// Credentials API's signBlob: no key file); empty means the account the process runs
+	// as, from the metadata server.
+	StorageSigner string `env:"STORAGE_SIGNER"`
+	// StorageDir is the local backend's directory, shared by every process of a local stack.
+	StorageDir string `env:"STORAGE_DIR" envDefault:".dev/storage"`
+	// StorageURL is where the local backend's stand-in for Cloud Storage is served: the
+	// base of its signed upload URLs and of PhotosURL.
+	StorageURL string `env:"STORAGE_URL" envDefault:"http://127.0.0.1:8080/storage"`
+	// StorageSigningKey is the local backend's URL signing key (at least 32 characters);
+	// the dev stacks make one.
+	StorageSigningKey string `env:"STORAGE_SIGNING_KEY"`
 	// ListenHost is the interface servers bind; empty means every interface, as containers
 	// need. make dev binds 127.0.0.1 unless it is set.
 	ListenHost string `env:"LISTEN_HOST"`
+}
+
+// PhotosBase is the public base URL of the photos: PhotosURL, or the backend's own.
+func (c Config) PhotosBase() string {
+	switch {
+	case c.PhotosURL != "":
+		return strings.TrimSuffix(c.PhotosURL, "/")
+	case c.StorageBackend == "gcs":
+		return "https://storage.googleapis.com/" + c.PhotosBucket
+	default:
+		return strings.TrimSuffix(c.StorageURL, "/") + "/" + c.PhotosBucket
+	}
 }
 
 // Load reads the configuration from the environment.
@@ -179,6 +214,9 @@ func Parse(environ map[string]string) (Config, error) {
 	}
 	if c.CORSAllowedOrigins, err = origins(c.CORSAllowedOrigins); err != nil {
 		return Config{}, fmt.Errorf("read configuration: %w", err)
+	}
+	if c.StorageBackend != "gcs" && c.StorageBackend != "local" {
+		return Config{}, fmt.Errorf("read configuration: STORAGE_BACKEND must be gcs or local, got %q", c.StorageBackend)
 	}
 	if c.BcryptCost < 10 || c.BcryptCost > 31 {
 		return Config{}, fmt.Errorf("read configuration: BCRYPT_COST must be 10 to 31, got %d", c.BcryptCost)

@@ -75,6 +75,19 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 	if err := registry.Validate(); err != nil {
 		return nil, fmt.Errorf("function registry: %w", err)
 	}
+	// The API origin is bound first: with the local file storage, the upload and photo
+	// URLs the functions hand out point at it (its /storage/ stand-in).
+	front := new(lateHandler)
+	apiServer, err := serve.Listen(opts.Listen, front)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.StorageBackend == "local" {
+		cfg.StorageURL = apiServer.URL() + "/storage"
+		if cfg.StorageSigningKey == "" {
+			cfg.StorageSigningKey = auth.NewTokenID() + auth.NewTokenID()
+		}
+	}
 	if err := postgres.EnsureDatabase(ctx, cfg.DatabaseURL); err != nil {
 		return nil, fmt.Errorf("database %s: %w", config.Redact(cfg.DatabaseURL), err)
 	}
@@ -112,16 +125,20 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 	}
 	s.ChatURL = s.chat.URL()
 	chatTarget, _ := url.Parse(s.ChatURL)
-	s.api, err = serve.Listen(opts.Listen, router.New(kit, registry.All(), router.Options{Chat: chatTarget, Ready: s.ready.Load, Debug: opts.Debug}))
-	if err != nil {
-		kit.Close()
-		return nil, err
-	}
-	s.URL = s.api.URL()
+	s.api, s.URL = apiServer, apiServer.URL()
 	if s.backbone, err = newBackbone(ctx, cfg, kit.DB, s.endpoints()); err != nil {
 		kit.Close()
 		return nil, err
 	}
+	var files http.Handler
+	if cfg.StorageBackend == "local" {
+		if files, err = localStorage(kit, s.backbone.notice(cfg.TopicPrefix)); err != nil {
+			s.backbone.close()
+			kit.Close()
+			return nil, err
+		}
+	}
+	front.set(router.New(kit, registry.All(), router.Options{Chat: chatTarget, Ready: s.ready.Load, Debug: opts.Debug, Storage: files}))
 	// Taken before anything is published: what was sent before it and is not recorded
 	// was lost with the previous run's broker (see redeliverLost). The first of each
 	// aggregate goes now, before the relay publishes what the outbox holds.
@@ -315,4 +332,18 @@ func LocalKeys(dir string) (signing, public string, err error) {
 		return "", "", fmt.Errorf("encode dev public key: %w", err)
 	}
 	return string(raw), string(pub), nil
+}
+
+// lateHandler serves what set gives it; until then 503 (the origin is bound before the
+// functions are built).
+type lateHandler struct{ h atomic.Pointer[http.Handler] }
+
+func (l *lateHandler) set(h http.Handler) { l.h.Store(&h) }
+
+func (l *lateHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h := l.h.Load(); h != nil {
+		(*h).ServeHTTP(w, r)
+		return
+	}
+	http.Error(w, "starting", http.StatusServiceUnavailable)
 }

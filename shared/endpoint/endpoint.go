@@ -23,6 +23,7 @@ package endpoint
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"reflect"
@@ -46,6 +47,8 @@ type Request[B any] struct {
 	Who auth.Identity
 	// ID is the path id named by PathID, parsed as a UUID.
 	ID uuid.UUID
+	// Item is the path id named by ItemID, parsed as a UUID.
+	Item uuid.UUID
 	// Body is the JSON body, strictly decoded (api.Decode), unless B is None.
 	Body B
 	// Query is the URL's query.
@@ -63,6 +66,9 @@ type Spec[B, R any] struct {
 	// PathID names the path wildcard the route's id is read from ("productId"); a value
 	// that is not a UUID is refused with 400 C015 on that field before the body is read.
 	PathID string
+	// ItemID names a second path id, of an item under PathID's (a photo of a product),
+	// refused alike.
+	ItemID string
 	// Status is the success status: 200 unless set (201 for a creation; 204 drops the
 	// function's answer and sends no body).
 	Status int
@@ -84,7 +90,7 @@ type Spec[B, R any] struct {
 // Doc registers the contract with the function: registry.HTTP(name, route, New, spec.Doc()).
 func (s Spec[B, R]) Doc() registry.Option {
 	op := registry.Operation{
-		Summary: s.Summary, Description: s.Description, Public: s.Public, PathID: s.PathID,
+		Summary: s.Summary, Description: s.Description, Public: s.Public, PathID: s.PathID, ItemID: s.ItemID,
 		Status: s.status(), Query: s.Query, Errors: s.Errors,
 	}
 	if !isNone[B]() {
@@ -133,6 +139,14 @@ func Handle[B, R any](kit *platform.Kit, s Spec[B, R], do func(ctx context.Conte
 			}
 			req.ID = id
 		}
+		if s.ItemID != "" {
+			id, err := ParseID(s.ItemID, r.PathValue(s.ItemID))
+			if err != nil {
+				api.Fail(w, r, err)
+				return
+			}
+			req.Item = id
+		}
 		if !noBody {
 			if err := api.Decode(w, r, kit.Config.MaxBodyBytes, &req.Body); err != nil {
 				api.Fail(w, r, err)
@@ -161,4 +175,14 @@ func ParseID(field, s string) (uuid.UUID, error) {
 		return uuid.Nil, fault.ErrBadParameter.WithMessage("%s must be a UUID", field).OnField(field)
 	}
 	return id, nil
+}
+
+// Unavailable is the handler of a function that could not be built because something it
+// needs is missing (its buckets): every request answers 503 C014 saying why. A deployed
+// binary refuses to start such a function instead (registry.Servable).
+func Unavailable(why string, err error) http.Handler {
+	slog.Error("function cannot serve: "+why, "error", err.Error())
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		api.Fail(w, r, fault.ErrUnavailable.WithMessage("%s", why).Wrap(err))
+	})
 }

@@ -27,6 +27,10 @@ const (
 	TradeCancelled       = "trade-cancelled"
 	ChatRoomCreated      = "chat-room-created"
 	ChatMessageSent      = "chat-message-sent"
+	// UploadFinalized is Cloud Storage's, not the outbox's: the uploads bucket notifies it
+	// when a client's upload is complete (shared/objectevent), and the local storage
+	// stand-in alike.
+	UploadFinalized = "upload-finalized"
 )
 
 // Topics lists every topic of the catalogue.
@@ -36,8 +40,14 @@ func Topics() []string {
 		ReservationApplied, ReservationCompleted, ReservationCancelled, ReservationTradeFail,
 		TradeCreated, TradeCompleted, TradeCancelled,
 		ChatRoomCreated, ChatMessageSent,
+		UploadFinalized,
 	}
 }
+
+// StorageTopics are the topics Cloud Storage publishes to. Cloud Storage notifies only
+// Pub/Sub, so on GCP they are Pub/Sub topics with push subscriptions whatever the
+// backbone; locally the storage stand-in publishes them on the backbone in use.
+func StorageTopics() []string { return []string{UploadFinalized} }
 
 // DeadLetterSuffix names a topic's dead-letter topic: one convention for the relay's and
 // the consumers' dead letters (the original had three).

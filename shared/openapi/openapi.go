@@ -158,7 +158,7 @@ func (g generator) operation(name, method, path string, op registry.Operation) (
 	}
 	for _, p := range pattern.Params() {
 		schema := &openapi3.Schema{Type: types("string")}
-		if p == op.PathID {
+		if p == op.PathID || p == op.ItemID {
 			schema.Format = "uuid"
 		}
 		o.Parameters = append(o.Parameters, &openapi3.ParameterRef{Value: &openapi3.Parameter{

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/extra/redisotel/v9"
@@ -17,6 +18,7 @@ import (
 	"github.com/8949market/market/shared/config"
 	"github.com/8949market/market/shared/postgres"
 	"github.com/8949market/market/shared/pushauth"
+	"github.com/8949market/market/shared/storage"
 	"github.com/8949market/market/shared/telemetry"
 )
 
@@ -40,6 +42,20 @@ type Kit struct {
 
 	stopRevocations func()
 	poolMetrics     metric.Registration
+
+	bucketsOnce     sync.Once
+	uploads, photos storage.Bucket
+	bucketsErr      error
+}
+
+// Buckets are the platform's buckets (shared/storage: Cloud Storage, or the local
+// directory), opened on first use: most functions never touch them.
+func (k *Kit) Buckets() (uploads, photos storage.Bucket, err error) {
+	k.bucketsOnce.Do(func() {
+		// Their own context: the client lives as long as the kit.
+		k.uploads, k.photos, k.bucketsErr = storage.Open(context.Background(), k.Config)
+	})
+	return k.uploads, k.photos, k.bucketsErr
 }
 
 // New connects the kit's clients and starts following the denylist; opts reach the ID

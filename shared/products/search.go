@@ -71,6 +71,8 @@ type Item struct {
 	StartTime time.Time `json:"startTime"`
 	EndTime   time.Time `json:"endTime"`
 	CreatedAt time.Time `json:"createdAt"`
+	// ThumbnailURL is the first photo's thumbnail; null while the product has none.
+	ThumbnailURL *string `json:"thumbnailUrl"`
 }
 
 type searchCursor struct {
@@ -158,11 +160,15 @@ func (s *Store) Search(ctx context.Context, q Query, now time.Time, size int, cu
 			where = append(where, fmt.Sprintf("(created_at, id) < (%s, %s)", arg(*after.Time), arg(after.ID)))
 		}
 	}
-	sql := `SELECT id, name, price, status, seller_id, start_time, end_time, created_at, buyer_id
-	          FROM products.products
-	         WHERE ` + strings.Join(where, " AND ") + `
-	         ORDER BY ` + order + `
-	         LIMIT ` + arg(size+1)
+	// The page first, then each item's first photo: one index probe per item of the page.
+	sql := `SELECT p.*, (SELECT thumb_url FROM products.photos ph
+	                      WHERE ph.product_id = p.id AND ph.status = 'READY' ORDER BY ph.position LIMIT 1)
+	          FROM (SELECT id, name, price, status, seller_id, start_time, end_time, created_at, buyer_id
+	                  FROM products.products
+	                 WHERE ` + strings.Join(where, " AND ") + `
+	                 ORDER BY ` + order + `
+	                 LIMIT ` + arg(size+1) + `) p
+	         ORDER BY ` + order
 	// Planned for these values every time (no cached generic plan): how selective a text
 	// or price filter is decides between the trigram index and an index in sort order.
 	rows, err := s.db.Query(ctx, sql, append([]any{pgx.QueryExecModeExec}, params.Values()...)...)
@@ -170,11 +176,14 @@ func (s *Store) Search(ctx context.Context, q Query, now time.Time, size int, cu
 		return page.Page[Item]{}, fmt.Errorf("search products: %w", err)
 	}
 	items, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Item, error) {
-		var p Product
-		err := row.Scan(&p.ID, &p.Name, &p.Price, &p.Status, &p.SellerID, &p.StartTime, &p.EndTime, &p.CreatedAt, &p.BuyerID)
+		var (
+			p     Product
+			thumb *string
+		)
+		err := row.Scan(&p.ID, &p.Name, &p.Price, &p.Status, &p.SellerID, &p.StartTime, &p.EndTime, &p.CreatedAt, &p.BuyerID, &thumb)
 		return Item{
 			ProductID: p.ID, Name: p.Name, Price: p.Price, Status: p.EffectiveStatus(now), SellerID: p.SellerID,
-			StartTime: p.StartTime.UTC(), EndTime: p.EndTime.UTC(), CreatedAt: p.CreatedAt.UTC(),
+			StartTime: p.StartTime.UTC(), EndTime: p.EndTime.UTC(), CreatedAt: p.CreatedAt.UTC(), ThumbnailURL: thumb,
 		}, err
 	})
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/8949market/market/shared/auth"
 	"github.com/8949market/market/shared/page"
@@ -35,7 +36,15 @@ func (s *Store) Show(ctx context.Context, id uuid.UUID) (View, error) {
 	if err != nil {
 		return View{}, err
 	}
-	return p.View(now), nil
+	return s.view(ctx, p, now)
+}
+
+// view is p as seen at now, with its photos.
+func (s *Store) view(ctx context.Context, p Product, now time.Time) (View, error) {
+	v := p.View(now)
+	var err error
+	v.Photos, err = shownPhotos(ctx, s.db, p.ID)
+	return v, err
 }
 
 // Edit applies who's information change to product id (Product.Update).
@@ -64,10 +73,19 @@ type Removal struct {
 }
 
 // Remove deletes product id's listing on who's request, cancelling a sale not yet in a
-// trade (Product.Cancel with remove).
+// trade (Product.Cancel with remove). Its photos go with it: their rows now, their
+// objects with the next photo sweep.
 func (s *Store) Remove(ctx context.Context, id uuid.UUID, who auth.Identity) (Removal, error) {
 	now := time.Now()
-	p, err := s.Update(ctx, id, func(p *Product) error { return p.Cancel(who, now, true) })
+	var p Product
+	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
+		var err error
+		if p, err = UpdateTx(ctx, tx, id, func(p *Product) (bool, error) { return true, p.Cancel(who, now, true) }); err != nil {
+			return err
+		}
+		_, err = dropPhotos(ctx, tx, `product_id = $1`, id)
+		return err
+	})
 	if err != nil {
 		return Removal{}, err
 	}
@@ -79,7 +97,7 @@ func (s *Store) change(ctx context.Context, id uuid.UUID, now time.Time, fn func
 	if err != nil {
 		return View{}, err
 	}
-	return p.View(now), nil
+	return s.view(ctx, p, now)
 }
 
 // Listing is one page of a search's items.

@@ -23,6 +23,8 @@ type View struct {
 	// FailureReason says why the deal failed or why a trade could not be opened.
 	FailureReason string     `json:"failureReason,omitempty"`
 	FailedAt      *time.Time `json:"failedAt,omitempty"`
+	// Photos are the ones processed and shown, in the seller's order.
+	Photos []Photo `json:"photos"`
 }
 
 // View renders p as seen at now.
@@ -41,6 +43,7 @@ func (p Product) View(now time.Time) View {
 		ModifiedAt:     p.ModifiedAt.UTC(),
 		FailureReason:  p.FailureReason,
 		FailedAt:       utc(p.FailedAt),
+		Photos:         []Photo{},
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 
 	"github.com/8949market/market/shared/api"
 	"github.com/8949market/market/shared/fault"
+	"github.com/8949market/market/shared/objectevent"
 	"github.com/8949market/market/shared/platform"
 	"github.com/8949market/market/shared/registry"
 )
@@ -131,5 +132,81 @@ func TestEventDeliveryAnswers(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A Cloud Storage notification pushed by Pub/Sub without wrapper (its attributes as
+// headers, the object as the body, no ce- attributes) reaches the consumer as the
+// CloudEvent it stands for, the same id for a redelivery; a malformed one is refused as
+// any malformed delivery is.
+func TestStorageNoticeDelivery(t *testing.T) {
+	t.Parallel()
+	o := objectevent.Object{Bucket: "uploads", Name: uuid.NewString() + "/" + uuid.NewString(), Generation: "1733000000000001",
+		ContentType: "image/jpeg", Size: "1234", TimeCreated: time.Now().UTC()}
+	attrs, data, err := objectevent.Attributes(o, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	push := func(change func(h http.Header)) func(http.Header) {
+		return func(h http.Header) {
+			h.Set("Content-Type", "application/json")
+			h.Set("x-goog-pubsub-message-id", "17")
+			for k, v := range attrs {
+				h.Set(k, v)
+			}
+			if change != nil {
+				change(h)
+			}
+		}
+	}
+	var s registry.Set
+	seen := make(chan cloudevents.Event, 8)
+	s.Event("products-upload-finalized", "upload-finalized", func(*platform.Kit) registry.EventHandler {
+		return func(_ context.Context, e cloudevents.Event) error {
+			seen <- e
+			return nil
+		}
+	})
+	fn, _ := s.Lookup("products-upload-finalized")
+	kit := testKit(t)
+	deliver := func(header func(http.Header), body string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodPost, "/internal/functions/products-upload-finalized?token="+testPushToken, strings.NewReader(body))
+		header(req.Header)
+		rec := httptest.NewRecorder()
+		fn.Handler(kit).ServeHTTP(rec, req)
+		return rec
+	}
+	var ids []string
+	for range 2 {
+		if rec := deliver(push(nil), string(data)); rec.Code != http.StatusOK {
+			t.Fatalf("notice: %d %s", rec.Code, rec.Body)
+		}
+		e := <-seen
+		var got objectevent.Object
+		if err := json.Unmarshal(e.Data(), &got); err != nil || got.Name != o.Name || e.Type() != objectevent.Type ||
+			e.Subject() != "objects/"+o.Name || e.Source() != "//storage.googleapis.com/projects/_/buckets/uploads" {
+			t.Errorf("event %s %s %s %s (%v)", e.Type(), e.Source(), e.Subject(), e.Data(), err)
+		}
+		ids = append(ids, e.ID())
+	}
+	if ids[0] != ids[1] {
+		t.Errorf("a redelivered notice has id %s, then %s", ids[0], ids[1])
+	}
+	for _, tt := range []struct {
+		name   string
+		header func(http.Header)
+		body   string
+	}{
+		{"another payload format", push(func(h http.Header) { h.Set("payloadFormat", "NONE") }), string(data)},
+		{"no object id", push(func(h http.Header) { h.Del("objectId") }), string(data)},
+		{"a bad event time", push(func(h http.Header) { h.Set("eventTime", "yesterday") }), string(data)},
+		{"data not JSON", push(nil), `{"bucket":`},
+	} {
+		if rec := deliver(tt.header, tt.body); rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), `"C017"`) {
+			t.Errorf("%s: %d %s, want 400 C017", tt.name, rec.Code, rec.Body)
+		}
+	}
+	if len(seen) != 0 {
+		t.Errorf("%d malformed notices reached the consumer", len(seen))
 	}
 }

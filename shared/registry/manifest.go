@@ -18,7 +18,9 @@ type ManifestEntry struct {
 	Topic    string `json:"topic,omitempty"`
 	Schedule string `json:"schedule,omitempty"`
 	Host     string `json:"host,omitempty"`
-	Package  string `json:"package"`
+	// Buckets are the function's uses of the buckets (UsesBuckets).
+	Buckets []string `json:"buckets,omitempty"`
+	Package string   `json:"package"`
 }
 
 // Manifest is the registry as JSON for Terraform (infra/terraform/functions.json): one
@@ -30,7 +32,7 @@ type ManifestEntry struct {
 func Manifest(fns []Function) ([]byte, error) {
 	entries := make([]ManifestEntry, 0, len(fns))
 	for _, f := range fns {
-		e := ManifestEntry{Name: f.Name, Kind: f.Kind, Public: f.Public, Signs: f.Signs, Topic: f.Topic, Schedule: f.Schedule, Host: f.Host, Package: f.Package}
+		e := ManifestEntry{Name: f.Name, Kind: f.Kind, Public: f.Public, Signs: f.Signs, Topic: f.Topic, Schedule: f.Schedule, Host: f.Host, Buckets: f.Buckets, Package: f.Package}
 		if f.Kind == KindHTTP {
 			e.Method, e.Path = f.Method, f.Pattern.String()
 		}
@@ -38,7 +40,7 @@ func Manifest(fns []Function) ([]byte, error) {
 	}
 	out, err := json.MarshalIndent(ManifestFile{
 		Comment:   "Generated from the function registry by `make manifest`; do not edit.",
-		Functions: entries, Topics: events.Topics(), DeadLetterSuffix: events.DeadLetterSuffix,
+		Functions: entries, Topics: events.Topics(), StorageTopics: events.StorageTopics(), DeadLetterSuffix: events.DeadLetterSuffix,
 	}, "", "  ")
 	if err != nil {
 		return nil, fmt.Errorf("encode manifest: %w", err)
@@ -49,10 +51,13 @@ func Manifest(fns []Function) ([]byte, error) {
 // ManifestFile is the manifest as written: what Terraform reads, and what the local
 // deployed shape (make up) wires its processes, subscriptions and routes from.
 type ManifestFile struct {
-	Comment          string          `json:"//"`
-	Functions        []ManifestEntry `json:"functions"`
-	Topics           []string        `json:"topics"`
-	DeadLetterSuffix string          `json:"deadLetterSuffix"`
+	Comment   string          `json:"//"`
+	Functions []ManifestEntry `json:"functions"`
+	Topics    []string        `json:"topics"`
+	// StorageTopics are the topics Cloud Storage notifies (events.StorageTopics): Pub/Sub
+	// ones with push subscriptions whatever the backbone.
+	StorageTopics    []string `json:"storageTopics"`
+	DeadLetterSuffix string   `json:"deadLetterSuffix"`
 }
 
 // ParseManifest reads a manifest written by Manifest.

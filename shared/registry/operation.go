@@ -18,6 +18,8 @@ type Operation struct {
 	Public bool
 	// PathID is the path wildcard read as a UUID (a malformed one answers 400 C015).
 	PathID string
+	// ItemID is a second path wildcard read as a UUID alike.
+	ItemID string
 	// Body is the JSON request body's type; nil when the route reads none.
 	Body reflect.Type
 	// Answer is the type of the success envelope's data; nil with status 204.

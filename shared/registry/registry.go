@@ -53,6 +53,8 @@ type Function struct {
 	Schedule string  // scheduled: when, in cron syntax (Cloud Scheduler)
 	Host     string  // event: the service that serves it ("" = its own Cloud Run service)
 	Package  string  // import path of the function's package
+	// Buckets is what the function does with the platform's buckets (UsesBuckets).
+	Buckets []string
 	// Operation is an HTTP function's contract, for the API reference (Describe).
 	Operation *Operation
 
@@ -83,6 +85,20 @@ func Signs() Option { return func(f *Function) { f.Signs = true } }
 // process holding the rooms. The service serves it at POST /internal/functions/{name}.
 func HostedBy(service string) Option { return func(f *Function) { f.Host = service } }
 
+// The uses of the platform's buckets (shared/storage) a function can have; Terraform
+// grants each function's account exactly its uses.
+const (
+	SignUploads = "uploads:sign" // signs upload URLs: creates objects in the uploads bucket by signature
+	UseUploads  = "uploads"      // reads and deletes uploads
+	UsePhotos   = "photos"       // writes and deletes photos
+)
+
+// UsesBuckets says what the function does with the buckets: SignUploads, UseUploads,
+// UsePhotos.
+func UsesBuckets(uses ...string) Option {
+	return func(f *Function) { f.Buckets = append(f.Buckets, uses...) }
+}
+
 // Set is a collection of functions. The package keeps the default one; tests build their
 // own.
 type Set struct {
@@ -105,8 +121,8 @@ func Event(name, topic string, build func(*platform.Kit) EventHandler, opts ...O
 }
 
 // Scheduled registers a job run on schedule (cron syntax, UTC).
-func Scheduled(name, schedule string, build func(*platform.Kit) http.Handler) {
-	defaultSet.Scheduled(name, schedule, build)
+func Scheduled(name, schedule string, build func(*platform.Kit) http.Handler, opts ...Option) {
+	defaultSet.Scheduled(name, schedule, build, opts...)
 }
 
 // All returns every registered function, sorted by name.
@@ -173,12 +189,16 @@ func Hosted(service string) []Function {
 }
 
 // Scheduled registers a scheduled job in s.
-func (s *Set) Scheduled(name, schedule string, build func(*platform.Kit) http.Handler) {
+func (s *Set) Scheduled(name, schedule string, build func(*platform.Kit) http.Handler, opts ...Option) {
 	if len(strings.Fields(schedule)) != 5 {
 		s.fail(fmt.Errorf("function %s: schedule %q must have five cron fields", name, schedule))
 		return
 	}
-	s.add(Function{Name: name, Kind: KindScheduled, Schedule: schedule, newHTTP: build, Package: packageOf(build)})
+	f := Function{Name: name, Kind: KindScheduled, Schedule: schedule, newHTTP: build, Package: packageOf(build)}
+	for _, o := range opts {
+		o(&f)
+	}
+	s.add(f)
 }
 
 func (s *Set) add(f Function) {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -19,6 +20,7 @@ import (
 	"github.com/8949market/market/shared/api"
 	"github.com/8949market/market/shared/cors"
 	"github.com/8949market/market/shared/fault"
+	"github.com/8949market/market/shared/objectevent"
 	"github.com/8949market/market/shared/platform"
 )
 
@@ -66,7 +68,8 @@ func (f Function) Internal() bool { return f.Kind == KindEvent || f.Kind == Kind
 
 // Servable reports why kit cannot serve fns, so that a binary refuses to start instead of
 // serving them badly: an internal function with no way to verify its callers, or a
-// function that issues tokens without the signing key.
+// function that issues tokens without the signing key, or one using buckets it cannot
+// open.
 func Servable(kit *platform.Kit, fns ...Function) error {
 	var errs []error
 	for _, f := range fns {
@@ -77,6 +80,11 @@ func Servable(kit *platform.Kit, fns ...Function) error {
 		}
 		if f.Signs && kit.Signer == nil {
 			errs = append(errs, fmt.Errorf("function %s issues tokens: set JWT_SIGNING_KEY", f.Name))
+		}
+		if len(f.Buckets) > 0 {
+			if _, _, err := kit.Buckets(); err != nil {
+				errs = append(errs, fmt.Errorf("function %s uses the buckets: %w", f.Name, err))
+			}
 		}
 	}
 	return errors.Join(errs...)
@@ -133,7 +141,8 @@ func postOnly(next http.Handler) http.Handler {
 }
 
 // cloudEventHandler receives a CloudEvent in binary or structured mode, as the push
-// bridge and Pub/Sub push deliver it, and answers 2xx only when fn succeeded. A refusal
+// bridge and Pub/Sub push deliver it, or a Cloud Storage notification pushed by Pub/Sub
+// (storageNotice), and answers 2xx only when fn succeeded. A refusal
 // has the error body of a REST error: 400 C017 for a delivery that is not an event of the
 // platform (not a CloudEvent, an id that is not a UUID, data that is not JSON or not the
 // event's shape), else fn's error as api.Fail answers it (503 C014 while the database is
@@ -143,7 +152,10 @@ func postOnly(next http.Handler) http.Handler {
 // would drop it where nobody looks.
 func cloudEventHandler(fn EventHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		e, err := binding.ToEvent(r.Context(), cehttp.NewMessageFromHttpRequest(r))
+		e, err := storageNotice(r)
+		if e == nil && err == nil {
+			e, err = binding.ToEvent(r.Context(), cehttp.NewMessageFromHttpRequest(r))
+		}
 		if err != nil {
 			api.Fail(w, r, fault.ErrMalformedEvent.WithMessage("delivery is not a CloudEvent: %v", err).Wrap(err))
 			return
@@ -158,6 +170,25 @@ func cloudEventHandler(fn EventHandler) http.Handler {
 		}
 		w.WriteHeader(http.StatusOK)
 	})
+}
+
+// storageNotice reads a Cloud Storage notification pushed by Pub/Sub without wrapper (its
+// attributes as headers, the object as the body) as the CloudEvent it stands for
+// (shared/objectevent); nil and no error when the delivery is not one, its body left to
+// read.
+func storageNotice(r *http.Request) (*cloudevents.Event, error) {
+	if r.Header.Get("ce-specversion") != "" || r.Header.Get("payloadFormat") == "" {
+		return nil, nil
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return nil, fault.ErrMalformedEvent.WithMessage("read the delivery: %v", err).Wrap(err)
+	}
+	e, _, err := objectevent.Event(r.Header.Get, body)
+	if err != nil {
+		return nil, fault.ErrMalformedEvent.WithMessage("storage notification: %v", err).Wrap(err)
+	}
+	return &e, nil
 }
 
 // wellFormed refuses an event no consumer of the platform can take: one the CloudEvents

@@ -29,6 +29,9 @@ type Options struct {
 	// Debug is served as is, by ServeMux pattern: make dev's /metrics and trace view.
 	// The deployed functions have none (Cloud Monitoring and Cloud Trace take their place).
 	Debug map[string]http.Handler
+	// Storage, if set, is the local stand-in for Cloud Storage, served at /storage/ (the
+	// dev stacks: their signed upload URLs and photo URLs point there).
+	Storage http.Handler
 }
 
 // New serves fns on one origin. Functions hosted by another service (registry.HostedBy)
@@ -44,6 +47,9 @@ func New(kit *platform.Kit, fns []registry.Function, opts Options) http.Handler 
 			api.Fail(w, r, fault.ErrUnavailable.WithMessage("chat server unreachable").Wrap(err))
 		}
 		mux.Handle("/api/v1/chat/", proxy)
+	}
+	if opts.Storage != nil {
+		mux.Handle("/storage/", http.StripPrefix("/storage", opts.Storage))
 	}
 	for pattern, h := range opts.Debug {
 		mux.Handle(pattern, h)

@@ -63,6 +63,10 @@ var textInputs = map[string][]textInput{
 	"products-delete":              nil,
 	"products-get":                 nil,
 	"products-my":                  productQuery,
+	"products-photo-order":         nil, // its body holds photo ids, refused as such (C010)
+	"products-photo-remove":        nil,
+	"products-photo-upload":        {body("contentType", `{"contentType":%s}`)},
+	"products-photos":              nil,
 	"products-schedule":            nil, // its body holds times, refused as such (C010)
 	"products-search":              productQuery,
 	"products-update":              {body("name", `{"name":%s}`), body("description", `{"description":%s}`)},

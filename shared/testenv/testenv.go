@@ -71,6 +71,9 @@ func Config(t testing.TB) (config.Config, *auth.Signer) {
 	// Internal endpoints verify their callers in every mode; tests deliver as the dev
 	// stack does, with a credential in the URL.
 	cfg.PushAuth, cfg.PushToken = "token", auth.NewTokenID()+auth.NewTokenID()
+	// The local file storage of the test's own (the dev stack serves its URLs).
+	cfg.StorageBackend, cfg.StorageDir = "local", t.TempDir()
+	cfg.StorageSigningKey = auth.NewTokenID() + auth.NewTokenID()
 	return cfg, auth.NewSigner(key)
 }
 

@@ -41,6 +41,13 @@ var spec = endpoint.Spec[endpoint.None, products.View]{
 		EndTime:        time.Date(2026, 12, 5, 13, 0, 0, 0, time.UTC),
 		CreatedAt:      time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC),
 		ModifiedAt:     time.Date(2026, 12, 3, 8, 30, 0, 0, time.UTC),
+		Photos: []products.Photo{{
+			PhotoID:      uuid.MustParse("5c2e8f14-7a3b-4d69-9e05-b81f2c6d4a73"),
+			ThumbnailURL: "https://storage.googleapis.com/market-8949-prod-photos/3f6b2c1d-8e4a-4b7f-9c25-6d1e0a9b8c47/5c2e8f14-7a3b-4d69-9e05-b81f2c6d4a73/thumb.jpg",
+			URL:          "https://storage.googleapis.com/market-8949-prod-photos/3f6b2c1d-8e4a-4b7f-9c25-6d1e0a9b8c47/5c2e8f14-7a3b-4d69-9e05-b81f2c6d4a73/large.jpg",
+			Width:        1600,
+			Height:       1200,
+		}},
 	},
 }
 

@@ -53,6 +53,7 @@ var spec = endpoint.Spec[products.Draft, products.View]{
 		EndTime:        time.Date(2026, 12, 5, 13, 0, 0, 0, time.UTC),
 		CreatedAt:      time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC),
 		ModifiedAt:     time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC),
+		Photos:         []products.Photo{},
 	},
 }
 

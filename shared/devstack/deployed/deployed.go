@@ -99,6 +99,9 @@ type Shape struct {
 	PushToken string
 	// Started is how long Start took, from the first process to everything answering.
 	Started time.Duration
+	// StorageURL is Cloud Storage's stand-in: signed uploads go there, photos are read
+	// from there.
+	StorageURL string
 
 	opts    Options
 	cfg     config.Config
@@ -108,6 +111,10 @@ type Shape struct {
 	gateway *serve.Server
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
+	// storageEnv is the file storage's settings of every application process.
+	storageEnv map[string]string
+	// closers release the harness's own clients once the services have stopped.
+	closers []func() error
 }
 
 // Start brings the shape up: migration job, backbone, subscriptions, services, gateway.
@@ -173,6 +180,9 @@ func Start(ctx context.Context, opts Options) (s *Shape, err error) {
 		return nil, fmt.Errorf("backbone %q", s.cfg.Backbone)
 	}
 
+	if err := s.startStorage(ctx, runCtx); err != nil {
+		return nil, err
+	}
 	if err := s.startServices(); err != nil {
 		return nil, err
 	}
@@ -352,6 +362,9 @@ func (s *Shape) env(extra map[string]string) []string {
 	} else {
 		vars["KAFKA_BROKERS"] = strings.Join(c.KafkaBrokers, ",")
 	}
+	for k, v := range s.storageEnv {
+		vars[k] = v
+	}
 	for k, v := range extra {
 		vars[k] = v
 	}
@@ -411,6 +424,11 @@ func (s *Shape) Close() error {
 		wg.Wait()
 	}
 	stopAll(s.apps)
+	for _, c := range s.closers {
+		if err := c(); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	stopAll(s.infra)
 	return errors.Join(errs...)
 }

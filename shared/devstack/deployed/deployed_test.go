@@ -1,6 +1,7 @@
 package deployed_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -24,7 +25,9 @@ import (
 	"github.com/8949market/market/shared/config"
 	"github.com/8949market/market/shared/devstack/deployed"
 	"github.com/8949market/market/shared/devstack/stacktest"
+	"github.com/8949market/market/shared/picture/picturetest"
 	"github.com/8949market/market/shared/products"
+	"github.com/8949market/market/shared/products/producttest"
 	"github.com/8949market/market/shared/registry"
 	"github.com/8949market/market/shared/reservations"
 	"github.com/8949market/market/shared/testenv"
@@ -180,6 +183,7 @@ func TestDeployedShape(t *testing.T) {
 			c := client{t: t, s: s, http: &http.Client{Timeout: 30 * time.Second}, cfg: cfg, manifest: manifest}
 			c.admin = c.login(cfg.BootstrapAdminUsername, cfg.BootstrapAdminPassword)
 			preflights(t, c)
+			photos(t, c)
 			d := deal(t, c)
 			talk(t, c, d)
 			finish(t, c, d)
@@ -223,6 +227,47 @@ func preflights(t *testing.T, c client) {
 			t.Errorf("preflight %s %s from %s: status %d, Access-Control-Allow-Origin %q; want %d, %q",
 				p.method, p.path, p.origin, res.StatusCode, got, p.status, want)
 		}
+	}
+}
+
+// photos: a seller's upload goes straight to Cloud Storage's stand-in by its signed URL;
+// the bucket's notification travels the backbone (on Pub/Sub in Cloud Storage's own
+// format, pushed as on GCP) to products-upload-finalized, whose photo then shows on the
+// product through the gateway, metadata stripped; a file that is no image is rejected
+// with why.
+func photos(t *testing.T, c client) {
+	seller := c.signup()
+	var p products.View
+	start := time.Now().Add(time.Hour).UTC()
+	c.must("POST", "/api/v1/products", map[string]any{
+		"name": "Lamp with photos", "price": 12000,
+		"startTime": start.Format(time.RFC3339Nano), "endTime": start.Add(time.Hour).Format(time.RFC3339Nano),
+	}, seller.token, 201, &p)
+	var photo, text products.UploadSlot
+	c.must("POST", "/api/v1/products/"+p.ProductID.String()+"/photos", map[string]string{"contentType": "image/jpeg"}, seller.token, 201, &photo)
+	c.must("POST", "/api/v1/products/"+p.ProductID.String()+"/photos", map[string]string{"contentType": "image/jpeg"}, seller.token, 201, &text)
+	if !strings.HasPrefix(photo.Upload.URL, c.s.StorageURL+"/") {
+		t.Fatalf("upload URL %s is not the storage's (%s)", photo.Upload.URL, c.s.StorageURL)
+	}
+	began := time.Now()
+	producttest.Upload(t, photo, picturetest.WithGPS(t, picturetest.JPEG(t, 1200, 900)))
+	producttest.Upload(t, text, []byte("not a photo at all"))
+	eventually(t, 30*time.Second, "the photo shown on the product", func() bool {
+		c.must("GET", "/api/v1/products/"+p.ProductID.String(), nil, seller.token, 200, &p)
+		return len(p.Photos) == 1
+	})
+	t.Logf("upload to visible through the gateway: %v", time.Since(began).Round(time.Millisecond))
+	res, body := producttest.Fetch(t, p.Photos[0].ThumbnailURL, nil)
+	if res.StatusCode != 200 || res.Header.Get("Cache-Control") != products.PhotoCache || bytes.Contains(body, []byte("Exif")) {
+		t.Errorf("thumbnail: %d %q, %d bytes", res.StatusCode, res.Header.Get("Cache-Control"), len(body))
+	}
+	var states []products.PhotoState
+	eventually(t, 30*time.Second, "the text file rejected", func() bool {
+		c.must("GET", "/api/v1/products/"+p.ProductID.String()+"/photos", nil, seller.token, 200, &states)
+		return len(states) == 2 && states[1].Status == products.PhotoRejected
+	})
+	if states[1].Rejection == nil || states[1].Rejection.Code != "NOT_AN_IMAGE" {
+		t.Errorf("rejected photo %+v", states[1])
 	}
 }
 

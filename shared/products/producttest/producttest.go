@@ -115,11 +115,12 @@ func Remove(t testing.TB, st *stacktest.Stack, token string, id uuid.UUID) {
 	}
 }
 
-// State is what a refused request must leave untouched: the product's row and the number
-// of outbox rows about it.
+// State is what a refused request must leave untouched: the product's row, the number
+// of outbox rows about it, and its photos.
 type State struct {
 	row    string
 	events int
+	photos string
 }
 
 // Capture reads the product's State.
@@ -128,7 +129,9 @@ func Capture(t testing.TB, st *stacktest.Stack, id uuid.UUID) State {
 	var s State
 	err := st.Kit.DB.QueryRow(context.Background(), `
 		SELECT coalesce((SELECT to_jsonb(p)::text FROM products.products p WHERE id = $1), ''),
-		       (SELECT count(*) FROM messaging.outbox WHERE aggregate_id = $2)`, id, id.String()).Scan(&s.row, &s.events)
+		       (SELECT count(*) FROM messaging.outbox WHERE aggregate_id = $2),
+		       coalesce((SELECT jsonb_agg(to_jsonb(ph) ORDER BY ph.id)::text FROM products.photos ph WHERE product_id = $1), '')`,
+		id, id.String()).Scan(&s.row, &s.events, &s.photos)
 	if err != nil {
 		t.Fatalf("producttest: capture %s: %v", id, err)
 	}
@@ -145,6 +148,9 @@ func (s State) Unchanged(t testing.TB, st *stacktest.Stack, id uuid.UUID) {
 	}
 	if now.events != s.events {
 		t.Errorf("producttest: outbox rows for the product: %d before, %d after a refused request", s.events, now.events)
+	}
+	if now.photos != s.photos {
+		t.Errorf("producttest: photos changed by a refused request:\nbefore %s\nafter  %s", s.photos, now.photos)
 	}
 }
 

@@ -18,6 +18,9 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/8949market/market/shared/events"
+	"github.com/8949market/market/shared/registry"
 )
 
 // storageManifest is what the tests read from a manifest: its functions' bucket uses and
@@ -62,22 +65,62 @@ func committedManifest(t *testing.T) storageManifest {
 	return parseStorageManifest(t, raw)
 }
 
-// storageConsumerNames are the consumers of the committed manifest's storage topics:
-// Pub/Sub pushes to them on either backbone, never the Kafka bridge.
+// storageConsumerNames are the registry's consumers of the storage topics
+// (events.StorageTopics): Pub/Sub pushes to them on either backbone, never the Kafka
+// bridge.
 func storageConsumerNames(t *testing.T) map[string]bool {
 	t.Helper()
-	m := committedManifest(t)
 	out := map[string]bool{}
-	for name, f := range m.functions {
-		if f.Kind == "event" && slices.Contains(m.storageTopics, f.Topic) {
-			out[name] = true
+	for _, f := range registry.All() {
+		if f.Kind == registry.KindEvent && slices.Contains(events.StorageTopics(), f.Topic) {
+			out[f.Name] = true
 		}
 	}
 	return out
 }
 
+// The manifest carries what the registry says of storage: the storage topics (each one a
+// topic of the catalogue too) and each function's bucket uses, all of them uses Terraform
+// knows; and the registry has the photo functions' consumer and signer.
+func TestStorageManifest(t *testing.T) {
+	t.Parallel()
+	m := committedManifest(t)
+	assertSet(t, "storage topics in functions.json", m.storageTopics, events.StorageTopics())
+	for _, topic := range events.StorageTopics() {
+		if !slices.Contains(events.Topics(), topic) {
+			t.Errorf("storage topic %s is not a topic of the catalogue: it would get no Pub/Sub topic", topic)
+		}
+	}
+	signers := 0
+	for _, f := range registry.All() {
+		assertSet(t, f.Name+" buckets in functions.json", m.functions[f.Name].Buckets, f.Buckets)
+		for _, use := range f.Buckets {
+			if _, ok := bucketRoles[use]; !ok {
+				t.Errorf("%s: bucket use %q, which Terraform grants nothing for", f.Name, use)
+			}
+			if use == registry.SignUploads {
+				signers++
+			}
+			if f.Host != "" {
+				t.Errorf("%s: a hosted function with buckets; its host's account has no bucket role", f.Name)
+			}
+		}
+	}
+	if len(storageConsumerNames(t)) == 0 || signers == 0 {
+		t.Errorf("%d consumers of storage topics, %d upload URL signers: the photo functions are missing", len(storageConsumerNames(t)), signers)
+	}
+}
+
+// bucketRoles is the bucket and role each use of the buckets (registry.UsesBuckets) gets.
+var bucketRoles = map[string][2]string{
+	registry.SignUploads: {"uploads", "roles/storage.objectCreator"},
+	registry.UseUploads:  {"uploads", "roles/storage.objectUser"},
+	registry.UsePhotos:   {"photos", "roles/storage.objectUser"},
+}
+
 // The photo functions as the registry declares them (registry.UsesBuckets), added to a
-// manifest that does not have them yet.
+// manifest that does not have them (the committed one has them since they were
+// registered; the copy keeps the checks on a manifest of known shape).
 const uploadFinalized = "upload-finalized"
 
 var photoFunctions = []map[string]any{
@@ -478,11 +521,7 @@ func TestStorageConsumers(t *testing.T) {
 // a storage role on the project, and no other grant names a storage role.
 func TestStorageIAM(t *testing.T) {
 	t.Parallel()
-	roles := map[string][2]string{
-		"uploads:sign": {"uploads", "roles/storage.objectCreator"},
-		"uploads":      {"uploads", "roles/storage.objectUser"},
-		"photos":       {"photos", "roles/storage.objectUser"},
-	}
+	roles := bucketRoles
 	for label, m := range storageManifests(t) {
 		t.Run(label, func(t *testing.T) {
 			t.Parallel()

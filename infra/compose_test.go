@@ -263,6 +263,7 @@ var appServices = map[string]string{
 	"functions":    "functions",
 	"chat-server":  "chat-server",
 	"outbox-relay": "outbox-relay",
+	"storage":      "objectstore", // Cloud Storage's stand-in, a development image
 }
 
 // appProfile is the compose profile that runs the platform next to the backing services.
@@ -372,7 +373,7 @@ func TestComposeAppServices(t *testing.T) {
 				t.Errorf("%s: port %q, want 127.0.0.1:HOST:CONTAINER (loopback only)", name, p)
 			}
 		}
-		if name == "migrate" {
+		if name == "migrate" || name == "storage" { // the storage stand-in keeps no rows
 			continue
 		}
 		if d, ok := s.DependsOn["migrate"]; !ok || d.Condition != "service_completed_successfully" {
@@ -387,7 +388,7 @@ func TestComposeAppServices(t *testing.T) {
 	if m.DependsOn["postgres"].Condition != "service_healthy" {
 		t.Errorf("migrate: depends_on %+v, want postgres service_healthy", m.DependsOn)
 	}
-	for svc, deps := range map[string][]string{"functions": {"redis", "kafka"}, "chat-server": {"redis"}, "outbox-relay": {"kafka"}} {
+	for svc, deps := range map[string][]string{"functions": {"redis", "kafka"}, "chat-server": {"redis"}, "outbox-relay": {"kafka"}, "storage": {"kafka"}} {
 		for _, d := range deps {
 			if c.Services[svc].DependsOn[d].Condition != "service_healthy" {
 				t.Errorf("%s: depends_on %s %+v, want service_healthy", svc, d, c.Services[svc].DependsOn[d])
@@ -450,6 +451,9 @@ func TestComposeAppEnvironment(t *testing.T) {
 	pg := c.Services["postgres"]
 	published(t, pg.Ports, "5432")
 	for name, cfg := range cfgs {
+		if name == "storage" {
+			continue // the storage stand-in uses neither PostgreSQL nor Redis
+		}
 		db, err := url.Parse(cfg.DatabaseURL)
 		if err != nil {
 			t.Fatal(err)
@@ -481,14 +485,29 @@ func TestComposeAppEnvironment(t *testing.T) {
 			}
 		}
 	}
-	for _, name := range []string{"functions", "outbox-relay"} {
+	for _, name := range []string{"functions", "outbox-relay", "storage"} {
 		cfg := cfgs[name]
 		if cfg.Backbone != "kafka" || !slices.Equal(cfg.KafkaBrokers, []string{docker}) || docker == "" {
 			t.Errorf("%s: BACKBONE %q KAFKA_BROKERS %v, want kafka at the containers' listener %q", name, cfg.Backbone, cfg.KafkaBrokers, docker)
 		}
 	}
-	if f, r := cfgs["functions"].TopicPrefix, cfgs["outbox-relay"].TopicPrefix; f != r || c.Services["outbox-relay"].Environment["TOPIC_PREFIX"] == "" {
-		t.Errorf("TOPIC_PREFIX: functions %q, relay %q: one prefix, set", f, r)
+	if f, r, st := cfgs["functions"].TopicPrefix, cfgs["outbox-relay"].TopicPrefix, cfgs["storage"].TopicPrefix; f != r || f != st ||
+		c.Services["outbox-relay"].Environment["TOPIC_PREFIX"] == "" {
+		t.Errorf("TOPIC_PREFIX: functions %q, relay %q, storage %q: one prefix, set", f, r, st)
+	}
+	// The functions sign uploads for the storage stand-in and share its files: one
+	// directory (one volume), one key, its published URL.
+	fn, st := cfgs["functions"], cfgs["storage"]
+	host := published(t, c.Services["storage"].Ports, strconv.Itoa(st.Port))
+	if fn.StorageBackend != "local" || fn.StorageDir != st.StorageDir || fn.StorageURL != st.StorageURL ||
+		fn.StorageURL != "http://127.0.0.1:"+host+"/storage" || c.Services["storage"].Environment["STORAGE_SIGNING_KEY"] != "${STORAGE_SIGNING_KEY:-}" ||
+		c.Services["functions"].Environment["STORAGE_SIGNING_KEY"] != "${STORAGE_SIGNING_KEY:-}" {
+		t.Errorf("functions and storage disagree on the files: %s %s %s / %s %s", fn.StorageBackend, fn.StorageDir, fn.StorageURL, st.StorageDir, st.StorageURL)
+	}
+	for _, name := range []string{"functions", "storage"} {
+		if !slices.Contains(c.Services[name].Volumes, "storage:"+st.StorageDir) {
+			t.Errorf("%s does not mount the storage volume at %s (%v)", name, st.StorageDir, c.Services[name].Volumes)
+		}
 	}
 
 	// The functions service proxies /api/v1/chat/ to the chat server's own port; the

@@ -26,6 +26,7 @@ import (
 	relay "github.com/8949market/market/outbox-relay"
 	"github.com/8949market/market/shared/auth"
 	"github.com/8949market/market/shared/config"
+	"github.com/8949market/market/shared/devstack/objectstore"
 	"github.com/8949market/market/shared/platform"
 	"github.com/8949market/market/shared/postgres"
 	"github.com/8949market/market/shared/pushauth"
@@ -132,7 +133,7 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 	}
 	var files http.Handler
 	if cfg.StorageBackend == "local" {
-		if files, err = localStorage(kit, s.backbone.notice(cfg.TopicPrefix)); err != nil {
+		if files, err = localStorage(kit, objectstore.Announcer(s.backbone.pub, cfg.TopicPrefix)); err != nil {
 			s.backbone.close()
 			kit.Close()
 			return nil, err

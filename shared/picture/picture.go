@@ -199,8 +199,9 @@ func guard(fn func() error) (err error) {
 // format they do not follow (or use a rare variant of it, such as an
 // arithmetic-coded JPEG).
 func decodeRejection(f format, err error) error {
-	switch err.(type) {
-	case jpeg.UnsupportedError, png.UnsupportedError:
+	var jpegUnsupported jpeg.UnsupportedError
+	var pngUnsupported png.UnsupportedError
+	if errors.As(err, &jpegUnsupported) || errors.As(err, &pngUnsupported) {
 		return reject(Corrupt, "the %s uses a feature that cannot be read; save it again as a standard %s", f.Name(), f.Name())
 	}
 	return reject(Corrupt, "the %s is damaged or incomplete and cannot be read", f.Name())

@@ -87,8 +87,8 @@ func TestPhotoRemove(t *testing.T) {
 			if len(left) != 0 || len(producttest.Photos(t, st, who.SellerToken, p.ProductID)) != 0 {
 				t.Fatalf("deleted photo still listed")
 			}
-			if res, _ := producttest.Fetch(t, *photo.URL, nil); res.StatusCode != http.StatusOK {
-				t.Errorf("before the sweep, GET large: %d", res.StatusCode)
+			if got := producttest.Fetch(t, *photo.URL, nil).Status; got != http.StatusOK {
+				t.Errorf("before the sweep, GET large: %d", got)
 			}
 			producttest.SweptAway(t, st, *photo.URL, *photo.ThumbnailURL)
 		})

@@ -2,7 +2,8 @@
 // `make up` and the deployed-shape tests start it: every function of the manifest
 // (infra/terraform/functions.json, what Terraform reads) as a process of its own running
 // the functions binary with FUNCTION_TARGET; the chat server and the outbox relay as their
-// own processes; a method-and-path router in front like API Gateway; the backbone as
+// own processes; Cloud Storage's stand-in (cmd/objectstore) as its own process; a
+// method-and-path router in front like API Gateway; the backbone as
 // deployed: the Google Pub/Sub emulator with the topics, dead-letter topics and push
 // subscriptions Terraform declares, or Kafka as a standalone broker (kfake in its own
 // process, or KAFKA_BROKERS) with the relay's push bridge; and Cloud Scheduler's calls.
@@ -45,6 +46,7 @@ var Binaries = map[string]string{
 	"chat-server":  "./chat-server/cmd/chat-server",
 	"migrate":      "./cmd/migrate",
 	"kfake":        "./cmd/kfake",
+	"objectstore":  "./cmd/objectstore",
 }
 
 // Build compiles the binaries into dir from the module at root. It uses the go command's
@@ -113,8 +115,6 @@ type Shape struct {
 	wg      sync.WaitGroup
 	// storageEnv is the file storage's settings of every application process.
 	storageEnv map[string]string
-	// closers release the harness's own clients once the services have stopped.
-	closers []func() error
 }
 
 // Start brings the shape up: migration job, backbone, subscriptions, services, gateway.
@@ -180,7 +180,7 @@ func Start(ctx context.Context, opts Options) (s *Shape, err error) {
 		return nil, fmt.Errorf("backbone %q", s.cfg.Backbone)
 	}
 
-	if err := s.startStorage(ctx, runCtx); err != nil {
+	if err := s.startStorage(); err != nil {
 		return nil, err
 	}
 	if err := s.startServices(); err != nil {
@@ -424,11 +424,6 @@ func (s *Shape) Close() error {
 		wg.Wait()
 	}
 	stopAll(s.apps)
-	for _, c := range s.closers {
-		if err := c(); err != nil {
-			errs = append(errs, err)
-		}
-	}
 	stopAll(s.infra)
 	return errors.Join(errs...)
 }

@@ -87,8 +87,8 @@ func Processed(t testing.TB, st *stacktest.Stack, token string, id, photo uuid.U
 	}
 }
 
-// Fetch GETs url (a photo) and returns the answer with its body read.
-func Fetch(t testing.TB, url string, headers map[string]string) (*http.Response, []byte) {
+// Fetch GETs url (a photo) and returns the answer, read whole.
+func Fetch(t testing.TB, url string, headers map[string]string) stacktest.Response {
 	t.Helper()
 	req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, url, nil)
 	if err != nil {
@@ -106,7 +106,7 @@ func Fetch(t testing.TB, url string, headers map[string]string) (*http.Response,
 	if err != nil {
 		t.Fatalf("producttest: fetch %s: %v", url, err)
 	}
-	return res, body
+	return stacktest.Response{Status: res.StatusCode, Header: res.Header, Body: body}
 }
 
 // Sweep runs products-photo-sweep now, as Cloud Scheduler would.
@@ -130,7 +130,7 @@ func SweptAway(t testing.TB, st *stacktest.Stack, urls ...string) {
 		Sweep(t, st)
 		left := 0
 		for _, u := range urls {
-			if res, _ := Fetch(t, u, nil); res.StatusCode != http.StatusNotFound {
+			if Fetch(t, u, nil).Status != http.StatusNotFound {
 				left++
 			}
 		}

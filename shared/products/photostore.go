@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/8949market/market/shared/auth"
+	"github.com/8949market/market/shared/fault"
 	"github.com/8949market/market/shared/inbox"
 	"github.com/8949market/market/shared/objectevent"
 	"github.com/8949market/market/shared/picture"
@@ -170,7 +171,8 @@ func (ph *Photos) Slot(ctx context.Context, id uuid.UUID, req PhotoRequest, who 
 		// names an object nobody will take (the consumer deletes it).
 		upload, err := ph.uploads.SignUpload(ctx, object, req.ContentType, MaxUploadBytes, UploadTTL)
 		if err != nil {
-			return fmt.Errorf("sign upload: %w", err)
+			// Cloud Storage's signer (IAM Credentials) out of reach: try again, 503.
+			return fault.ErrUnavailable.WithMessage("the file storage cannot sign an upload now").Wrap(fmt.Errorf("sign upload: %w", err))
 		}
 		slot = UploadSlot{PhotoID: photo, Position: last + 1, Upload: upload, MaxBytes: MaxUploadBytes}
 		_, err = tx.Exec(ctx, `
@@ -320,7 +322,7 @@ func (ph *Photos) OnUploadFinalized(ctx context.Context, tx pgx.Tx, o objecteven
 		discard()
 		return reject(ctx, tx, photo, string(picture.TooLarge), fmt.Sprintf("the file is larger than %d MiB", MaxUploadBytes>>20))
 	case err != nil:
-		return fmt.Errorf("read upload %s: %w", o.Name, err)
+		return fault.ErrUnavailable.WithMessage("the file storage cannot be read now").Wrap(fmt.Errorf("read upload %s: %w", o.Name, err))
 	}
 	discard()
 	res, err := picture.Process(data, picture.DefaultLimits, picture.DisplaySizes)
@@ -337,7 +339,7 @@ func (ph *Photos) OnUploadFinalized(ctx context.Context, tx pgx.Tx, o objecteven
 		object := displayObject(product, photo, r.Name)
 		// The names are the photo's own: a retried delivery writes the same objects again.
 		if err := ph.photos.Write(ctx, object, r.Data, storage.Meta{ContentType: r.ContentType, CacheControl: PhotoCache}); err != nil {
-			return fmt.Errorf("write %s: %w", object, err)
+			return fault.ErrUnavailable.WithMessage("the file storage cannot be written now").Wrap(fmt.Errorf("write %s: %w", object, err))
 		}
 		urls[r.Name] = ph.base + "/" + object
 		if r.Name == "large" {

@@ -260,9 +260,11 @@ resource "google_monitoring_alert_policy" "dead_letters" {
   depends_on = [google_project_service.enabled]
 }
 
-# Pub/Sub dead-letters on its own, after max_delivery_attempts push attempts.
+# Pub/Sub dead-letters on its own, after max_delivery_attempts push attempts: on the
+# Pub/Sub backbone, and on Kafka for the push subscriptions of the storage topics (Cloud
+# Storage notifies only Pub/Sub).
 resource "google_monitoring_alert_policy" "pubsub_dead_letters" {
-  count = var.backbone == "pubsub" ? 1 : 0
+  count = var.backbone == "pubsub" || length(local.storage_topics) > 0 ? 1 : 0
 
   display_name          = "8949 market ${var.environment}: Pub/Sub dead letters"
   combiner              = "OR"

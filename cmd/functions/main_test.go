@@ -249,6 +249,8 @@ func TestAllInOneInternalEndpoints(t *testing.T) {
 	base := start(t, bin, []string{
 		"FUNCTION_TARGET=", "DATABASE_URL=" + cfg.DatabaseURL, "JWT_PUBLIC_KEYS=" + cfg.JWTPublicKeys,
 		"JWT_SIGNING_KEY=" + cfg.JWTSigningKey, "PUSH_AUTH=token", "PUSH_TOKEN=" + cfg.PushToken,
+		// The photo functions refuse to start without their buckets (registry.Servable).
+		"STORAGE_DIR=" + cfg.StorageDir, "STORAGE_SIGNING_KEY=" + cfg.StorageSigningKey,
 	})
 	client := &http.Client{Timeout: 10 * time.Second}
 	tests := []struct {

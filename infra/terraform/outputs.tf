@@ -57,3 +57,18 @@ output "photos_url" {
   description = "Base URL of the photos (PHOTOS_URL): var.photos_url, or the photos bucket's public URL."
   value       = local.photos_url
 }
+
+output "workload_identity_provider" {
+  description = "Full name of the GitHub Actions Workload Identity provider (projects/<number>/locations/global/workloadIdentityPools/github/providers/github-actions): the repository variable WIF_PROVIDER. Null without github_repository."
+  value       = local.cicd_enabled ? google_iam_workload_identity_pool_provider.github[0].name : null
+}
+
+output "deployer_service_account" {
+  description = "E-mail of the CI/CD deployer account: the repository variable DEPLOYER_SERVICE_ACCOUNT. Null without github_repository."
+  value       = local.cicd_enabled ? google_service_account.deployer.email : null
+}
+
+output "artifact_registry" {
+  description = "Where the release pushes the images (KO_DOCKER_REPO): the \"market\" Artifact Registry repository. Null without github_repository."
+  value       = local.cicd_enabled ? local.registry_host : null
+}

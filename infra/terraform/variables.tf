@@ -393,3 +393,34 @@ variable "secrets_revision" {
   type        = string
   default     = "1"
 }
+
+variable "github_repository" {
+  description = "The GitHub repository (\"owner/name\", as GitHub spells it) whose Actions runs deploy this environment through Workload Identity Federation, from its main branch and v* tags (cicd.tf). Empty: no CI/CD resources at all (no pool, no deployer account); deploy by hand as docs/deploy.md says."
+  type        = string
+  default     = ""
+  nullable    = false
+
+  validation {
+    condition     = var.github_repository == "" || can(regex("^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$", var.github_repository))
+    error_message = "github_repository must be empty or \"owner/name\": an owner of letters, digits and hyphens, a name of letters, digits, '.', '_' and '-'."
+  }
+}
+
+variable "tf_state_bucket" {
+  description = "The GCS bucket of the Terraform state (made by hand before the first apply: docs/deploy.md). Set with github_repository, the deployer may read and write its objects (storage.objectUser on that bucket), so CI can plan and apply. Empty: no grant."
+  type        = string
+  default     = ""
+  nullable    = false
+
+  validation {
+    condition     = var.tf_state_bucket == "" || can(regex("^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$", var.tf_state_bucket))
+    error_message = "tf_state_bucket must be empty or a bucket name (lowercase letters, digits, '.', '_' and '-'), without gs://."
+  }
+}
+
+variable "deployer_applies_infra" {
+  description = "Whether the CI/CD deployer may terraform apply the whole module (the admin role of every resource type it declares, and so, through the project's IAM, as much trust as an owner). False: it only pushes images, updates the Cloud Run services and jobs to new digests and runs the migration job."
+  type        = bool
+  default     = false
+  nullable    = false
+}

@@ -46,7 +46,7 @@ const hashLen = 7
 
 // run writes the changelog of the repository in dir.
 func run(dir string, w io.Writer) error {
-	commits, err := log(dir)
+	commits, err := history(dir)
 	if err != nil {
 		return err
 	}
@@ -57,8 +57,8 @@ func run(dir string, w io.Writer) error {
 	return render(w, commits, tags)
 }
 
-// log lists HEAD's first-parent commits, newest first.
-func log(dir string) ([]commit, error) {
+// history lists HEAD's first-parent commits, newest first.
+func history(dir string) ([]commit, error) {
 	out, err := git(dir, "log", "--first-parent", "--no-show-signature", "--format=%H%x1f%ct%x1f%s%x1e", "HEAD")
 	if err != nil {
 		return nil, err

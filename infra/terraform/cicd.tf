@@ -6,8 +6,8 @@
 # module creates no google_service_account_key (the infra test checks).
 #
 # Everything here exists only when var.github_repository names the repository
-# ("owner/name"); unset (""), the module creates none of it and an operator deploys by
-# hand (docs/deploy.md).
+# ("owner/name"); unset (""), the module creates none of it (but the deployer account,
+# disabled: see there) and an operator deploys by hand (docs/deploy.md).
 #
 # What the deployer may do (docs/deploy.md, "The pipeline"):
 #   - always (the release): push images to the "market" repository, point every Cloud Run
@@ -109,8 +109,9 @@ resource "google_iam_workload_identity_pool" "github" {
 }
 
 # GitHub's OIDC issuer. The attributes: google.subject (repo:owner/name:ref:refs/heads/main,
-# what audit logs show), and the repository, its owner and the ref, which the condition
-# and the deployer's principalSet read.
+# what audit logs show; Google takes at most 127 bytes of it, which a repository name
+# near GitHub's 100-character limit would pass), and the repository, its owner and the
+# ref, which the condition and the deployer's principalSet read.
 resource "google_iam_workload_identity_pool_provider" "github" {
   count = local.cicd_enabled ? 1 : 0
 
